@@ -1,0 +1,58 @@
+//! The command line: one file per subcommand.
+
+mod doctor;
+mod migrate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eventos",
+    version,
+    about = "EventOS Control Room: the event-day operations console",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// PostgreSQL connection URL or libpq key=value string; overrides DATABASE_URL and the config file.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Configuration file (default: ./config/eventos.toml, then ~/.config/eventos/eventos.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending schema migrations (a second run changes nothing).
+    Migrate(migrate::Args),
+    /// Check the server, the schema, realtime notifications and what the connected role may do.
+    Doctor(doctor::Args),
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref(), cli.database_url.as_deref())?;
+    if let Err(reason) = crate::logging::init(&settings.log_file, &settings.log_level) {
+        // Only the console needs the terminal to itself; a plain command can say so.
+        eprintln!("eventos: logging is off: {reason}");
+    }
+    tracing::info!(command = ?cli.command, "starting");
+    match cli.command {
+        Command::Migrate(args) => migrate::run(&settings, args).await,
+        Command::Doctor(args) => doctor::run(&settings, args).await,
+    }
+}
+
+/// An error as the one sentence the user sees: the contexts joined, outermost first.
+pub fn sentence(error: &anyhow::Error) -> String {
+    format!("{error:#}")
+}

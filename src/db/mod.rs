@@ -1,0 +1,6 @@
+//! Connections to PostgreSQL: single clients (migrate, doctor, the listener) and the desks' pool.
+
+pub mod connect;
+pub mod migrate;
+
+pub use connect::{ConnectError, Notifications, connect, connect_listening, pool};

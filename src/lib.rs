@@ -1,0 +1,7 @@
+//! EventOS Control Room: a keyboard-driven terminal console for the people who run an event on the
+//! day, over the EventOS PostgreSQL database. The library holds everything; `main.rs` only dispatches.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod logging;
