@@ -157,7 +157,7 @@ pub fn parse_config(text: &str) -> Result<FileConfig> {
         let message = err.message().trim().to_owned();
         match err.span() {
             Some(span) => {
-                let line = text[..span.start.min(text.len())].lines().count().max(1);
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
                 anyhow::anyhow!("line {line}: {message}")
             }
             None => anyhow::anyhow!("{message}"),
@@ -259,8 +259,9 @@ fn apply_pg_env(pg: &mut tokio_postgres::Config, source: UrlSource, env: &dyn En
         }
         *pg = fresh;
     }
+    // A parsed URL always carries a port (5432 when it names none), so PGPORT can only override.
     if let Some(port) = env.var("PGPORT")
-        && (overrides || pg.get_ports().is_empty())
+        && overrides
     {
         let port: u16 = port
             .parse()
@@ -292,7 +293,9 @@ fn apply_pg_env(pg: &mut tokio_postgres::Config, source: UrlSource, env: &dyn En
             "disable" | "allow" => tokio_postgres::config::SslMode::Disable,
             "prefer" => tokio_postgres::config::SslMode::Prefer,
             "require" | "verify-ca" | "verify-full" => tokio_postgres::config::SslMode::Require,
-            other => bail!("PGSSLMODE {other:?} is not one of disable, prefer, require, verify-full"),
+            other => {
+                bail!("PGSSLMODE {other:?} is not one of disable, prefer, require, verify-full")
+            }
         };
         if overrides || pg.get_ssl_mode() == tokio_postgres::config::SslMode::Prefer {
             pg.ssl_mode(mode);
@@ -412,7 +415,11 @@ mod tests {
         let file = "[database]\nurl = \"postgres://file@filehost/filedb\"\n";
         let s = db(file, None, &[])?;
         assert_eq!(s.pg.get_user(), Some("file"));
-        let s = db(file, None, &[("DATABASE_URL", "postgres://envuser@envhost/envdb")])?;
+        let s = db(
+            file,
+            None,
+            &[("DATABASE_URL", "postgres://envuser@envhost/envdb")],
+        )?;
         assert_eq!(s.pg.get_user(), Some("envuser"));
         assert_eq!(s.url_source, UrlSource::Environment);
         let s = db(
@@ -449,7 +456,8 @@ mod tests {
 
     #[test]
     fn pgport_keeps_the_hosts() -> Result<()> {
-        let s = db("", Some("postgres://u@a,b/db"), &[("PGPORT", "6543")])?;
+        let file = "[database]\nurl = \"postgres://u@a,b/db\"\n";
+        let s = db(file, None, &[("PGPORT", "6543")])?;
         assert_eq!(s.pg.get_ports(), &[6543]);
         assert_eq!(s.pg.get_hosts().len(), 2);
         assert_eq!(s.pg.get_user(), Some("u"));
@@ -459,11 +467,19 @@ mod tests {
     #[test]
     fn bad_values_are_one_sentence() {
         let err = db("", None, &[("PGPORT", "abc")]).unwrap_err();
-        assert_eq!(format!("{err:#}"), "PGPORT must be a port number, got \"abc\"");
+        assert_eq!(
+            format!("{err:#}"),
+            "PGPORT must be a port number, got \"abc\""
+        );
         let err = parse_config("[database]\nurll = \"x\"\n").unwrap_err();
-        assert!(format!("{err:#}").starts_with("line 2: unknown field `urll`"), "{err:#}");
+        assert!(
+            format!("{err:#}").starts_with("line 2: unknown field `urll`"),
+            "{err:#}"
+        );
         let err = db("", Some("postgres://u@h/db?bogus=1"), &[]).unwrap_err();
-        assert!(format!("{err:#}").starts_with("the connection string from --database-url is invalid"));
+        assert!(
+            format!("{err:#}").starts_with("the connection string from --database-url is invalid")
+        );
         let err = db("[database]\npool_size = 0\n", None, &[]).unwrap_err();
         assert!(format!("{err:#}").contains("pool_size"));
     }
@@ -471,7 +487,10 @@ mod tests {
     #[test]
     fn verify_full_means_require() -> Result<()> {
         let s = db("", Some("postgres://u@h/db?sslmode=verify-full"), &[])?;
-        assert_eq!(s.pg.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        assert_eq!(
+            s.pg.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Require
+        );
         Ok(())
     }
 

@@ -129,9 +129,7 @@ async fn listen_notify(client: &Client, notifications: &mut db::Notifications) -
     let channel = format!("eventos_doctor_{}", std::process::id());
     let started = Instant::now();
     let sent = async {
-        client
-            .batch_execute(&format!("LISTEN {channel}"))
-            .await?;
+        client.batch_execute(&format!("LISTEN {channel}")).await?;
         client
             .execute("SELECT pg_notify($1, 'ping')", &[&channel])
             .await

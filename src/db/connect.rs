@@ -79,21 +79,38 @@ pub async fn connect_listening(settings: &DatabaseSettings) -> Result<(Client, N
     let (tx, rx) = mpsc::unbounded_channel();
     let client = if wants_tls(settings) {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(settings)?);
-        let (client, connection) = pg
-            .connect(tls)
-            .await
-            .map_err(|e| describe_connect_error(settings, &e))?;
+        let (client, connection) = within_timeout(settings, pg.connect(tls)).await?;
         tokio::spawn(drive(connection, tx));
         client
     } else {
-        let (client, connection) = pg
-            .connect(NoTls)
-            .await
-            .map_err(|e| describe_connect_error(settings, &e))?;
+        let (client, connection) = within_timeout(settings, pg.connect(NoTls)).await?;
         tokio::spawn(drive(connection, tx));
         client
     };
     Ok((client, rx))
+}
+
+/// tokio-postgres's connect_timeout covers only the TCP connect; a server that accepts and then says
+/// nothing would hang the startup forever, so the whole attempt gets the same limit.
+async fn within_timeout<T>(
+    settings: &DatabaseSettings,
+    attempt: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T> {
+    let limit = settings
+        .pg
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(Duration::from_secs(5));
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(Ok(connected)) => Ok(connected),
+        Ok(Err(error)) => Err(describe_connect_error(settings, &error).into()),
+        Err(_) => Err(ConnectError(format!(
+            "cannot reach PostgreSQL at {}: no answer within {} s",
+            describe_target(&settings.pg),
+            limit.as_secs()
+        ))
+        .into()),
+    }
 }
 
 /// Polls a connection until it ends, forwarding notifications and logging server notices.
@@ -111,7 +128,11 @@ async fn drive<S, T>(
                 let _ = tx.send(n);
             }
             Some(Ok(AsyncMessage::Notice(notice))) => {
-                debug!(severity = notice.severity(), message = notice.message(), "server notice");
+                debug!(
+                    severity = notice.severity(),
+                    message = notice.message(),
+                    "server notice"
+                );
             }
             Some(Ok(_)) => {}
             Some(Err(error)) => {
@@ -169,11 +190,17 @@ pub fn describe_connect_error(
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             format!("PostgreSQL at {target} refused the login: {}", db.message())
         } else if *code == SqlState::TOO_MANY_CONNECTIONS {
-            format!("PostgreSQL at {target} has no free connections: {}", db.message())
+            format!(
+                "PostgreSQL at {target} has no free connections: {}",
+                db.message()
+            )
         } else if *code == SqlState::CANNOT_CONNECT_NOW {
             format!("PostgreSQL at {target} is starting up or shutting down; try again shortly")
         } else {
-            format!("PostgreSQL at {target} refused the connection: {}", db.message())
+            format!(
+                "PostgreSQL at {target} refused the connection: {}",
+                db.message()
+            )
         };
         return ConnectError(text);
     }
@@ -192,10 +219,7 @@ pub fn describe_connect_error(
                 }
                 io::ErrorKind::TimedOut => format!(
                     "cannot reach PostgreSQL at {target}: no answer within {} s",
-                    settings
-                        .pg
-                        .get_connect_timeout()
-                        .map_or(0, |d| d.as_secs())
+                    settings.pg.get_connect_timeout().map_or(0, |d| d.as_secs())
                 ),
                 _ => format!("cannot reach PostgreSQL at {target}: {io}"),
             };
@@ -207,10 +231,7 @@ pub fn describe_connect_error(
     if text.contains("timeout") || text.contains("timed out") {
         return ConnectError(format!(
             "cannot reach PostgreSQL at {target}: no answer within {} s",
-            settings
-                .pg
-                .get_connect_timeout()
-                .map_or(0, |d| d.as_secs())
+            settings.pg.get_connect_timeout().map_or(0, |d| d.as_secs())
         ));
     }
     if text.contains("password missing") {

@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 refinery::embed_migrations!("migrations");
 
 /// Serializes concurrent `eventos migrate` runs on one database.
-const MIGRATION_LOCK_KEY: i64 = 0x6576_656e_746f_73; // "eventos"
+const MIGRATION_LOCK_KEY: i64 = 0x0065_7665_6e74_6f73; // "eventos"
 
 /// One migration known to this build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,10 @@ pub enum SchemaState {
     /// Every known migration applied with matching checksums.
     Current { version: i32 },
     /// Some known migrations not applied yet.
-    Behind { version: Option<i32>, pending: usize },
+    Behind {
+        version: Option<i32>,
+        pending: usize,
+    },
     /// An applied migration differs from this build's file of the same version.
     Edited { version: i32, name: String },
     /// The database has a migration this build does not know (a newer eventos migrated it).
@@ -101,7 +104,10 @@ fn describe_refinery_error(error: refinery::Error) -> anyhow::Error {
             applied.name()
         ),
         Kind::Connection(message, source) => {
-            anyhow::anyhow!("a migration failed: {message}: {}", error_sentence(source.as_ref()))
+            anyhow::anyhow!(
+                "a migration failed: {message}: {}",
+                error_sentence(source.as_ref())
+            )
         }
         other => anyhow::anyhow!("migrations could not run: {other}"),
     }

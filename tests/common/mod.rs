@@ -1,0 +1,375 @@
+//! The test harness: every database test gets its own PostgreSQL database, cloned from a template that
+//! holds the migrated schema, and dropped when the test ends. Real server, no mocks.
+//!
+//! DATABASE_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres); it must let
+//! its role create databases. Test databases are named eventos_test_<pid>_<n>; ones left behind by a
+//! crashed run are dropped the next time a test starts.
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use eventos::config::DatabaseSettings;
+use tokio_postgres::{Client, NoTls};
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const TEMPLATE_LOCK_KEY: i64 = 0x7465_6d70_6c61_7465; // "template"
+
+pub fn server_url() -> String {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// The server URL with another database name.
+pub fn url_for_database(url: &str, dbname: &str) -> String {
+    for scheme in ["postgres://", "postgresql://"] {
+        if let Some(rest) = url.strip_prefix(scheme) {
+            let (before_query, query) = match rest.find('?') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, ""),
+            };
+            let authority = before_query.split('/').next().unwrap_or("");
+            return format!("{scheme}{authority}/{dbname}{query}");
+        }
+    }
+    format!("{url} dbname={dbname}")
+}
+
+async fn connect_url(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test server at {url}: {e}"));
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database of one's own for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    server_url: String,
+}
+
+impl TestDb {
+    /// A fresh database holding the migrated EventOS schema.
+    pub async fn migrated() -> TestDb {
+        let template = ensure_template().await;
+        Self::create(Some(&template)).await
+    }
+
+    /// A fresh, empty database (no EventOS schema).
+    pub async fn empty() -> TestDb {
+        Self::create(None).await
+    }
+
+    async fn create(template: Option<&str>) -> TestDb {
+        let server_url = server_url();
+        let admin = connect_url(&server_url).await;
+        let name = format!(
+            "eventos_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+            None => format!("CREATE DATABASE {name} TEMPLATE template0"),
+        };
+        admin
+            .batch_execute(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        TestDb {
+            url: url_for_database(&server_url, &name),
+            name,
+            server_url,
+        }
+    }
+
+    pub async fn client(&self) -> Client {
+        connect_url(&self.url).await
+    }
+
+    /// Settings as the product builds them, pointing at this database.
+    pub fn settings(&self) -> DatabaseSettings {
+        eventos::config::Settings::load_with(None, Some(&self.url), &NoEnv)
+            .expect("test settings")
+            .database
+    }
+}
+
+/// An empty environment, so a developer's PG* variables cannot leak into a test.
+pub struct NoEnv;
+impl eventos::config::Env for NoEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        (key == "HOME").then(|| "/nonexistent-home".to_owned())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let server_url = self.server_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&server_url, NoTls).await.ok()?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("warning: test database {} was not dropped", self.name);
+        }
+    }
+}
+
+/// The template's name follows the migrations' contents, so a changed migration gets a new template.
+fn template_name() -> String {
+    let mut hasher = DefaultHasher::new();
+    for m in eventos::db::migrate::known() {
+        (m.version, m.name, m.checksum).hash(&mut hasher);
+    }
+    format!("eventos_tpl_{:016x}", hasher.finish())
+}
+
+/// Creates the migrated template once per server (test processes run in parallel: an advisory lock
+/// makes one of them build it while the others wait). Returns its name.
+async fn ensure_template() -> String {
+    let name = template_name();
+    let server_url = server_url();
+    let admin = connect_url(&server_url).await;
+    admin
+        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK_KEY])
+        .await
+        .expect("template lock");
+    let ready: bool = admin
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)",
+            &[&name],
+        )
+        .await
+        .expect("template lookup")
+        .get(0);
+    if !ready {
+        drop_leftovers(&admin, &name).await;
+        // CREATE and DROP DATABASE refuse to share a batch (an implicit transaction).
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop a half-built template");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .await
+            .expect("create template database");
+        {
+            let mut client = connect_url(&url_for_database(&server_url, &name)).await;
+            eventos::db::migrate::apply(&mut client)
+                .await
+                .unwrap_or_else(|e| panic!("migrating the template failed: {e:#}"));
+        }
+        // The template must have no connections when it is copied.
+        admin
+            .batch_execute(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';
+                 ALTER DATABASE {name} IS_TEMPLATE true"
+            ))
+            .await
+            .expect("mark template");
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK_KEY])
+        .await
+        .expect("template unlock");
+    name
+}
+
+/// Drops templates of other migration sets and test databases whose process is gone.
+async fn drop_leftovers(admin: &Client, keep: &str) {
+    let rows = admin
+        .query(
+            "SELECT datname, datistemplate FROM pg_database
+              WHERE datname LIKE 'eventos\\_tpl\\_%' OR datname LIKE 'eventos\\_test\\_%'",
+            &[],
+        )
+        .await
+        .expect("list leftovers");
+    for row in rows {
+        let name: String = row.get(0);
+        let is_template: bool = row.get(1);
+        if name == keep {
+            continue;
+        }
+        let stale = if let Some(rest) = name.strip_prefix("eventos_test_") {
+            let pid = rest.split('_').next().unwrap_or("");
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            true
+        };
+        if stale {
+            if is_template {
+                let _ = admin
+                    .batch_execute(&format!("ALTER DATABASE {name} IS_TEMPLATE false"))
+                    .await;
+            }
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// The SQLSTATE of a failed statement, for asserting which rule refused it.
+pub fn sqlstate(error: &tokio_postgres::Error) -> String {
+    error
+        .code()
+        .map(|c| c.code().to_owned())
+        .unwrap_or_else(|| format!("no SQLSTATE: {error}"))
+}
+
+/// The path of the built `eventos` binary.
+pub fn eventos_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_eventos")
+}
+
+/// Inserts one valid row into every table an event owns (and the profiles, venues behind them).
+/// Returns the ids by table name.
+pub async fn fixture(client: &Client) -> Fixture {
+    let row = client
+        .query_one(FIXTURE_SQL, &[])
+        .await
+        .unwrap_or_else(|e| panic!("fixture failed: {e:?}"));
+    Fixture {
+        profile: row.get("profile"),
+        other_profile: row.get("other_profile"),
+        site: row.get("site"),
+        room: row.get("room"),
+        event: row.get("event"),
+        ticket_type: row.get("ticket_type"),
+        order: row.get("order_id"),
+        attendee: row.get("attendee"),
+        other_attendee: row.get("other_attendee"),
+        ticket: row.get("ticket"),
+        speaker: row.get("speaker"),
+        session: row.get("session"),
+        sponsor: row.get("sponsor"),
+        feedback: row.get("feedback"),
+        connection: row.get("connection"),
+        checkin: row.get("checkin"),
+        material: row.get("material"),
+        announcement: row.get("announcement"),
+        analytics: row.get("analytics"),
+        waitlist: row.get("waitlist"),
+        expense: row.get("expense"),
+        team: row.get("team"),
+        registration: row.get("registration"),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fixture {
+    pub profile: uuid::Uuid,
+    pub other_profile: uuid::Uuid,
+    pub site: uuid::Uuid,
+    pub room: uuid::Uuid,
+    pub event: uuid::Uuid,
+    pub ticket_type: uuid::Uuid,
+    pub order: uuid::Uuid,
+    pub attendee: uuid::Uuid,
+    pub other_attendee: uuid::Uuid,
+    pub ticket: uuid::Uuid,
+    pub speaker: uuid::Uuid,
+    pub session: uuid::Uuid,
+    pub sponsor: uuid::Uuid,
+    pub feedback: uuid::Uuid,
+    pub connection: uuid::Uuid,
+    pub checkin: uuid::Uuid,
+    pub material: uuid::Uuid,
+    pub announcement: uuid::Uuid,
+    pub analytics: uuid::Uuid,
+    pub waitlist: uuid::Uuid,
+    pub expense: uuid::Uuid,
+    pub team: uuid::Uuid,
+    pub registration: uuid::Uuid,
+}
+
+const FIXTURE_SQL: &str = r#"
+WITH
+profile AS (INSERT INTO profiles (email, full_name) VALUES ('ada@example.org', 'Ada Lovelace') RETURNING id),
+other_profile AS (INSERT INTO profiles (email, full_name) VALUES ('alan@example.org', 'Alan Turing') RETURNING id),
+site AS (INSERT INTO venues (name, venue_type, time_zone, city, country_code)
+         VALUES ('Harbour Convention Centre', 'site', 'America/Toronto', 'Toronto', 'CA') RETURNING id),
+room AS (INSERT INTO venues (parent_id, name, venue_type, capacity) SELECT id, 'Hall A', 'hall', 500 FROM site RETURNING id),
+event AS (INSERT INTO events (slug, name, venue_id, organizer_id, starts_at, ends_at, time_zone, currency)
+          SELECT 'fixture-conf', 'Fixture Conf', site.id, profile.id, now() - interval '1 hour', now() + interval '2 days',
+                 'America/Toronto', 'CAD' FROM site, profile RETURNING id),
+ticket_type AS (INSERT INTO ticket_types (event_id, name, price) SELECT id, 'General', 199 FROM event RETURNING id),
+order_row AS (INSERT INTO orders (event_id, buyer_id, order_number, buyer_email, buyer_name, status,
+                                  subtotal_amount, total_amount, paid_at)
+              SELECT event.id, profile.id, 'ORD-1', 'ada@example.org', 'Ada Lovelace', 'paid', 199, 199, now()
+                FROM event, profile RETURNING id),
+attendee AS (INSERT INTO attendees (event_id, order_id, profile_id, first_name, last_name, email)
+             SELECT event.id, order_row.id, profile.id, 'Ada', 'Lovelace', 'ada@example.org'
+               FROM event, order_row, profile RETURNING id),
+other_attendee AS (INSERT INTO attendees (event_id, first_name, last_name, email)
+                   SELECT event.id, 'Alan', 'Turing', 'alan@example.org' FROM event RETURNING id),
+ticket AS (INSERT INTO tickets (event_id, attendee_id, order_id, ticket_type_id, code, price_paid)
+           SELECT event.id, attendee.id, order_row.id, ticket_type.id, 'FIX-0001', 199
+             FROM event, attendee, order_row, ticket_type RETURNING id),
+speaker AS (INSERT INTO speakers (event_id, profile_id, presentation_title, status)
+            SELECT event.id, other_profile.id, 'On Computable Numbers', 'confirmed' FROM event, other_profile RETURNING id),
+session AS (INSERT INTO sessions (event_id, speaker_id, venue_id, title, session_type, start_time, end_time, max_attendees)
+            SELECT event.id, speaker.id, room.id, 'Opening keynote', 'keynote', now(), now() + interval '90 minutes', 300
+              FROM event, speaker, room RETURNING id),
+sponsor AS (INSERT INTO sponsors (event_id, company_name, sponsorship_tier, sponsorship_amount)
+            SELECT id, 'Analytical Engines Ltd', 'gold', 25000 FROM event RETURNING id),
+feedback AS (INSERT INTO event_feedback (event_id, attendee_id, session_id, overall_rating)
+             SELECT event.id, attendee.id, session.id, 5 FROM event, attendee, session RETURNING id),
+connection AS (INSERT INTO networking_connections (event_id, requester_id, target_id, connection_type)
+               SELECT event.id, attendee.id, other_attendee.id, 'business' FROM event, attendee, other_attendee RETURNING id),
+checkin AS (INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, gate)
+            SELECT event.id, attendee.id, ticket.id, 'qr_code', 'North Gate' FROM event, attendee, ticket RETURNING id),
+material AS (INSERT INTO event_materials (event_id, session_id, uploaded_by, title, material_type)
+             SELECT event.id, session.id, profile.id, 'Slides', 'presentation' FROM event, session, profile RETURNING id),
+announcement AS (INSERT INTO event_announcements (event_id, author_id, title, content, target_audience,
+                                                  target_sessions, delivery_method)
+                 SELECT event.id, profile.id, 'Welcome', 'Doors open at 9', 'all', ARRAY[session.id], ARRAY['email', 'push']
+                   FROM event, profile, session RETURNING id),
+analytics AS (INSERT INTO event_analytics (event_id, session_id, metric_name, metric_value, data_source)
+              SELECT event.id, session.id, 'check_ins', 1, 'check_in' FROM event, session RETURNING id),
+waitlist AS (INSERT INTO event_waitlists (event_id, attendee_id, session_id, waitlist_position, waitlist_reason)
+             SELECT event.id, other_attendee.id, session.id, 1, 'session_full' FROM event, other_attendee, session RETURNING id),
+expense AS (INSERT INTO event_expenses (event_id, created_by, expense_name, expense_category, amount, currency)
+            SELECT event.id, profile.id, 'Coffee', 'catering', 450.00, 'CAD' FROM event, profile RETURNING id),
+team AS (INSERT INTO event_teams (event_id, member_id, role, permissions, assigned_by)
+         SELECT event.id, other_profile.id, 'registration', ARRAY['manage_attendees'], profile.id
+           FROM event, other_profile, profile RETURNING id),
+registration AS (INSERT INTO session_registrations (event_id, session_id, attendee_id)
+                 SELECT event.id, session.id, attendee.id FROM event, session, attendee RETURNING id)
+SELECT profile.id AS profile, other_profile.id AS other_profile, site.id AS site, room.id AS room,
+       event.id AS event, ticket_type.id AS ticket_type, order_row.id AS order_id, attendee.id AS attendee,
+       other_attendee.id AS other_attendee, ticket.id AS ticket, speaker.id AS speaker, session.id AS session,
+       sponsor.id AS sponsor, feedback.id AS feedback, connection.id AS connection, checkin.id AS checkin,
+       material.id AS material, announcement.id AS announcement, analytics.id AS analytics,
+       waitlist.id AS waitlist, expense.id AS expense, team.id AS team, registration.id AS registration
+  FROM profile, other_profile, site, room, event, ticket_type, order_row, attendee, other_attendee, ticket,
+       speaker, session, sponsor, feedback, connection, checkin, material, announcement, analytics,
+       waitlist, expense, team, registration
+"#;
