@@ -14,6 +14,7 @@ SECONDS_PER_RUN=${1:-10}
 ADMIN_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=eventos_bench_notify
 BENCH_URL=${ADMIN_URL%/*}/$DB
+export PGOPTIONS="-c client_min_messages=warning"
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
 
 psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -42,7 +43,7 @@ SELECT b.event_id, b.attendee_id, 'Gate ' || (b.n % 8), 'qr_code' FROM bench_att
 SQL
 
 reset() {
-  psql "$BENCH_URL" -qc "TRUNCATE event_checkins" -c "SELECT setval('bench_seq', 1, false)" \
+  psql "$BENCH_URL" -v ON_ERROR_STOP=1 -qc "TRUNCATE event_checkins CASCADE" -c "SELECT setval('bench_seq', 1, false)" \
        -c "UPDATE realtime_watermarks SET flushed_below = pg_current_xact_id()" -c "CHECKPOINT" >/dev/null
 }
 

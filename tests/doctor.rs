@@ -4,20 +4,12 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{TestDb, eventos_bin, server_url, url_for_database};
+use common::{TestDb, eventos, server_url, url_for_database};
 
 fn doctor(url: &str) -> Output {
-    Command::new(eventos_bin())
-        .args(["doctor", "--database-url", url])
-        .env_remove("DATABASE_URL")
-        .env("HOME", "/nonexistent-home")
-        .env(
-            "EVENTOS_LOG_FILE",
-            std::env::temp_dir().join("eventos-test.log"),
-        )
-        .current_dir(std::env::temp_dir())
+    eventos(&["doctor", "--database-url", url])
         .output()
         .expect("run eventos doctor")
 }
@@ -148,13 +140,20 @@ fn a_broken_config_file_is_one_sentence() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("eventos.toml");
     std::fs::write(&path, "[database]\npool_size = \"many\"\n").expect("write");
-    let output = Command::new(eventos_bin())
-        .args(["doctor", "--config"])
+    let output = eventos(&["doctor", "--config"])
         .arg(&path)
-        .env("HOME", "/nonexistent-home")
-        .current_dir(std::env::temp_dir())
         .output()
         .expect("run");
     let _ = std::fs::remove_dir_all(&dir);
     assert_one_sentence(&output, "is invalid: line 2: invalid type");
+}
+
+#[test]
+fn tls_is_required_when_asked_and_an_untrusted_certificate_is_refused() {
+    // The local server either offers TLS with a certificate no public root signed (Debian's
+    // snakeoil) or no TLS at all: both must refuse the connection rather than fall back to plain text.
+    let url = server_url();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let output = doctor(&format!("{url}{separator}sslmode=require"));
+    assert_one_sentence(&output, "TLS");
 }

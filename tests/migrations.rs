@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{TestDb, eventos_bin};
+use common::{TestDb, eventos};
 use eventos::db::migrate::{self, SchemaState};
 use tokio_postgres::Client;
 
@@ -62,11 +60,7 @@ async fn migrations_apply_to_an_empty_database_and_a_rerun_changes_nothing() {
 async fn the_binary_migrates_and_a_second_run_says_nothing_to_apply() {
     let db = TestDb::empty().await;
     let run = || {
-        Command::new(eventos_bin())
-            .args(["migrate", "--database-url", &db.url])
-            .env_remove("DATABASE_URL")
-            .env("HOME", "/nonexistent-home")
-            .current_dir(std::env::temp_dir())
+        eventos(&["migrate", "--database-url", &db.url])
             .output()
             .expect("run eventos")
     };
@@ -143,10 +137,7 @@ async fn an_edited_applied_migration_is_refused_with_a_clear_sentence() {
         SchemaState::Edited { version: 2, .. }
     ));
 
-    let output = Command::new(eventos_bin())
-        .args(["migrate", "--database-url", &db.url])
-        .env("HOME", "/nonexistent-home")
-        .current_dir(std::env::temp_dir())
+    let output = eventos(&["migrate", "--database-url", &db.url])
         .output()
         .expect("run eventos");
     assert_eq!(output.status.code(), Some(1));

@@ -221,13 +221,23 @@ pub fn describe_connect_error(
                     "cannot reach PostgreSQL at {target}: no answer within {} s",
                     settings.pg.get_connect_timeout().map_or(0, |d| d.as_secs())
                 ),
+                _ if io.to_string().contains("certificate") => format!(
+                    "PostgreSQL at {target} presented a TLS certificate that is not trusted ({io}); \
+                     set database.tls_root_cert to its CA, or connect without sslmode=require"
+                ),
                 _ => format!("cannot reach PostgreSQL at {target}: {io}"),
             };
             return ConnectError(text);
         }
         source = err.source();
     }
-    let text = error.to_string();
+    // tokio-postgres puts the useful part ("password missing") in the error's source.
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(err) = cause {
+        text = format!("{text}: {err}");
+        cause = err.source();
+    }
     if text.contains("timeout") || text.contains("timed out") {
         return ConnectError(format!(
             "cannot reach PostgreSQL at {target}: no answer within {} s",

@@ -244,9 +244,22 @@ pub fn sqlstate(error: &tokio_postgres::Error) -> String {
         .unwrap_or_else(|| format!("no SQLSTATE: {error}"))
 }
 
-/// The path of the built `eventos` binary.
-pub fn eventos_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_eventos")
+/// The built `eventos` binary with `args`, in a clean environment: no DATABASE_URL or PGPASSWORD from
+/// the developer's shell, no config file, logs to a scratch file.
+pub fn eventos(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_eventos"));
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("PGPASSWORD")
+        .env_remove("EVENTOS_CONFIG")
+        .env("HOME", "/nonexistent-home")
+        .env(
+            "EVENTOS_LOG_FILE",
+            std::env::temp_dir().join("eventos-test.log"),
+        )
+        .current_dir(std::env::temp_dir());
+    command
 }
 
 /// Inserts one valid row into every table an event owns (and the profiles, venues behind them).

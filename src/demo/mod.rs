@@ -1,0 +1,3 @@
+//! The demo's private PostgreSQL cluster (and, later, its seed generator and gate simulator).
+
+pub mod cluster;
