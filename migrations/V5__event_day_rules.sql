@@ -842,8 +842,9 @@ BEGIN
     RETURN NEW;
   END IF;
 
-  IF NEW.event_id IS DISTINCT FROM OLD.event_id OR NEW.created_by IS DISTINCT FROM OLD.created_by
-     OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
+  -- A deleted submitter's profile clears created_by (ON DELETE SET NULL, a nested update): allowed.
+  IF NEW.event_id IS DISTINCT FROM OLD.event_id OR NEW.created_at IS DISTINCT FROM OLD.created_at
+     OR (NEW.created_by IS DISTINCT FROM OLD.created_by AND NOT (NEW.created_by IS NULL AND pg_trigger_depth() > 1)) THEN
     PERFORM refuse('expense_immutable', 'an expense keeps its event and its submitter');
   END IF;
   IF OLD.status <> 'pending' AND (NEW.amount IS DISTINCT FROM OLD.amount OR NEW.currency IS DISTINCT FROM OLD.currency) THEN

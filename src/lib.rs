@@ -6,3 +6,4 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod logging;
+pub mod worker;

@@ -572,6 +572,12 @@ async fn every_check_refuses_a_bad_value_and_changes_nothing() {
     let db = TestDb::migrated().await;
     let mut client = db.client().await;
     let f = fixture(&client).await;
+    // The event-day triggers refuse most of these first, with their own reasons (tests/rules.rs);
+    // replica mode switches triggers off, so each CHECK is seen doing its own work.
+    client
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .expect("replica mode");
     let mut problems = Vec::new();
     for (table, column, bad, cast) in BAD_VALUES {
         let id = fixture_id(&f, table);
@@ -756,12 +762,21 @@ async fn deleting_a_session_cascades_feedback_and_clears_the_rest() {
     let client = db.client().await;
     let f = fixture(&client).await;
     client
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .expect("replica mode");
+    // Set-up as an administrator's import would do it (the rules forbid moving a check-in).
+    client
         .execute(
             "UPDATE event_checkins SET session_id = $1 WHERE id = $2",
             &[&f.session, &f.checkin],
         )
         .await
         .expect("move the check-in into the session");
+    client
+        .batch_execute("SET session_replication_role = origin")
+        .await
+        .expect("origin mode");
     client
         .execute("DELETE FROM sessions WHERE id = $1", &[&f.session])
         .await
@@ -823,12 +838,21 @@ async fn deleting_a_profile_cascades_and_sets_null_as_the_seed_says() {
     let client = db.client().await;
     let f = fixture(&client).await;
     client
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .expect("replica mode");
+    // An approval imported by an administrator (an operator's approval is tested in tests/rules.rs).
+    client
         .execute(
             "UPDATE event_expenses SET status = 'approved', approved_by = $1, approved_at = now() WHERE id = $2",
             &[&f.other_profile, &f.expense],
         )
         .await
         .expect("approve");
+    client
+        .batch_execute("SET session_replication_role = origin")
+        .await
+        .expect("origin mode");
     // other_profile: a speaker (CASCADE), a team member (CASCADE), the expense's approver (SET NULL).
     client
         .execute("DELETE FROM profiles WHERE id = $1", &[&f.other_profile])

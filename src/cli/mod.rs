@@ -2,6 +2,7 @@
 
 mod doctor;
 mod migrate;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ pub enum Command {
     Migrate(migrate::Args),
     /// Check the server, the schema, realtime notifications and what the connected role may do.
     Doctor(doctor::Args),
+    /// Run the background loop: offer expiry and next offers, announcement dispatch, realtime batches.
+    Worker(worker::Args),
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -49,6 +52,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Doctor(args) => doctor::run(&settings, args).await,
+        Command::Worker(args) => worker::run(&settings, args).await,
     }
 }
 

@@ -55,6 +55,15 @@ pub struct TestDb {
     pub name: String,
     pub url: String,
     server_url: String,
+    /// Login roles made for this test (roles belong to the server, not the database).
+    roles: std::sync::Mutex<Vec<String>>,
+}
+
+/// An operator: a profile mapped to a login role of its own, and a connection as that role.
+pub struct Operator {
+    pub profile: uuid::Uuid,
+    pub role: String,
+    pub client: Client,
 }
 
 impl TestDb {
@@ -89,11 +98,56 @@ impl TestDb {
             url: url_for_database(&server_url, &name),
             name,
             server_url,
+            roles: std::sync::Mutex::new(Vec::new()),
         }
     }
 
     pub async fn client(&self) -> Client {
         connect_url(&self.url).await
+    }
+
+    /// A connection as `role` (the test server trusts local logins).
+    pub async fn connect_as(&self, role: &str) -> Client {
+        let mut config: tokio_postgres::Config = self.url.parse().expect("test URL");
+        config.user(role);
+        let (client, connection) = config
+            .connect(NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect as {role}: {e}"));
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    }
+
+    /// Creates an operator: a login role named after this database, with table privileges, mapped to
+    /// a new profile. Privileges here are the test's stand-in for the security model's grants.
+    pub async fn operator(&self, short: &str, full_name: &str) -> Operator {
+        let role = format!("{}_{short}", self.name);
+        let admin = self.client().await;
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE {role} LOGIN;
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};"
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create role {role}: {e}"));
+        self.roles.lock().expect("roles").push(role.clone());
+        let profile: uuid::Uuid = admin
+            .query_one(
+                "INSERT INTO profiles (email, full_name, login_role) VALUES ($1, $2, $3) RETURNING id",
+                &[&format!("{short}@{}.example.org", self.name), &full_name, &role],
+            )
+            .await
+            .expect("operator profile")
+            .get(0);
+        let client = self.connect_as(&role).await;
+        Operator {
+            profile,
+            role,
+            client,
+        }
     }
 
     /// Settings as the product builds them, pointing at this database.
@@ -116,6 +170,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let server_url = self.server_url.clone();
         let name = self.name.clone();
+        let roles = std::mem::take(&mut *self.roles.lock().unwrap_or_else(|e| e.into_inner()));
         // Drop runs inside the test's runtime, which cannot block on itself: use a thread of its own.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -131,7 +186,14 @@ impl Drop for TestDb {
                 client
                     .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .await
-                    .ok()
+                    .ok()?;
+                for role in roles {
+                    client
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+                        .await
+                        .ok()?;
+                }
+                Some(())
             })
         })
         .join();
@@ -201,8 +263,32 @@ async fn ensure_template() -> String {
     name
 }
 
-/// Drops templates of other migration sets and test databases whose process is gone.
+fn process_gone(test_name: &str) -> bool {
+    let pid = test_name
+        .strip_prefix("eventos_test_")
+        .and_then(|rest| rest.split('_').next())
+        .unwrap_or("");
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Drops templates of other migration sets, and test databases and roles whose process is gone.
 async fn drop_leftovers(admin: &Client, keep: &str) {
+    if let Ok(roles) = admin
+        .query(
+            "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'eventos\\_test\\_%'",
+            &[],
+        )
+        .await
+    {
+        for row in roles {
+            let role: String = row.get(0);
+            if process_gone(&role) {
+                let _ = admin
+                    .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+                    .await;
+            }
+        }
+    }
     let rows = admin
         .query(
             "SELECT datname, datistemplate FROM pg_database
@@ -217,12 +303,7 @@ async fn drop_leftovers(admin: &Client, keep: &str) {
         if name == keep {
             continue;
         }
-        let stale = if let Some(rest) = name.strip_prefix("eventos_test_") {
-            let pid = rest.split('_').next().unwrap_or("");
-            !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        } else {
-            true
-        };
+        let stale = !name.starts_with("eventos_test_") || process_gone(&name);
         if stale {
             if is_template {
                 let _ = admin
@@ -280,6 +361,7 @@ pub async fn fixture(client: &Client) -> Fixture {
         attendee: row.get("attendee"),
         other_attendee: row.get("other_attendee"),
         ticket: row.get("ticket"),
+        other_ticket: row.get("other_ticket"),
         speaker: row.get("speaker"),
         session: row.get("session"),
         sponsor: row.get("sponsor"),
@@ -308,6 +390,7 @@ pub struct Fixture {
     pub attendee: uuid::Uuid,
     pub other_attendee: uuid::Uuid,
     pub ticket: uuid::Uuid,
+    pub other_ticket: uuid::Uuid,
     pub speaker: uuid::Uuid,
     pub session: uuid::Uuid,
     pub sponsor: uuid::Uuid,
@@ -346,6 +429,9 @@ other_attendee AS (INSERT INTO attendees (event_id, first_name, last_name, email
 ticket AS (INSERT INTO tickets (event_id, attendee_id, order_id, ticket_type_id, code, price_paid)
            SELECT event.id, attendee.id, order_row.id, ticket_type.id, 'FIX-0001', 199
              FROM event, attendee, order_row, ticket_type RETURNING id),
+other_ticket AS (INSERT INTO tickets (event_id, attendee_id, ticket_type_id, code)
+                 SELECT event.id, other_attendee.id, ticket_type.id, 'FIX-0002'
+                   FROM event, other_attendee, ticket_type RETURNING id),
 speaker AS (INSERT INTO speakers (event_id, profile_id, presentation_title, status)
             SELECT event.id, other_profile.id, 'On Computable Numbers', 'confirmed' FROM event, other_profile RETURNING id),
 session AS (INSERT INTO sessions (event_id, speaker_id, venue_id, title, session_type, start_time, end_time, max_attendees)
@@ -378,11 +464,11 @@ registration AS (INSERT INTO session_registrations (event_id, session_id, attend
                  SELECT event.id, session.id, attendee.id FROM event, session, attendee RETURNING id)
 SELECT profile.id AS profile, other_profile.id AS other_profile, site.id AS site, room.id AS room,
        event.id AS event, ticket_type.id AS ticket_type, order_row.id AS order_id, attendee.id AS attendee,
-       other_attendee.id AS other_attendee, ticket.id AS ticket, speaker.id AS speaker, session.id AS session,
+       other_attendee.id AS other_attendee, ticket.id AS ticket, other_ticket.id AS other_ticket, speaker.id AS speaker, session.id AS session,
        sponsor.id AS sponsor, feedback.id AS feedback, connection.id AS connection, checkin.id AS checkin,
        material.id AS material, announcement.id AS announcement, analytics.id AS analytics,
        waitlist.id AS waitlist, expense.id AS expense, team.id AS team, registration.id AS registration
-  FROM profile, other_profile, site, room, event, ticket_type, order_row, attendee, other_attendee, ticket,
+  FROM profile, other_profile, site, room, event, ticket_type, order_row, attendee, other_attendee, ticket, other_ticket,
        speaker, session, sponsor, feedback, connection, checkin, material, announcement, analytics,
        waitlist, expense, team, registration
 "#;

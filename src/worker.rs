@@ -1,0 +1,196 @@
+//! The background loop behind the event-day rules: announces check-in batches (realtime_flush), expires
+//! waitlist offers (which offers the next in line), dispatches due announcements, keeps analytics
+//! partitions ahead and refreshes the roll-ups. Several workers may run at once: each step is safe to
+//! run concurrently in the database (SKIP LOCKED, advisory locks). `eventos worker` runs it alone; the
+//! console and the demo run the same loop in-process.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio::time::{Instant, MissedTickBehavior, interval};
+use tokio_postgres::Client;
+use tracing::{info, warn};
+
+use crate::config::DatabaseSettings;
+use crate::db;
+
+/// How often each step runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// realtime_flush(): how soon a check-in reaches the consoles.
+    pub flush_every: Duration,
+    /// expire_offers() and dispatch_due_announcements().
+    pub sweep_every: Duration,
+    /// ensure_analytics_partitions().
+    pub partitions_every: Duration,
+    /// refresh_rollups().
+    pub rollups_every: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            flush_every: Duration::from_millis(250),
+            sweep_every: Duration::from_secs(1),
+            partitions_every: Duration::from_secs(3600),
+            rollups_every: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What a worker has done so far.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkerTotals {
+    pub hints: i64,
+    pub offers_expired: i64,
+    pub announcements_sent: i64,
+    pub reconnects: u32,
+}
+
+/// Runs until `shutdown` completes. Connection failures are retried with jittered backoff from
+/// 100 ms to 5 s; only a failure to start at all is returned.
+pub async fn run(
+    settings: &DatabaseSettings,
+    config: &WorkerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<WorkerTotals> {
+    let mut totals = WorkerTotals::default();
+    let mut client = Some(db::connect(settings).await?);
+    info!("worker started");
+    tokio::pin!(shutdown);
+    let mut flush = interval(config.flush_every);
+    let mut sweep = interval(config.sweep_every);
+    let mut partitions = interval(config.partitions_every);
+    let mut rollups = interval(config.rollups_every);
+    for timer in [&mut flush, &mut sweep, &mut partitions, &mut rollups] {
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    }
+    let mut backoff = Duration::from_millis(100);
+    let mut retry_at: Option<Instant> = None;
+    loop {
+        let step = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            _ = flush.tick() => Step::Flush,
+            _ = sweep.tick() => Step::Sweep,
+            _ = partitions.tick() => Step::Partitions,
+            _ = rollups.tick() => Step::Rollups,
+        };
+        if client.is_none() {
+            if retry_at.is_some_and(|at| Instant::now() < at) {
+                continue;
+            }
+            match db::connect(settings).await {
+                Ok(fresh) => {
+                    info!("worker reconnected");
+                    totals.reconnects += 1;
+                    backoff = Duration::from_millis(100);
+                    client = Some(fresh);
+                }
+                Err(error) => {
+                    warn!(error = format!("{error:#}"), "worker cannot reconnect yet");
+                    retry_at = Some(Instant::now() + jittered(backoff));
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            }
+        }
+        let Some(conn) = client.as_ref() else {
+            continue;
+        };
+        if let Err(error) = step.run(conn, &mut totals).await {
+            if conn.is_closed() {
+                warn!(%error, "worker lost its connection");
+                client = None;
+                retry_at = Some(Instant::now() + jittered(backoff));
+            } else {
+                warn!(%error, step = ?step, "worker step failed");
+            }
+        }
+    }
+    info!(?totals, "worker stopped");
+    Ok(totals)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Flush,
+    Sweep,
+    Partitions,
+    Rollups,
+}
+
+impl Step {
+    async fn run(
+        self,
+        client: &Client,
+        totals: &mut WorkerTotals,
+    ) -> Result<(), tokio_postgres::Error> {
+        match self {
+            Step::Flush => {
+                let sent: i32 = client
+                    .query_one("SELECT realtime_flush()", &[])
+                    .await?
+                    .get(0);
+                totals.hints += i64::from(sent);
+            }
+            Step::Sweep => {
+                let expired: i32 = client
+                    .query_one("SELECT expire_offers()", &[])
+                    .await?
+                    .get(0);
+                let sent: i32 = client
+                    .query_one("SELECT dispatch_due_announcements(100)", &[])
+                    .await?
+                    .get(0);
+                if expired > 0 || sent > 0 {
+                    info!(expired, sent, "offers expired, announcements sent");
+                }
+                totals.offers_expired += i64::from(expired);
+                totals.announcements_sent += i64::from(sent);
+            }
+            Step::Partitions => {
+                client
+                    .query_one(
+                        "SELECT ensure_analytics_partitions(date_trunc('month', now())::date, 3)",
+                        &[],
+                    )
+                    .await?;
+            }
+            Step::Rollups => {
+                client.query_one("SELECT refresh_rollups()", &[]).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Between half and all of `base`, so many workers restarting at once do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    let noise = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+    base / 2 + base / 2 * noise / 1000
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
