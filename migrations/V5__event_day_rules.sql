@@ -232,6 +232,7 @@ DECLARE
   a record;
   t record;
   s record;
+  actor uuid := acting_profile_id();
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     IF NEW.event_id IS DISTINCT FROM OLD.event_id OR NEW.attendee_id IS DISTINCT FROM OLD.attendee_id
@@ -254,7 +255,7 @@ BEGIN
       END IF;
       NEW.attendance_duration := floor(extract(epoch FROM NEW.check_out_time - NEW.check_in_time) / 60)::integer;
       IF pg_trigger_depth() = 1 OR NEW.checked_out_by IS NULL THEN
-        NEW.checked_out_by := coalesce(acting_profile_id(), NEW.checked_out_by);
+        NEW.checked_out_by := coalesce(actor, NEW.checked_out_by);
       END IF;
     END IF;
     RETURN NEW;
@@ -269,8 +270,8 @@ BEGIN
   IF NEW.check_in_time > now() + interval '1 minute' THEN
     PERFORM refuse('checkin_future', 'a check-in cannot be in the future');
   END IF;
-  IF NEW.checked_in_by IS NULL OR acting_profile_id() IS NOT NULL THEN
-    NEW.checked_in_by := acting_profile_id();
+  IF NEW.checked_in_by IS NULL OR actor IS NOT NULL THEN
+    NEW.checked_in_by := actor;
   END IF;
 
   SELECT event_id, status, deleted_at INTO a FROM attendees WHERE id = NEW.attendee_id;
@@ -930,6 +931,10 @@ AS $$
 DECLARE
   result checkin_result;
 BEGIN
+  -- Checked here, off the accepted path: a scan for an event that does not exist is an error, not a log row.
+  IF NOT EXISTS (SELECT 1 FROM events WHERE id = p_event) THEN
+    PERFORM refuse('unknown_event', 'no such event');
+  END IF;
   INSERT INTO refused_scans (event_id, session_id, code, code_length, gate, method, reason_code, reason,
                              ticket_id, attendee_id, conflicting_checkin_id, scanned_by)
   VALUES (p_event, p_session, left(coalesce(p_code, ''), 512), length(coalesce(p_code, '')), left(p_gate, 100),
@@ -998,9 +1003,14 @@ BEGIN
     END IF;
   END IF;
 
-  SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
-   WHERE attendee_id = t.attendee_id AND is_present AND session_id IS NOT DISTINCT FROM p_session
-     AND event_id = p_event;
+  -- Two spellings so each uses its unique partial index (IS NOT DISTINCT FROM would use neither).
+  IF p_session IS NULL THEN
+    SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
+     WHERE event_id = p_event AND attendee_id = t.attendee_id AND is_present AND session_id IS NULL;
+  ELSE
+    SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
+     WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+  END IF;
   IF NOT FOUND THEN
     IF p_session IS NOT NULL THEN
       IF s.max_attendees IS NOT NULL AND s.present_count >= s.max_attendees THEN
@@ -1032,9 +1042,13 @@ BEGIN
       RETURN result;
     END IF;
     -- Another gate admitted the same person a moment ago: their entry is the one that stands.
-    SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
-     WHERE attendee_id = t.attendee_id AND is_present AND session_id IS NOT DISTINCT FROM p_session
-       AND event_id = p_event;
+    IF p_session IS NULL THEN
+      SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
+       WHERE event_id = p_event AND attendee_id = t.attendee_id AND is_present AND session_id IS NULL;
+    ELSE
+      SELECT id, check_in_time, gate INTO open_entry FROM event_checkins
+       WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+    END IF;
   END IF;
   RETURN checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'already_checked_in',
     format('already checked in at %s%s', event_local_time(p_event, open_entry.check_in_time),
@@ -1056,9 +1070,6 @@ DECLARE
 BEGIN
   IF p_method IS NULL OR p_method NOT IN ('qr_code', 'manual', 'nfc', 'app') THEN
     PERFORM refuse('invalid_method', format('check-in method must be qr_code, manual, nfc or app, not %s', coalesce(p_method, 'nothing')));
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM events WHERE id = p_event) THEN
-    PERFORM refuse('unknown_event', 'no such event');
   END IF;
   IF scanned IS NULL OR scanned = '' THEN
     RETURN checkin_refusal(p_event, p_session, coalesce(p_code, ''), p_gate, p_method, 'invalid_code', 'empty scan');
@@ -1110,9 +1121,15 @@ AS $$
 DECLARE
   entry event_checkins;
 BEGIN
-  UPDATE event_checkins SET is_present = false, check_out_time = now()
-   WHERE attendee_id = p_attendee AND is_present AND session_id IS NOT DISTINCT FROM p_session
-  RETURNING * INTO entry;
+  IF p_session IS NULL THEN
+    UPDATE event_checkins SET is_present = false, check_out_time = now()
+     WHERE attendee_id = p_attendee AND is_present AND session_id IS NULL
+    RETURNING * INTO entry;
+  ELSE
+    UPDATE event_checkins SET is_present = false, check_out_time = now()
+     WHERE session_id = p_session AND attendee_id = p_attendee AND is_present
+    RETURNING * INTO entry;
+  END IF;
   IF NOT FOUND THEN
     PERFORM refuse('not_checked_in', CASE WHEN p_session IS NULL THEN 'not checked in' ELSE 'not checked in to that session' END);
   END IF;
