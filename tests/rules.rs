@@ -233,6 +233,18 @@ async fn bad_scans_are_refused_logged_and_change_nothing_else() {
         logged[7].0, "'; DROP TABLE tickets; --",
         "stored verbatim, never executed"
     );
+
+    // A scanner configured for an event that does not exist is an error, not a log row.
+    for code in ["FIX-0002", "NO-SUCH-CODE"] {
+        let err = admin
+            .query_one(
+                "SELECT * FROM check_in_by_code($1, $2, 'North Gate')",
+                &[&Uuid::new_v4(), &code],
+            )
+            .await
+            .expect_err("unknown event");
+        assert_eq!(refusal(&err).0, "unknown_event");
+    }
 }
 
 #[tokio::test]
