@@ -1251,7 +1251,6 @@ SET search_path = pg_catalog, public
 AS $$
 DECLARE
   q record;
-  before timestamptz := clock_timestamp();
   offered integer;
 BEGIN
   IF p_places IS NULL OR p_places < 1 OR p_places > 10000 THEN
@@ -1273,8 +1272,7 @@ BEGIN
   END IF;
   RETURN QUERY SELECT * FROM event_waitlists
                 WHERE event_id = p_event AND session_id IS NOT DISTINCT FROM p_session
-                  AND status = 'offered' AND offered_at >= before - interval '1 second'
-                  AND offered_at = now()
+                  AND status = 'offered' AND offered_at = now()
                 ORDER BY waitlist_position;
 END
 $$;
