@@ -5,6 +5,7 @@
 -- A refusal is an error with SQLSTATE EV001, a one-sentence message for the person at the terminal, and
 -- the rule's code in the error's CONSTRAINT field ("already_checked_in", "four_eyes", ...). Refused scans
 -- are the exception: they are returned, not raised, so that the scan log row they write survives.
+-- The API functions check the caller's permission with require_permission() (V6__security.sql).
 
 ------------------------------------------------------------------------------------------------------
 -- Identity: who is acting. An operator logs in as their own PostgreSQL role; the role maps to a profile.
@@ -1068,6 +1069,7 @@ DECLARE
   ticket uuid;
   scanned text := btrim(p_code, E' \t\r\n');
 BEGIN
+  PERFORM require_permission(p_event, 'check_in_attendees');
   IF p_method IS NULL OR p_method NOT IN ('qr_code', 'manual', 'nfc', 'app') THEN
     PERFORM refuse('invalid_method', format('check-in method must be qr_code, manual, nfc or app, not %s', coalesce(p_method, 'nothing')));
   END IF;
@@ -1102,6 +1104,7 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM refuse('unknown_attendee', 'no such attendee');
   END IF;
+  PERFORM require_permission(a.event_id, 'check_in_attendees');
   SELECT id INTO ticket FROM tickets
    WHERE attendee_id = a.id AND event_id = a.event_id
    ORDER BY (status = 'valid') DESC, created_at LIMIT 1;
@@ -1120,7 +1123,13 @@ SET search_path = pg_catalog, public
 AS $$
 DECLARE
   entry event_checkins;
+  ev uuid;
 BEGIN
+  SELECT event_id INTO ev FROM attendees WHERE id = p_attendee;
+  IF NOT FOUND THEN
+    PERFORM refuse('unknown_attendee', 'no such attendee');
+  END IF;
+  PERFORM require_permission(ev, 'check_in_attendees');
   IF p_session IS NULL THEN
     UPDATE event_checkins SET is_present = false, check_out_time = now()
      WHERE attendee_id = p_attendee AND is_present AND session_id IS NULL
@@ -1151,6 +1160,7 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM refuse('unknown_session', 'no such session');
   END IF;
+  PERFORM require_permission(ev, 'manage_attendees');
   IF EXISTS (SELECT 1 FROM session_registrations WHERE session_id = p_session AND attendee_id = p_attendee
                 AND status = 'registered') THEN
     PERFORM refuse('already_registered', 'already registered for this session');
@@ -1171,6 +1181,7 @@ AS $$
 DECLARE
   seat session_registrations;
 BEGIN
+  PERFORM require_permission((SELECT event_id FROM sessions WHERE id = p_session), 'manage_attendees');
   UPDATE session_registrations SET status = 'cancelled', cancelled_at = now()
    WHERE session_id = p_session AND attendee_id = p_attendee AND status = 'registered'
   RETURNING * INTO seat;
@@ -1191,6 +1202,7 @@ BEGIN
   IF p_max_attendees IS NOT NULL AND (p_max_attendees < 0 OR p_max_attendees > 1000000) THEN
     PERFORM refuse('capacity_range', format('capacity must be between 0 and 1,000,000, not %s', p_max_attendees));
   END IF;
+  PERFORM require_permission((SELECT event_id FROM sessions WHERE id = p_session), 'manage_sessions');
   UPDATE sessions SET max_attendees = p_max_attendees WHERE id = p_session RETURNING * INTO s;
   IF NOT FOUND THEN
     PERFORM refuse('unknown_session', 'no such session');
@@ -1210,6 +1222,7 @@ BEGIN
   IF p_status IS NULL OR p_status NOT IN ('scheduled', 'live', 'completed', 'cancelled') THEN
     PERFORM refuse('session_status', format('a session is scheduled, live, completed or cancelled, not %s', coalesce(p_status, 'nothing')));
   END IF;
+  PERFORM require_permission((SELECT event_id FROM sessions WHERE id = p_session), 'manage_sessions');
   UPDATE sessions SET status = p_status WHERE id = p_session RETURNING * INTO s;
   IF NOT FOUND THEN
     PERFORM refuse('unknown_session', 'no such session');
@@ -1233,6 +1246,7 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM refuse('unknown_attendee', 'no such attendee');
   END IF;
+  PERFORM require_permission(ev, 'manage_attendees');
   INSERT INTO event_waitlists (event_id, attendee_id, session_id, notify_on_availability)
   VALUES (ev, p_attendee, p_session, coalesce(p_notify, true))
   RETURNING * INTO entry;
@@ -1256,6 +1270,7 @@ BEGIN
   IF p_places IS NULL OR p_places < 1 OR p_places > 10000 THEN
     PERFORM refuse('places_range', format('places must be between 1 and 10,000, not %s', coalesce(p_places::text, 'nothing')));
   END IF;
+  PERFORM require_permission(p_event, 'manage_attendees');
   SELECT * INTO q FROM waitlist_lock_queue(p_event, p_session);
   IF NOT q.locked THEN
     PERFORM refuse('unknown_queue', 'no such event or session');
@@ -1289,6 +1304,7 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM refuse('unknown_waitlist_entry', 'no such waitlist entry');
   END IF;
+  PERFORM require_permission(entry.event_id, 'manage_attendees');
   PERFORM 1 FROM waitlist_lock_queue(entry.event_id, entry.session_id);
   SELECT * INTO entry FROM event_waitlists WHERE id = p_entry FOR UPDATE;
   RETURN entry;
@@ -1402,6 +1418,7 @@ AS $$
 DECLARE
   a event_announcements;
 BEGIN
+  PERFORM require_permission(p_event, 'send_announcements');
   IF btrim(coalesce(p_title, '')) = '' THEN
     PERFORM refuse('announcement_title', 'an announcement needs a title');
   END IF;
@@ -1425,6 +1442,7 @@ BEGIN
   IF p_at IS NULL THEN
     PERFORM refuse('schedule_time', 'say when to send it');
   END IF;
+  PERFORM require_permission((SELECT event_id FROM event_announcements WHERE id = p_announcement), 'send_announcements');
   UPDATE event_announcements SET status = 'scheduled', scheduled_for = p_at
    WHERE id = p_announcement RETURNING * INTO a;
   IF NOT FOUND THEN
@@ -1442,6 +1460,7 @@ AS $$
 DECLARE
   a event_announcements;
 BEGIN
+  PERFORM require_permission((SELECT event_id FROM event_announcements WHERE id = p_announcement), 'send_announcements');
   SELECT * INTO a FROM event_announcements WHERE id = p_announcement FOR UPDATE;
   IF NOT FOUND THEN
     PERFORM refuse('unknown_announcement', 'no such announcement');
@@ -1462,6 +1481,7 @@ AS $$
 DECLARE
   a event_announcements;
 BEGIN
+  PERFORM require_permission((SELECT event_id FROM event_announcements WHERE id = p_announcement), 'send_announcements');
   UPDATE event_announcements SET status = 'cancelled' WHERE id = p_announcement RETURNING * INTO a;
   IF NOT FOUND THEN
     PERFORM refuse('unknown_announcement', 'no such announcement');
@@ -1508,6 +1528,7 @@ DECLARE
   e event_expenses;
   cur text;
 BEGIN
+  PERFORM require_permission(p_event, 'submit_expenses');
   IF btrim(coalesce(p_name, '')) = '' THEN
     PERFORM refuse('expense_name', 'an expense needs a name');
   END IF;
@@ -1544,6 +1565,7 @@ AS $$
 DECLARE
   e event_expenses;
 BEGIN
+  PERFORM require_permission((SELECT event_id FROM event_expenses WHERE id = p_expense), 'approve_expenses');
   SELECT * INTO e FROM event_expenses WHERE id = p_expense AND deleted_at IS NULL FOR UPDATE;
   IF NOT FOUND THEN
     PERFORM refuse('unknown_expense', 'no such expense');

@@ -987,9 +987,13 @@ async fn two_approvers_race_and_the_loser_is_told_who_won() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;
     let f = fixture(&admin).await;
-    let submitter = db.operator("sam", "Sam Submitter").await;
-    let alice = db.operator("alice", "Alice Approver").await;
-    let bob = db.operator("bob", "Bob Approver").await;
+    let submitter = db
+        .member(f.event, "sam", "Sam Submitter", "coordinator")
+        .await;
+    let alice = db
+        .member(f.event, "alice", "Alice Approver", "organizer")
+        .await;
+    let bob = db.member(f.event, "bob", "Bob Approver", "organizer").await;
     let expense: Uuid = submitter
         .client
         .query_one(
@@ -1055,8 +1059,12 @@ async fn four_eyes_and_the_expense_state_machine() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;
     let f = fixture(&admin).await;
-    let sam = db.operator("sam", "Sam Submitter").await;
-    let alice = db.operator("alice", "Alice Approver").await;
+    let sam = db
+        .member(f.event, "sam", "Sam Submitter", "organizer")
+        .await;
+    let alice = db
+        .member(f.event, "alice", "Alice Approver", "organizer")
+        .await;
     let expense: Uuid = sam
         .client
         .query_one(
@@ -1187,7 +1195,9 @@ async fn bad_expense_input_is_refused_in_one_sentence() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;
     let f = fixture(&admin).await;
-    let sam = db.operator("sam", "Sam Submitter").await;
+    let sam = db
+        .member(f.event, "sam", "Sam Submitter", "coordinator")
+        .await;
     let before = everything(&admin).await;
     let cases: [(&str, rust_decimal::Decimal, &str, Option<&str>, &str); 7] = [
         (
@@ -1280,8 +1290,12 @@ async fn set_role_does_not_change_who_is_acting() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;
     let f = fixture(&admin).await;
-    let sam = db.operator("sam", "Sam Submitter").await;
-    let alice = db.operator("alice", "Alice Approver").await;
+    let sam = db
+        .member(f.event, "sam", "Sam Submitter", "organizer")
+        .await;
+    let alice = db
+        .member(f.event, "alice", "Alice Approver", "organizer")
+        .await;
     admin
         .batch_execute(&format!("GRANT {} TO {}", alice.role, sam.role))
         .await

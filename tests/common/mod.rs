@@ -93,7 +93,7 @@ impl TestDb {
         admin
             .batch_execute(&sql)
             .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e:?}"));
         TestDb {
             url: url_for_database(&server_url, &name),
             name,
@@ -120,16 +120,14 @@ impl TestDb {
         client
     }
 
-    /// Creates an operator: a login role named after this database, with table privileges, mapped to
-    /// a new profile. Privileges here are the test's stand-in for the security model's grants.
+    /// Creates an operator: a login role named after this database, a member of eventos_operator (where
+    /// its privileges come from), mapped to a new profile. It belongs to no team yet.
     pub async fn operator(&self, short: &str, full_name: &str) -> Operator {
         let role = format!("{}_{short}", self.name);
         let admin = self.client().await;
         admin
             .batch_execute(&format!(
-                "CREATE ROLE {role} LOGIN;
-                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
-                 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};"
+                "CREATE ROLE {role} LOGIN IN ROLE eventos_operator"
             ))
             .await
             .unwrap_or_else(|e| panic!("cannot create role {role}: {e}"));
@@ -148,6 +146,27 @@ impl TestDb {
             role,
             client,
         }
+    }
+
+    /// An operator who is an active member of `event`'s team in `team_role`, with that role's default
+    /// permissions.
+    pub async fn member(
+        &self,
+        event: uuid::Uuid,
+        short: &str,
+        full_name: &str,
+        team_role: &str,
+    ) -> Operator {
+        let operator = self.operator(short, full_name).await;
+        self.client()
+            .await
+            .execute(
+                "INSERT INTO event_teams (event_id, member_id, role) VALUES ($1, $2, $3)",
+                &[&event, &operator.profile, &team_role],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot add {short} to the team: {e}"));
+        operator
     }
 
     /// Settings as the product builds them, pointing at this database.
@@ -247,11 +266,16 @@ async fn ensure_template() -> String {
                 .await
                 .unwrap_or_else(|e| panic!("migrating the template failed: {e:#}"));
         }
-        // The template must have no connections when it is copied.
+        // The template must have no connections when it is copied. Its comment records when it was
+        // built, so another checkout's test run leaves it alone while it may still be in use.
+        let built = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         admin
             .batch_execute(&format!(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';
-                 ALTER DATABASE {name} IS_TEMPLATE true"
+                 ALTER DATABASE {name} IS_TEMPLATE true;
+                 COMMENT ON DATABASE {name} IS 'eventos test template built {built}'"
             ))
             .await
             .expect("mark template");
@@ -289,9 +313,14 @@ async fn drop_leftovers(admin: &Client, keep: &str) {
             }
         }
     }
+    // Templates of other migration sets go once they are a day old: a test run in another checkout
+    // may still be cloning a younger one.
     let rows = admin
         .query(
-            "SELECT datname, datistemplate FROM pg_database
+            "SELECT datname, datistemplate,
+                    coalesce(substring(shobj_description(oid, 'pg_database') FROM 'built ([0-9]+)')::bigint, 0)
+                      < extract(epoch FROM now()) - 86400
+               FROM pg_database
               WHERE datname LIKE 'eventos\\_tpl\\_%' OR datname LIKE 'eventos\\_test\\_%'",
             &[],
         )
@@ -300,10 +329,15 @@ async fn drop_leftovers(admin: &Client, keep: &str) {
     for row in rows {
         let name: String = row.get(0);
         let is_template: bool = row.get(1);
+        let old_enough: bool = row.get(2);
         if name == keep {
             continue;
         }
-        let stale = !name.starts_with("eventos_test_") || process_gone(&name);
+        let stale = if name.starts_with("eventos_test_") {
+            process_gone(&name)
+        } else {
+            old_enough
+        };
         if stale {
             if is_template {
                 let _ = admin
