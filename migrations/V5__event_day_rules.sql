@@ -374,6 +374,12 @@ DECLARE
   cap integer;
   used integer;
 BEGIN
+  -- Called directly (not from a trigger), only a team member, the worker or an administrator may lock.
+  IF pg_trigger_depth() = 0 AND to_regprocedure('public.is_administrator()') IS NOT NULL
+     AND NOT (p_event = ANY (member_event_ids(NULL)) OR is_administrator()
+              OR pg_has_role(session_user, 'eventos_worker', 'MEMBER')) THEN
+    PERFORM refuse('permission_denied', 'you are not on this event''s team');
+  END IF;
   IF p_session IS NOT NULL THEN
     IF skip_locked THEN
       SELECT max_attendees, current_registrations INTO cap, used FROM sessions

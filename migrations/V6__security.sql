@@ -152,7 +152,6 @@ ALTER FUNCTION waitlist_renumber(uuid, uuid) SECURITY DEFINER;
 ALTER FUNCTION waitlist_lock_queue(uuid, uuid, boolean) SECURITY DEFINER;
 ALTER FUNCTION waitlist_offers_outstanding(uuid, uuid) SECURITY DEFINER;
 ALTER FUNCTION announcement_write_outbox(uuid) SECURITY DEFINER;
-ALTER FUNCTION checkin_refusal(uuid, uuid, text, text, text, text, text, uuid, uuid, uuid) SECURITY DEFINER;
 ALTER FUNCTION event_local_time(uuid, timestamptz) SECURITY DEFINER;
 -- The worker's steps: definer, and only the worker (and administrators) may call them.
 ALTER FUNCTION realtime_flush() SECURITY DEFINER;
@@ -166,8 +165,10 @@ GRANT EXECUTE ON FUNCTION realtime_flush(), expire_offers(), dispatch_due_announ
   refresh_rollups(), ensure_analytics_partitions(date, integer) TO eventos_worker;
 -- Internal pieces nobody calls directly.
 REVOKE EXECUTE ON FUNCTION waitlist_fill(uuid, uuid, integer), waitlist_renumber(uuid, uuid),
-  announcement_write_outbox(uuid), checkin_refusal(uuid, uuid, text, text, text, text, text, uuid, uuid, uuid)
-  FROM PUBLIC;
+  announcement_write_outbox(uuid) FROM PUBLIC;
+-- The queue lock is reached by the API (as the operator) and the worker; it checks who asks itself.
+REVOKE EXECUTE ON FUNCTION waitlist_lock_queue(uuid, uuid, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION waitlist_lock_queue(uuid, uuid, boolean) TO eventos_operator, eventos_worker;
 
 ------------------------------------------------------------------------------------------------------
 -- Row Level Security: enabled and forced on every table. An operator sees and changes the rows of the

@@ -130,3 +130,48 @@ async fn money_is_numeric_and_time_is_timestamptz() {
         "floating-point money or zone-less time: {bad:?}"
     );
 }
+
+#[tokio::test]
+async fn every_table_has_row_level_security_enabled_and_forced() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT relname::text FROM pg_class
+              WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')
+                AND NOT (relrowsecurity AND relforcerowsecurity)
+              ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("catalog query");
+    let open: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(
+        open.is_empty(),
+        "tables without forced row level security: {open:?}"
+    );
+}
+
+#[tokio::test]
+async fn security_definer_functions_are_few_and_pinned() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    // Every definer function runs with a fixed search_path (checked for all functions above) and none is
+    // callable by PUBLIC unless it is a read-only helper or a trigger.
+    let rows = client
+        .query(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p
+              WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+                AND p.prorettype <> 'trigger'::regtype AND p.provolatile = 'v'
+                AND has_function_privilege('public', p.oid, 'EXECUTE')
+              ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("catalog query");
+    let open: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(
+        open.is_empty(),
+        "volatile definer functions anyone may call: {open:?}"
+    );
+}

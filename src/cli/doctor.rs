@@ -90,6 +90,7 @@ pub async fn run(settings: &Settings, _args: Args) -> Result<ExitCode> {
     checks.push(listen_notify(&client, &mut notifications).await);
     checks.push(role(&client, &user).await?);
     if schema_status == Status::Ok {
+        checks.push(operator(&client).await?);
         checks.push(privileges(&client).await?);
     }
     checks.push(Check::new(
@@ -216,6 +217,44 @@ async fn role(client: &Client, user: &str) -> Result<Check> {
         detail
     };
     Ok(Check::new(status, "role", detail))
+}
+
+/// The profile this login maps to and the teams it is on.
+async fn operator(client: &Client) -> Result<Check> {
+    let row = client
+        .query_opt(
+            "SELECT p.full_name,
+                    coalesce(string_agg(t.role || ' at ' || e.slug, ', ' ORDER BY e.slug)
+                             FILTER (WHERE t.status = 'active'), '')
+               FROM profiles p
+               LEFT JOIN event_teams t ON t.member_id = p.id
+               LEFT JOIN events e ON e.id = t.event_id
+              WHERE p.id = acting_profile_id()
+              GROUP BY p.full_name",
+            &[],
+        )
+        .await
+        .context("cannot read the operator's profile")?;
+    Ok(match row {
+        Some(row) => {
+            let name: String = row.get(0);
+            let teams: String = row.get(1);
+            if teams.is_empty() {
+                Check::new(
+                    Status::Warn,
+                    "operator",
+                    format!("{name}: on no event's team, so every desk is empty"),
+                )
+            } else {
+                Check::new(Status::Ok, "operator", format!("{name}: {teams}"))
+            }
+        }
+        None => Check::new(
+            Status::Ok,
+            "operator",
+            "this login maps to no profile: an administrator, not an operator",
+        ),
+    })
 }
 
 /// What the role may do at each desk: read and write on the tables behind it.

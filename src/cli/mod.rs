@@ -1,7 +1,9 @@
 //! The command line: one file per subcommand.
 
+mod audit;
 mod doctor;
 mod migrate;
+mod operator;
 mod worker;
 
 use std::path::PathBuf;
@@ -40,6 +42,10 @@ pub enum Command {
     Doctor(doctor::Args),
     /// Run the background loop: offer expiry and next offers, announcement dispatch, realtime batches.
     Worker(worker::Args),
+    /// Manage operators: PostgreSQL login roles mapped to profiles and event teams.
+    Operator(operator::Args),
+    /// Check the audit trail's hash chain.
+    Audit(audit::Args),
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -53,6 +59,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Doctor(args) => doctor::run(&settings, args).await,
         Command::Worker(args) => worker::run(&settings, args).await,
+        Command::Operator(args) => operator::run(&settings, args).await,
+        Command::Audit(args) => audit::run(&settings, args).await,
     }
 }
 

@@ -148,6 +148,11 @@ impl TestDb {
         }
     }
 
+    /// Drops `role` with this database (a role the product made, e.g. through `eventos operator add`).
+    pub fn adopt_role(&self, role: &str) {
+        self.roles.lock().expect("roles").push(role.to_owned());
+    }
+
     /// An operator who is an active member of `event`'s team in `team_role`, with that role's default
     /// permissions.
     pub async fn member(
