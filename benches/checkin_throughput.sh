@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gate throughput through the SQL API: check_in_by_code() (ticket lookup, rules, refusal logging) against
 # the bare INSERT it ends in, at 1, 8 and 32 concurrent scanners, plus a run of duplicate scans (every
-# scan refused and logged). Scratch database with the real schema and 400k attendees with tickets.
+# scan refused and logged). Scratch database with the real schema and 400k attendees with tickets; the
+# API runs log in as an operator (a volunteer on the event's team), the bare INSERT as the administrator.
 # Usage: benches/checkin_throughput.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +28,20 @@ SET session_replication_role = origin;
 CREATE TABLE bench_attendees (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL);
 INSERT INTO bench_attendees SELECT row_number() OVER (ORDER BY t.code), t.attendee_id, t.event_id, t.code FROM tickets t;
 CREATE SEQUENCE bench_seq;
+-- The scanners log in as an operator (a volunteer on the team), as real gates do, so row security and
+-- the permission check are part of what is measured.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'eventos_bench_gate') THEN
+    CREATE ROLE eventos_bench_gate LOGIN IN ROLE eventos_operator;
+  END IF;
+END $$;
+INSERT INTO profiles (email, full_name, login_role) VALUES ('gate@example.org', 'Gate Scanner', 'eventos_bench_gate');
+INSERT INTO event_teams (event_id, member_id, role) SELECT e.id, p.id, 'volunteer' FROM events e, profiles p;
+GRANT SELECT ON bench_attendees TO eventos_bench_gate;
+GRANT USAGE ON SEQUENCE bench_seq TO eventos_bench_gate;
 VACUUM ANALYZE;
 SQL
+GATE_URL=$(echo "$BENCH_URL" | sed 's#//[^@/]*@#//eventos_bench_gate@#')
 
 cat > /tmp/eventos_api.sql <<'SQL'
 WITH k AS (SELECT nextval('bench_seq') AS n)
@@ -48,9 +61,9 @@ reset() {
   psql "$BENCH_URL" -v ON_ERROR_STOP=1 -qc "TRUNCATE event_checkins, refused_scans" \
        -c "SELECT setval('bench_seq', 1, false)" -c "CHECKPOINT" >/dev/null
 }
-run() { # label script clients
+run() { # label script clients [url]
   local tps
-  tps=$("$PGBENCH" -n -M prepared -f "$2" -c "$3" -j "$(( $3 < 2 ? 1 : 2 ))" -T "$SECONDS_PER_RUN" "$BENCH_URL" 2>/dev/null \
+  tps=$("$PGBENCH" -n -M prepared -f "$2" -c "$3" -j "$(( $3 < 2 ? 1 : 2 ))" -T "$SECONDS_PER_RUN" "${4:-$BENCH_URL}" 2>/dev/null \
         | awk '/^tps = /{printf "%d", $3}')
   printf '%-22s %3s scanners  %6s scans/s\n' "$1" "$3" "$tps"
 }
@@ -58,10 +71,10 @@ run() { # label script clients
 echo "pgbench $("$PGBENCH" --version | awk '{print $3}'), $(nproc) cores, ${SECONDS_PER_RUN}s per run"
 for clients in ${CLIENTS:-1 8 32}; do
   reset; run "bare INSERT" /tmp/eventos_raw.sql "$clients"
-  reset; run "check_in_by_code" /tmp/eventos_api.sql "$clients"
+  reset; run "check_in_by_code" /tmp/eventos_api.sql "$clients" "$GATE_URL"
 done
 # Duplicates: admit the first 1000, then scan them again and again (all refused, all logged).
 reset
 psql "$BENCH_URL" -qc "SELECT count(*) FROM bench_attendees b, check_in_by_code(b.event_id, b.code, 'Gate 0') r WHERE b.n <= 1000" >/dev/null
-run "duplicate (refused)" /tmp/eventos_dup.sql 8
-psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+run "duplicate (refused)" /tmp/eventos_dup.sql 8 "$GATE_URL"
+psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP ROLE IF EXISTS eventos_bench_gate"

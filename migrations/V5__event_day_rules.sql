@@ -16,10 +16,15 @@
 ALTER TABLE profiles ADD COLUMN login_role NAME UNIQUE;
 
 CREATE FUNCTION acting_profile_id() RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $$
-  SELECT id FROM public.profiles WHERE login_role = session_user AND deleted_at IS NULL
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT id FROM public.profiles WHERE login_role = session_user AND deleted_at IS NULL
+  );
+END
 $$;
 
 CREATE FUNCTION refuse(code text, message text) RETURNS void
@@ -33,17 +38,27 @@ $$;
 
 -- hh:mm in the event's own time zone, for messages ("already checked in at 10:02 at North Gate").
 CREATE FUNCTION event_local_time(p_event uuid, at timestamptz) RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT to_char(at AT TIME ZONE coalesce((SELECT time_zone FROM public.events WHERE id = p_event), 'UTC'), 'HH24:MI')
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT to_char(at AT TIME ZONE coalesce((SELECT time_zone FROM public.events WHERE id = p_event), 'UTC'), 'HH24:MI')
+  );
+END
 $$;
 
 CREATE FUNCTION profile_name(p_profile uuid) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $$
-  SELECT coalesce((SELECT full_name FROM public.profiles WHERE id = p_profile), 'someone')
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT coalesce((SELECT full_name FROM public.profiles WHERE id = p_profile), 'someone')
+  );
+END
 $$;
 
 ------------------------------------------------------------------------------------------------------
@@ -66,11 +81,16 @@ ALTER TABLE sessions ADD CONSTRAINT sessions_presence_within_capacity
 
 -- Outstanding waitlist offers of a queue (session_id NULL: the event's own queue).
 CREATE FUNCTION waitlist_offers_outstanding(p_event uuid, p_session uuid) RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT count(*)::integer FROM public.event_waitlists
-   WHERE event_id = p_event AND session_id IS NOT DISTINCT FROM p_session AND status = 'offered'
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT count(*)::integer FROM public.event_waitlists
+       WHERE event_id = p_event AND session_id IS NOT DISTINCT FROM p_session AND status = 'offered'
+  );
+END
 $$;
 
 CREATE FUNCTION sessions_guard() RETURNS trigger

@@ -30,22 +30,27 @@ ALTER TABLE event_teams ADD CONSTRAINT event_teams_permissions_check
 
 -- The permissions a role starts with (docs/security.md).
 CREATE FUNCTION default_permissions(team_role text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
-  SELECT CASE team_role
-    WHEN 'organizer' THEN ARRAY['manage_event', 'manage_sessions', 'manage_attendees', 'view_analytics',
-                                'manage_materials', 'send_announcements', 'check_in_attendees',
-                                'submit_expenses', 'approve_expenses']
-    WHEN 'coordinator' THEN ARRAY['manage_sessions', 'manage_attendees', 'view_analytics', 'manage_materials',
-                                  'send_announcements', 'check_in_attendees', 'submit_expenses']
-    WHEN 'registration' THEN ARRAY['manage_attendees', 'check_in_attendees']
-    WHEN 'volunteer' THEN ARRAY['check_in_attendees']
-    WHEN 'speaker_liaison' THEN ARRAY['manage_sessions', 'manage_materials', 'submit_expenses']
-    WHEN 'tech_support' THEN ARRAY['manage_sessions', 'manage_materials', 'submit_expenses']
-    WHEN 'marketing' THEN ARRAY['send_announcements', 'view_analytics', 'submit_expenses']
-    ELSE ARRAY[]::text[]
-  END
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT CASE team_role
+        WHEN 'organizer' THEN ARRAY['manage_event', 'manage_sessions', 'manage_attendees', 'view_analytics',
+                                    'manage_materials', 'send_announcements', 'check_in_attendees',
+                                    'submit_expenses', 'approve_expenses']
+        WHEN 'coordinator' THEN ARRAY['manage_sessions', 'manage_attendees', 'view_analytics', 'manage_materials',
+                                      'send_announcements', 'check_in_attendees', 'submit_expenses']
+        WHEN 'registration' THEN ARRAY['manage_attendees', 'check_in_attendees']
+        WHEN 'volunteer' THEN ARRAY['check_in_attendees']
+        WHEN 'speaker_liaison' THEN ARRAY['manage_sessions', 'manage_materials', 'submit_expenses']
+        WHEN 'tech_support' THEN ARRAY['manage_sessions', 'manage_materials', 'submit_expenses']
+        WHEN 'marketing' THEN ARRAY['send_announcements', 'view_analytics', 'submit_expenses']
+        ELSE ARRAY[]::text[]
+      END
+  );
+END
 $$;
 
 CREATE FUNCTION event_teams_defaults() RETURNS trigger
@@ -74,31 +79,46 @@ CREATE TRIGGER event_teams_defaults BEFORE INSERT OR UPDATE ON event_teams
 -- The events where the acting operator is an active member holding `perm` (any permission when NULL;
 -- manage_event holds them all).
 CREATE FUNCTION member_event_ids(perm text DEFAULT NULL) RETURNS uuid[]
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $$
-  SELECT coalesce(array_agg(t.event_id), ARRAY[]::uuid[])
-    FROM public.event_teams t
-    JOIN public.profiles p ON p.id = t.member_id
-   WHERE p.login_role = session_user AND p.deleted_at IS NULL AND t.status = 'active'
-     AND (perm IS NULL OR perm = ANY (t.permissions) OR 'manage_event' = ANY (t.permissions))
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT coalesce(array_agg(t.event_id), ARRAY[]::uuid[])
+        FROM public.event_teams t
+        JOIN public.profiles p ON p.id = t.member_id
+       WHERE p.login_role = session_user AND p.deleted_at IS NULL AND t.status = 'active'
+         AND (perm IS NULL OR perm = ANY (t.permissions) OR 'manage_event' = ANY (t.permissions))
+  );
+END
 $$;
 
 -- Whether the acting operator holds `perm` at `event` (for functions that refuse with a reason).
 CREATE FUNCTION has_event_permission(event uuid, perm text) RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT event = ANY (member_event_ids(perm))
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT event = ANY (member_event_ids(perm))
+  );
+END
 $$;
 
 -- An administrator: a superuser, or a member of the role that owns the schema (who ran the migrations).
 CREATE FUNCTION is_administrator() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
 AS $$
-  SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
-      OR pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'public.events'::regclass), 'MEMBER')
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+          OR pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'public.events'::regclass), 'MEMBER')
+  );
+END
 $$;
 
 -- A refusal naming the permission, for functions called without it (any one of `perms` will do).
@@ -334,12 +354,17 @@ CREATE INDEX audit_log_event_idx ON audit_log (event_id, id);
 
 -- What a row's hash covers: every field but the hashes, in a fixed text form.
 CREATE FUNCTION audit_payload(a audit_log) RETURNS text
-LANGUAGE sql IMMUTABLE
+LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, public
 AS $$
-  SELECT concat_ws('|', a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                   coalesce(a.actor_id::text, ''), a.actor_role, a.table_name, coalesce(a.row_id::text, ''),
-                   coalesce(a.event_id::text, ''), a.action, coalesce(a.old_row::text, ''), coalesce(a.new_row::text, ''))
+BEGIN
+  -- plpgsql, not sql: a non-inlinable sql function is planned again on every call.
+  RETURN (
+    SELECT concat_ws('|', a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                       coalesce(a.actor_id::text, ''), a.actor_role, a.table_name, coalesce(a.row_id::text, ''),
+                       coalesce(a.event_id::text, ''), a.action, coalesce(a.old_row::text, ''), coalesce(a.new_row::text, ''))
+  );
+END
 $$;
 
 -- Appends one entry. One writer at a time (an advisory lock held to commit), so the chain has no forks.
