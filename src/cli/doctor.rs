@@ -91,7 +91,11 @@ pub async fn run(settings: &Settings, _args: Args) -> Result<ExitCode> {
     checks.push(role(&client, &user).await?);
     if schema_status == Status::Ok {
         checks.push(operator(&client).await?);
-        checks.push(privileges(&client).await?);
+        // An operator's desks follow their team permissions; an administrator's, their privileges.
+        match operator_desks(&client).await? {
+            Some(check) => checks.push(check),
+            None => checks.push(privileges(&client).await?),
+        }
     }
     checks.push(Check::new(
         Status::Ok,
@@ -255,6 +259,49 @@ async fn operator(client: &Client) -> Result<Check> {
             "this login maps to no profile: an administrator, not an operator",
         ),
     })
+}
+
+/// What an operator may do at each desk, from their team permissions (all their events together).
+async fn operator_desks(client: &Client) -> Result<Option<Check>> {
+    let row = client
+        .query_one(
+            "SELECT acting_profile_id() IS NOT NULL,
+                    cardinality(member_event_ids('check_in_attendees')) > 0,
+                    cardinality(member_event_ids(NULL)) > 0,
+                    cardinality(member_event_ids('manage_sessions')) > 0,
+                    cardinality(member_event_ids('manage_attendees')) > 0,
+                    cardinality(member_event_ids('send_announcements')) > 0,
+                    cardinality(member_event_ids('approve_expenses')) > 0,
+                    cardinality(member_event_ids('submit_expenses')) > 0",
+            &[],
+        )
+        .await
+        .context("cannot read the operator's permissions")?;
+    if !row.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    let flag = |i: usize| row.get::<_, bool>(i);
+    let member = flag(2);
+    let desk = |name: &str, act: bool, read: bool| match (act, read) {
+        (true, _) => format!("{name} act"),
+        (false, true) => format!("{name} view"),
+        (false, false) => format!("{name} none"),
+    };
+    let expenses = if flag(6) {
+        "Expenses approve".to_owned()
+    } else if flag(7) {
+        "Expenses submit".to_owned()
+    } else {
+        "Expenses none".to_owned()
+    };
+    let parts = [
+        desk("Check-ins", flag(1), member),
+        desk("Sessions", flag(3), member),
+        desk("Waitlist", flag(4), member),
+        desk("Announcements", flag(5), member),
+        expenses,
+    ];
+    Ok(Some(Check::new(Status::Ok, "desks", parts.join(", "))))
 }
 
 /// What the role may do at each desk: read and write on the tables behind it.

@@ -4,6 +4,7 @@ mod audit;
 mod doctor;
 mod migrate;
 mod operator;
+mod seed;
 mod worker;
 
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum Command {
     Operator(operator::Args),
     /// Check the audit trail's hash chain.
     Audit(audit::Args),
+    /// Create a realistic, deterministic conference whose live day is today.
+    Seed(seed::Args),
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -61,10 +64,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Worker(args) => worker::run(&settings, args).await,
         Command::Operator(args) => operator::run(&settings, args).await,
         Command::Audit(args) => audit::run(&settings, args).await,
+        Command::Seed(args) => seed::run(&settings, args).await,
     }
 }
 
-/// An error as the one sentence the user sees: the contexts joined, outermost first.
+/// An error as the one sentence the user sees: the contexts joined, outermost first, with a database
+/// error given as the server's own message (not tokio-postgres's "db error: ERROR: ..." wrapping).
 pub fn sentence(error: &anyhow::Error) -> String {
-    format!("{error:#}")
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        if let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() {
+            match pg.as_db_error() {
+                Some(db) => parts.push(db.message().to_owned()),
+                None => parts.push(pg.to_string()),
+            }
+            break;
+        }
+        parts.push(cause.to_string());
+    }
+    parts.join(": ")
 }

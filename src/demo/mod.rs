@@ -1,3 +1,4 @@
 //! The demo's private PostgreSQL cluster (and, later, its seed generator and gate simulator).
 
 pub mod cluster;
+pub mod seed;

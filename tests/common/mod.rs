@@ -511,3 +511,82 @@ SELECT profile.id AS profile, other_profile.id AS other_profile, site.id AS site
        speaker, session, sponsor, feedback, connection, checkin, material, announcement, analytics,
        waitlist, expense, team, registration
 "#;
+
+/// Every rule that can be checked from the data alone, for one event. Returns the violations found.
+pub async fn rule_violations(client: &Client, event: uuid::Uuid) -> Vec<String> {
+    let checks: [(&str, &str); 9] = [
+        (
+            "a session's counter differs from its registrations",
+            "SELECT count(*) FROM sessions s WHERE s.event_id = $1 AND s.current_registrations <>
+               (SELECT count(*) FROM session_registrations r WHERE r.session_id = s.id AND r.status = 'registered')",
+        ),
+        (
+            "a session's presence differs from its open entries",
+            "SELECT count(*) FROM sessions s WHERE s.event_id = $1 AND s.present_count <>
+               (SELECT count(*) FROM event_checkins c WHERE c.session_id = s.id AND c.is_present)",
+        ),
+        (
+            "a session is over capacity",
+            "SELECT count(*) FROM sessions WHERE event_id = $1 AND max_attendees IS NOT NULL
+               AND (current_registrations > max_attendees OR present_count > max_attendees)",
+        ),
+        (
+            "a queue's positions are not 1..n",
+            "SELECT count(*) FROM (
+               SELECT session_id, array_agg(waitlist_position ORDER BY waitlist_position) AS p, count(*) AS n
+                 FROM event_waitlists WHERE event_id = $1 AND status IN ('waiting', 'offered')
+                GROUP BY session_id) q
+              WHERE q.p <> ARRAY(SELECT generate_series(1, q.n::int))",
+        ),
+        (
+            "a queue has more offers than free places",
+            "SELECT count(*) FROM sessions s WHERE s.event_id = $1 AND s.max_attendees IS NOT NULL
+               AND (SELECT count(*) FROM event_waitlists w WHERE w.session_id = s.id AND w.status = 'offered')
+                   > s.max_attendees - s.current_registrations",
+        ),
+        (
+            "someone has two open entries",
+            "SELECT count(*) FROM (SELECT attendee_id, session_id FROM event_checkins
+                                    WHERE event_id = $1 AND is_present GROUP BY 1, 2 HAVING count(*) > 1) d",
+        ),
+        (
+            "an open entry without a valid ticket or with a cancelled attendee",
+            "SELECT count(*) FROM event_checkins c JOIN attendees a ON a.id = c.attendee_id
+               LEFT JOIN tickets t ON t.id = c.ticket_id
+              WHERE c.event_id = $1 AND c.is_present AND c.session_id IS NULL
+                AND c.check_in_time > now() - interval '1 minute' AND (a.status <> 'registered' OR t.status <> 'valid')",
+        ),
+        (
+            "an expense approved by its submitter, or decided without its actor",
+            "SELECT count(*) FROM event_expenses WHERE event_id = $1 AND (approved_by = created_by
+               OR (status IN ('approved', 'paid') AND approved_by IS NULL)
+               OR (status = 'rejected' AND btrim(coalesce(rejection_reason, '')) = ''))",
+        ),
+        (
+            "a sent announcement without its outbox",
+            "SELECT count(*) FROM event_announcements a WHERE a.event_id = $1 AND a.status = 'sent'
+               AND coalesce(a.recipient_count, 0) > 0
+               AND NOT EXISTS (SELECT 1 FROM outbox_messages o WHERE o.source_id = a.id)",
+        ),
+    ];
+    let mut violations = Vec::new();
+    for (what, sql) in checks {
+        let n: i64 = client
+            .query_one(sql, &[&event])
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"))
+            .get(0);
+        if n > 0 {
+            violations.push(format!("{what} ({n})"));
+        }
+    }
+    let broken: Option<i64> = client
+        .query_one("SELECT audit_first_broken_link()", &[])
+        .await
+        .expect("audit check")
+        .get(0);
+    if let Some(id) = broken {
+        violations.push(format!("the audit chain breaks at {id}"));
+    }
+    violations
+}

@@ -1,0 +1,770 @@
+//! `eventos seed`: a realistic, deterministic conference in any EventOS database, with times relative to
+//! now so that today is its live day. Set-based SQL throughout, so a million attendees take a minute or
+//! two, not an hour. Randomness is a hash of (seed, what, row number): the same --seed gives the same
+//! event, whatever the query plans.
+//!
+//! Historic decisions (approved and paid expenses, sent announcements, expired offers) carry their past
+//! actors and times, which the rules would never let a client back-date: that part is written with
+//! triggers off (session_replication_role = replica), which needs a superuser; anywhere else the seed
+//! writes only what an operator could have written today, and says so.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use tokio_postgres::Client;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub slug: String,
+    pub attendees: i32,
+    pub seed: i32,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        SeedOptions {
+            slug: "northwind-summit".to_owned(),
+            attendees: 5000,
+            seed: 42,
+        }
+    }
+}
+
+/// What was generated, counted from the database afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct SeedReport {
+    pub event_id: uuid::Uuid,
+    pub slug: String,
+    pub attendees: i64,
+    pub orders: i64,
+    pub tickets: i64,
+    pub sessions: i64,
+    pub rooms: i64,
+    pub speakers: i64,
+    pub sponsors: i64,
+    pub checkins: i64,
+    pub waitlisted: i64,
+    pub expenses: i64,
+    pub announcements: i64,
+    /// (login, team role) of every operator.
+    pub operators: Vec<(String, String)>,
+    pub history_included: bool,
+    pub seconds: f64,
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+const FIRST_NAMES: &str = include_str!("../../assets/seed/first_names.txt");
+const LAST_NAMES: &str = include_str!("../../assets/seed/last_names.txt");
+const COMPANIES: &str = include_str!("../../assets/seed/companies.txt");
+const TOPICS: &str = include_str!("../../assets/seed/topics.txt");
+
+/// The seven team roles, each with one operator login.
+pub const TEAM_ROLES: [&str; 7] = [
+    "organizer",
+    "coordinator",
+    "registration",
+    "volunteer",
+    "speaker_liaison",
+    "tech_support",
+    "marketing",
+];
+
+/// A login for `role` at `slug`: "northwind_summit_volunteer".
+pub fn operator_login(slug: &str, role: &str) -> String {
+    let base: String = slug
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut login = format!("{base}_{role}");
+    login.truncate(63);
+    login
+}
+
+pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedReport> {
+    if !(10..=5_000_000).contains(&options.attendees) {
+        bail!(
+            "--attendees must be between 10 and 5,000,000, not {}",
+            options.attendees
+        );
+    }
+    if !options
+        .slug
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        || options.slug.len() < 2
+        || options.slug.len() > 40
+    {
+        bail!(
+            "--slug must be 2 to 40 lower-case letters, digits and hyphens, not {:?}",
+            options.slug
+        );
+    }
+    let started = Instant::now();
+    let superuser: bool = client
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await?
+        .get(0);
+    let exists: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE slug = $1)",
+            &[&options.slug],
+        )
+        .await
+        .context("cannot read events: is this an EventOS database (run `eventos migrate`)?")?
+        .get(0);
+    if exists {
+        bail!(
+            "an event with the slug {:?} already exists; choose another --slug",
+            options.slug
+        );
+    }
+
+    let tx = client
+        .transaction()
+        .await
+        .context("cannot start the seed transaction")?;
+    tx.batch_execute(
+        "SET LOCAL max_parallel_workers_per_gather = 0;
+         SET LOCAL synchronous_commit = off;
+         CREATE TEMPORARY TABLE seed_names (kind text, n int, value text) ON COMMIT DROP;
+         CREATE FUNCTION pg_temp.r(seed int, what text, k bigint) RETURNS float8
+           LANGUAGE sql IMMUTABLE
+           AS $$ SELECT ('x' || substr(md5(seed || ':' || what || ':' || k), 1, 8))::bit(32)::bigint / 4294967296.0 $$;",
+    )
+    .await
+    .context("cannot prepare the seed session")?;
+    for (kind, text) in [
+        ("first", FIRST_NAMES),
+        ("last", LAST_NAMES),
+        ("company", COMPANIES),
+        ("topic", TOPICS),
+    ] {
+        let values = list(text);
+        tx.execute(
+            "INSERT INTO seed_names SELECT $1, n::int - 1, v FROM unnest($2::text[]) WITH ORDINALITY AS u(v, n)",
+            &[&kind, &values],
+        )
+        .await
+        .context("cannot load the name lists")?;
+    }
+    let s = options.seed;
+    let n = options.attendees;
+
+    // The event: yesterday 08:00 to tomorrow 18:00, event-local, so today is its middle, live day.
+    let event_id: uuid::Uuid = tx
+        .query_one(
+            "WITH site AS (
+               INSERT INTO venues (name, venue_type, time_zone, address_line, city, region, postal_code, country_code)
+               VALUES ('Harbour Convention Centre', 'site', 'America/Toronto', '255 Front St W', 'Toronto', 'ON', 'M5V 2W6', 'CA')
+               RETURNING id),
+             rooms AS (
+               INSERT INTO venues (parent_id, name, venue_type, capacity, floor)
+               SELECT site.id, r.name, r.kind, r.cap, r.floor FROM site,
+                 (VALUES ('Main Hall', 'hall', 1200, '1'), ('Hall B', 'hall', 400, '1'), ('Room 201', 'room', 150, '2'),
+                         ('Room 202', 'room', 150, '2'), ('Room 203', 'room', 120, '2'), ('Room 204', 'room', 120, '2'),
+                         ('Workshop Lab A', 'room', 40, '3'), ('Workshop Lab B', 'room', 40, '3')) AS r(name, kind, cap, floor)
+               RETURNING id)
+             INSERT INTO events (slug, name, description, venue_id, starts_at, ends_at, time_zone, currency, capacity,
+                                 status, waitlist_offer_window)
+             SELECT $1, 'Northwind Tech Summit', 'Three days of talks, workshops and hallway tracks.', site.id,
+                    (date_trunc('day', now() AT TIME ZONE 'America/Toronto') - interval '1 day' + interval '8 hours') AT TIME ZONE 'America/Toronto',
+                    (date_trunc('day', now() AT TIME ZONE 'America/Toronto') + interval '1 day' + interval '18 hours') AT TIME ZONE 'America/Toronto',
+                    'America/Toronto', 'CAD', ($2::int * 21) / 20, 'published', interval '10 minutes'
+               FROM site
+             RETURNING id",
+            &[&options.slug, &n],
+        )
+        .await
+        .context("cannot create the event")?
+        .get(0);
+
+    tx.execute(
+        "INSERT INTO ticket_types (event_id, name, price, quantity)
+         VALUES ($1, 'General', 299, NULL), ($1, 'VIP', 899, NULL), ($1, 'Student', 99, NULL),
+                ($1, 'Day Pass', 149, NULL), ($1, 'Speaker', 0, NULL), ($1, 'Sponsor', 0, NULL)",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create ticket types")?;
+
+    // Orders (groups of one to three), attendees, one ticket each.
+    tx.execute(
+        "INSERT INTO orders (event_id, order_number, buyer_email, buyer_name, status, subtotal_amount, tax_amount,
+                             total_amount, refunded_amount, payment_provider, payment_reference, paid_at, created_at)
+         SELECT $1, upper(left($4, 3)) || '-' || lpad(o::text, 7, '0'),
+                'buyer' || o || '@example.org', 'Buyer ' || o,
+                CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 'refunded' ELSE 'paid' END,
+                299, 38.87, 337.87, CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 337.87 ELSE 0 END,
+                'stripe', 'pi_' || md5($2 || 'order' || o), now() - interval '30 days' * pg_temp.r($2, 'paid', o),
+                now() - interval '30 days' * pg_temp.r($2, 'paid', o)
+           FROM generate_series(1, ($3::int * 2 + 2) / 3) AS o",
+        &[&event_id, &s, &n, &options.slug],
+    )
+    .await
+    .context("cannot create orders")?;
+    tx.execute(
+        "WITH names AS (
+           SELECT (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'first') AS first,
+                  (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'last') AS last,
+                  (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'company') AS company),
+         ord AS (SELECT id, row_number() OVER (ORDER BY order_number) AS o FROM orders WHERE event_id = $1)
+         INSERT INTO attendees (event_id, order_id, first_name, last_name, email, company, job_title, status, cancelled_at, created_at)
+         SELECT $1, ord.id, f, l, lower(regexp_replace(f || '.' || l, '[^a-zA-Z.]', '', 'g')) || '.' || g || '@example.org',
+                names.company[1 + floor(pg_temp.r($2, 'company', g) * cardinality(names.company))::int],
+                (ARRAY['Engineer', 'Senior Engineer', 'Engineering Manager', 'Product Manager', 'Designer',
+                       'Data Scientist', 'CTO', 'Developer Advocate', 'Student', 'Architect'])[1 + floor(pg_temp.r($2, 'job', g) * 10)::int],
+                CASE WHEN pg_temp.r($2, 'cancel', g) < 0.02 THEN 'cancelled' ELSE 'registered' END,
+                CASE WHEN pg_temp.r($2, 'cancel', g) < 0.02 THEN now() - interval '3 days' END,
+                now() - interval '30 days' * pg_temp.r($2, 'paid', (g * 2 + 2) / 3)
+           FROM generate_series(1, $3::int) AS g
+           CROSS JOIN names
+           JOIN ord ON ord.o = (g * 2 + 2) / 3
+           CROSS JOIN LATERAL (SELECT names.first[1 + floor(pg_temp.r($2, 'first', g) * cardinality(names.first))::int] AS f,
+                                      names.last[1 + floor(pg_temp.r($2, 'last', g) * cardinality(names.last))::int] AS l) AS who",
+        &[&event_id, &s, &n],
+    )
+    .await
+    .context("cannot create attendees")?;
+    tx.execute(
+        "WITH tt AS (SELECT array_agg(id ORDER BY price DESC, name) AS ids FROM ticket_types WHERE event_id = $1),
+              a AS (SELECT id, order_id, row_number() OVER (ORDER BY email) AS g FROM attendees WHERE event_id = $1)
+         INSERT INTO tickets (event_id, attendee_id, order_id, ticket_type_id, code, status, price_paid, status_changed_at)
+         SELECT $1, a.id, a.order_id,
+                CASE WHEN x < 0.08 THEN tt.ids[1] WHEN x < 0.18 THEN tt.ids[4] WHEN x < 0.26 THEN tt.ids[5] ELSE tt.ids[2] END,
+                'NW' || upper(substr(md5($2 || ':ticket:' || a.g), 1, 10)),
+                CASE WHEN v < 0.015 THEN 'void' WHEN v < 0.025 THEN 'refunded' ELSE 'valid' END,
+                CASE WHEN x < 0.08 THEN 899 WHEN x < 0.18 THEN 149 WHEN x < 0.26 THEN 99 ELSE 299 END,
+                CASE WHEN v < 0.025 THEN now() - interval '2 days' END
+           FROM a CROSS JOIN tt
+           CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'type', a.g) AS x, pg_temp.r($2, 'void', a.g) AS v) AS p",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create tickets")?;
+    // Numbered attendees, for picking people by arithmetic instead of sorting by hash.
+    tx.batch_execute(&format!(
+        "CREATE TEMPORARY TABLE seed_people ON COMMIT DROP AS
+           SELECT row_number() OVER (ORDER BY a.email)::int AS g, a.id,
+                  a.status = 'registered' AND t.status = 'valid' AS ok, t.id AS ticket, t.code
+             FROM attendees a JOIN tickets t ON t.attendee_id = a.id
+            WHERE a.event_id = '{event_id}';
+         CREATE UNIQUE INDEX ON seed_people (g);
+         ANALYZE seed_people;"
+    ))
+    .await
+    .context("cannot number the attendees")?;
+
+    let operators = operators(&tx, event_id, &options.slug).await?;
+    sessions(&tx, event_id, s).await?;
+    people_in_sessions(&tx, event_id, s, n).await?;
+    move_sessions_along(&tx, event_id).await?;
+    checkins(&tx, event_id, s, n).await?;
+    money_and_messages(&tx, event_id, s, superuser).await?;
+    extras(&tx, event_id, s, n).await?;
+    tx.commit().await.context("cannot commit the seed")?;
+
+    let counts = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM attendees WHERE event_id = $1),
+                    (SELECT count(*) FROM orders WHERE event_id = $1),
+                    (SELECT count(*) FROM tickets WHERE event_id = $1),
+                    (SELECT count(*) FROM sessions WHERE event_id = $1),
+                    (SELECT count(*) FROM venues v JOIN events e ON v.parent_id = e.venue_id WHERE e.id = $1),
+                    (SELECT count(*) FROM speakers WHERE event_id = $1),
+                    (SELECT count(*) FROM sponsors WHERE event_id = $1),
+                    (SELECT count(*) FROM event_checkins WHERE event_id = $1),
+                    (SELECT count(*) FROM event_waitlists WHERE event_id = $1),
+                    (SELECT count(*) FROM event_expenses WHERE event_id = $1),
+                    (SELECT count(*) FROM event_announcements WHERE event_id = $1)",
+            &[&event_id],
+        )
+        .await
+        .context("cannot count what was seeded")?;
+    Ok(SeedReport {
+        event_id,
+        slug: options.slug.clone(),
+        attendees: counts.get(0),
+        orders: counts.get(1),
+        tickets: counts.get(2),
+        sessions: counts.get(3),
+        rooms: counts.get(4),
+        speakers: counts.get(5),
+        sponsors: counts.get(6),
+        checkins: counts.get(7),
+        waitlisted: counts.get(8),
+        expenses: counts.get(9),
+        announcements: counts.get(10),
+        operators,
+        history_included: superuser,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+type Tx<'a> = tokio_postgres::Transaction<'a>;
+
+/// One operator per team role (and a second organizer, so an expense always has someone other than its
+/// submitter to approve it), each with a login role. Returns (login, team role).
+async fn operators(tx: &Tx<'_>, event_id: uuid::Uuid, slug: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let people = [
+        ("organizer", "organizer", "Olivia Organizer"),
+        ("finance", "organizer", "Frank Finance"),
+        ("coordinator", "coordinator", "Carlos Coordinator"),
+        ("registration", "registration", "Rita Registration"),
+        ("volunteer", "volunteer", "Victor Volunteer"),
+        ("speaker_liaison", "speaker_liaison", "Sana Liaison"),
+        ("tech_support", "tech_support", "Theo Tech"),
+        ("marketing", "marketing", "Mia Marketing"),
+    ];
+    for (kind, team_role, name) in people {
+        let login = operator_login(slug, kind);
+        let email = format!("{login}@example.org");
+        let ddl: String = tx
+            .query_one(
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)
+                             THEN format('GRANT eventos_operator TO %I', $1::text)
+                             ELSE format('CREATE ROLE %I LOGIN IN ROLE eventos_operator', $1::text) END",
+                &[&login],
+            )
+            .await?
+            .get(0);
+        tx.batch_execute(&ddl).await.with_context(|| {
+            format!(
+                "cannot create the login role {login} (the seed needs a role that may create roles)"
+            )
+        })?;
+        tx.execute(
+            "WITH p AS (INSERT INTO profiles (email, full_name, login_role) VALUES ($1, $2, $3) RETURNING id)
+             INSERT INTO event_teams (event_id, member_id, role) SELECT $4, p.id, $5 FROM p",
+            &[&email, &name, &login, &event_id, &team_role],
+        )
+        .await
+        .with_context(|| format!("cannot add the {kind} to the team"))?;
+        out.push((login, team_role.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Speakers, and three days of sessions in eight rooms. The second day is today: it started five hours
+/// ago, so some sessions are over, one slot is live, the rest are ahead.
+async fn sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
+    tx.execute(
+        "WITH names AS (
+           SELECT (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'first') AS first,
+                  (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'last') AS last),
+         p AS (
+           INSERT INTO profiles (email, full_name, organization)
+           SELECT 'speaker' || k || '.' || left(md5($1::uuid::text), 8) || '@example.org',
+                  names.first[1 + floor(pg_temp.r($2, 'sfirst', k) * cardinality(names.first))::int] || ' ' ||
+                  names.last[1 + floor(pg_temp.r($2, 'slast', k) * cardinality(names.last))::int],
+                  'Speaker org ' || k
+             FROM generate_series(1, 100) k, names
+           RETURNING id, full_name, split_part(split_part(email, '.', 1), 'speaker', 2)::int AS k)
+         INSERT INTO speakers (event_id, profile_id, bio, expertise_areas, presentation_duration, status, speaker_fee)
+         SELECT $1, p.id, p.full_name || ' builds things and talks about them.', ARRAY['databases', 'operations'], 45,
+                CASE WHEN pg_temp.r($2, 'spk', p.k) < 0.05 THEN 'pending' ELSE 'confirmed' END,
+                CASE WHEN pg_temp.r($2, 'fee', p.k) < 0.2 THEN 1500 END
+           FROM p",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create speakers")?;
+    // Day d (1..3) starts at now - 5 h + (d - 2) days; slots start 1, 2.5, 4.5, 6 and 7.5 h in, 75 minutes each.
+    tx.execute(
+        "WITH rooms AS (
+           SELECT v.id, v.name, v.capacity, row_number() OVER (ORDER BY v.capacity DESC, v.name) AS r
+             FROM venues v JOIN events e ON v.parent_id = e.venue_id WHERE e.id = $1),
+         topics AS (SELECT array_agg(value ORDER BY n) AS t FROM seed_names WHERE kind = 'topic'),
+         spk AS (SELECT array_agg(s.id ORDER BY p.email) AS ids FROM speakers s JOIN profiles p ON p.id = s.profile_id
+                  WHERE s.event_id = $1),
+         slots AS (
+           SELECT d, k, now() - interval '5 hours' + (d - 2) * interval '1 day'
+                        + (ARRAY[60, 150, 270, 360, 450])[k] * interval '1 minute' AS starts
+             FROM generate_series(1, 3) d, generate_series(1, 5) k)
+         INSERT INTO sessions (event_id, speaker_id, venue_id, title, description, session_type, difficulty_level,
+                               start_time, end_time, max_attendees, registration_required)
+         SELECT $1, spk.ids[1 + ((d * 40 + k * 8 + r) % cardinality(spk.ids))], rooms.id,
+                CASE kind WHEN 'keynote' THEN 'Day ' || d || ' keynote: ' || topics.t[1 + (d * 7) % 20]
+                          WHEN 'networking' THEN 'Hallway track: ' || topics.t[1 + (d * 5 + k) % 20]
+                          WHEN 'workshop' THEN 'Workshop: ' || topics.t[1 + (d * 11 + k * 3 + r) % 20]
+                          ELSE topics.t[1 + (d * 13 + k * 5 + r) % 20] || ' (' ||
+                               (ARRAY['panel', 'deep dive', 'case study', 'lightning talks'])[1 + (k + r) % 4] || ')' END,
+                'A session of the Northwind Tech Summit.', kind,
+                (ARRAY['beginner', 'intermediate', 'advanced'])[1 + (d + k + r) % 3],
+                slots.starts, slots.starts + interval '75 minutes', rooms.capacity, kind = 'workshop'
+           FROM slots CROSS JOIN rooms CROSS JOIN topics CROSS JOIN spk
+           CROSS JOIN LATERAL (SELECT CASE WHEN k = 1 AND r = 1 THEN 'keynote'
+                                           WHEN k = 5 AND r = 2 THEN 'networking'
+                                           WHEN rooms.name LIKE 'Workshop%' THEN 'workshop'
+                                           ELSE 'panel' END AS kind) AS what",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create sessions")?;
+    // Breaks: coffee and lunch each day, in the Main Hall, no capacity.
+    tx.execute(
+        "INSERT INTO sessions (event_id, venue_id, title, session_type, start_time, end_time)
+         SELECT $1, (SELECT v.id FROM venues v JOIN events e ON v.parent_id = e.venue_id
+                      WHERE e.id = $1 AND v.name = 'Main Hall'),
+                b.title, 'break', now() - interval '5 hours' + (d - 2) * interval '1 day' + b.at * interval '1 minute',
+                now() - interval '5 hours' + (d - 2) * interval '1 day' + (b.at + b.len) * interval '1 minute'
+           FROM generate_series(1, 3) d, (VALUES ('Coffee break', 135, 15), ('Lunch', 195, 75)) AS b(title, at, len)",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create breaks")?;
+    Ok(())
+}
+
+/// Time has moved on: past sessions completed, the current slot live, two of tomorrow's cancelled.
+async fn move_sessions_along(tx: &Tx<'_>, event_id: uuid::Uuid) -> Result<()> {
+    for sql in [
+        "UPDATE sessions SET status = 'live' WHERE event_id = $1 AND start_time <= now()",
+        "UPDATE sessions SET status = 'completed' WHERE event_id = $1 AND end_time <= now()",
+        "UPDATE sessions SET status = 'cancelled'
+          WHERE id IN (SELECT id FROM sessions WHERE event_id = $1 AND start_time > now() + interval '1 day'
+                          AND session_type = 'panel' ORDER BY start_time, title LIMIT 2)",
+    ] {
+        tx.execute(sql, &[&event_id])
+            .await
+            .context("cannot move sessions along")?;
+    }
+    Ok(())
+}
+
+/// Registrations (workshops and a few popular talks full), waitlists on the full ones, and a few
+/// cancellations that have just offered their places to the next in line.
+async fn people_in_sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()> {
+    tx.execute(
+        "WITH target AS (
+           SELECT id, sn,
+                  CASE WHEN registration_required OR pg_temp.r($2, 'popular', sn) < 0.15 THEN max_attendees
+                       ELSE floor(max_attendees * (0.2 + 0.6 * pg_temp.r($2, 'fill', sn)))::int END AS seats
+             FROM (SELECT s.id, s.registration_required, s.max_attendees,
+                          row_number() OVER (ORDER BY s.start_time, v.name) AS sn
+                     FROM sessions s JOIN venues v ON v.id = s.venue_id
+                    WHERE s.event_id = $1 AND s.session_type <> 'break' AND s.max_attendees IS NOT NULL) AS numbered)
+         INSERT INTO session_registrations (event_id, session_id, attendee_id, registered_at)
+         SELECT $1, target.id, p.id, now() - interval '10 days' * pg_temp.r($2, 'reg', p.g)
+           FROM target
+           JOIN LATERAL (SELECT sp.id, sp.g FROM seed_people sp
+                          WHERE sp.ok AND sp.g > (target.sn * 97) % greatest($3 / 2, 1)
+                          ORDER BY sp.g LIMIT least(target.seats, $3 / 3)) AS p ON true",
+        &[&event_id, &s, &n],
+    )
+    .await
+    .context("cannot register people for sessions")?;
+    // Twelve people wait for each full session that has not ended.
+    tx.execute(
+        "WITH full_sessions AS (
+           SELECT s.id, row_number() OVER (ORDER BY s.start_time, v.name) AS fn
+             FROM sessions s JOIN venues v ON v.id = s.venue_id
+            WHERE s.event_id = $1 AND s.end_time > now() AND s.current_registrations >= s.max_attendees)
+         INSERT INTO event_waitlists (event_id, attendee_id, session_id)
+         SELECT $1, w.id, f.id
+           FROM full_sessions f
+           JOIN LATERAL (SELECT sp.id, sp.g FROM seed_people sp
+                          WHERE sp.ok AND sp.g > (f.fn * 389) % greatest($2 - 20, 1)
+                            AND NOT EXISTS (SELECT 1 FROM session_registrations r
+                                             WHERE r.session_id = f.id AND r.attendee_id = sp.id AND r.status = 'registered')
+                          ORDER BY sp.g LIMIT 12) AS w ON true
+          ORDER BY f.id, w.g",
+        &[&event_id, &n],
+    )
+    .await
+    .context("cannot fill the waitlists")?;
+    // In four full sessions someone has just cancelled: the database offers the seat to the next in line.
+    tx.execute(
+        "UPDATE session_registrations SET status = 'cancelled', cancelled_at = now()
+          WHERE id IN (SELECT DISTINCT ON (r.session_id) r.id FROM session_registrations r
+                        WHERE r.session_id IN (SELECT s.id FROM sessions s JOIN venues v ON v.id = s.venue_id
+                                                WHERE s.event_id = $1
+                                                  AND EXISTS (SELECT 1 FROM event_waitlists w WHERE w.session_id = s.id)
+                                                ORDER BY s.start_time, v.name LIMIT 4)
+                          AND r.status = 'registered'
+                        ORDER BY r.session_id, r.registered_at)",
+        &[&event_id],
+    )
+    .await
+    .context("cannot free a few seats")?;
+    Ok(())
+}
+
+/// Today's arrivals at the doors (most of them hours ago, a steady trickle in the last hour), people in
+/// the live sessions, a few early leavers, and the refused scans a real door sees.
+async fn checkins(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()> {
+    tx.execute(
+        "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_time, gate, location,
+                                     check_in_method, qr_code_scanned)
+         SELECT $1, sp.id, sp.ticket,
+                now() - CASE WHEN x < 0.07 THEN interval '60 minutes' * pg_temp.r($2, 'recent', sp.g)
+                             ELSE interval '1 hour' + interval '4 hours' * pg_temp.r($2, 'early', sp.g) END,
+                gate, gate, 'qr_code', sp.code
+           FROM seed_people sp
+           CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'arrive', sp.g) AS x) AS a
+           CROSS JOIN LATERAL (SELECT (ARRAY['North Gate', 'North Gate', 'South Gate', 'East Gate', 'Registration Desk'])
+                                        [1 + floor(pg_temp.r($2, 'gate', sp.g) * 5)::int] AS gate) AS gg
+          WHERE sp.ok AND x < 0.62",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create today's check-ins")?;
+    tx.execute(
+        "UPDATE event_checkins c SET check_out_time = c.check_in_time + (now() - c.check_in_time) * pg_temp.r($2, 'stay', sp.g)
+           FROM seed_people sp
+          WHERE sp.id = c.attendee_id AND c.event_id = $1 AND c.session_id IS NULL AND pg_temp.r($2, 'leave', sp.g) < 0.06",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot check some people out")?;
+    // The live sessions: most of their registered people who are on site are in the room.
+    tx.execute(
+        "INSERT INTO event_checkins (event_id, attendee_id, session_id, ticket_id, check_in_time, gate, location, check_in_method)
+         SELECT $1, r.attendee_id, r.session_id, c.ticket_id, greatest(s.start_time, c.check_in_time) + interval '2 minutes',
+                v.name || ' door', v.name, 'qr_code'
+           FROM session_registrations r
+           JOIN sessions s ON s.id = r.session_id AND s.status = 'live'
+           JOIN venues v ON v.id = s.venue_id
+           JOIN event_checkins c ON c.attendee_id = r.attendee_id AND c.is_present AND c.session_id IS NULL
+           JOIN seed_people sp ON sp.id = r.attendee_id
+          WHERE r.event_id = $1 AND r.status = 'registered'
+            AND greatest(s.start_time, c.check_in_time) + interval '2 minutes' <= now()
+            AND pg_temp.r($2, 'inroom:' || s.title, sp.g) < 0.8",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot fill the live sessions")?;
+    // Refused scans: duplicates, unknown codes, void and refunded tickets.
+    tx.execute(
+        "INSERT INTO refused_scans (event_id, code, code_length, gate, method, reason_code, reason, ticket_id,
+                                    attendee_id, conflicting_checkin_id, scanned_at)
+         SELECT $1, code, length(code), gate, 'qr_code', reason_code, reason, ticket, attendee, conflict, least(at, now())
+           FROM (
+             SELECT c.qr_code_scanned AS code, 'South Gate' AS gate, 'already_checked_in' AS reason_code,
+                    'already checked in at ' || to_char(c.check_in_time AT TIME ZONE 'America/Toronto', 'HH24:MI')
+                      || ' at ' || c.gate AS reason,
+                    c.ticket_id AS ticket, c.attendee_id AS attendee, c.id AS conflict,
+                    c.check_in_time + interval '20 minutes' * pg_temp.r($2, 'dup', sp.g) AS at
+               FROM event_checkins c JOIN seed_people sp ON sp.id = c.attendee_id
+              WHERE c.event_id = $1 AND c.session_id IS NULL AND c.is_present
+                AND pg_temp.r($2, 'dupsel', sp.g) < 0.02
+             UNION ALL
+             SELECT 'NW' || upper(substr(md5($2 || 'bogus' || k), 1, 10)), 'North Gate', 'unknown_code',
+                    'unknown ticket code', NULL, NULL, NULL, now() - interval '5 hours' * pg_temp.r($2, 'bogus', k)
+               FROM generate_series(1, greatest($3 / 500, 3)) k
+             UNION ALL
+             SELECT sp.code, 'East Gate', 'ticket_' || t.status,
+                    CASE t.status WHEN 'void' THEN 'ticket is void' ELSE 'ticket was refunded' END,
+                    t.id, sp.id, NULL, now() - interval '5 hours' * pg_temp.r($2, 'voidscan', sp.g)
+               FROM seed_people sp JOIN tickets t ON t.id = sp.ticket
+              WHERE t.status <> 'valid' AND pg_temp.r($2, 'voidtry', sp.g) < 0.4
+           ) AS scans",
+        &[&event_id, &s, &n],
+    )
+    .await
+    .context("cannot create refused scans")?;
+    Ok(())
+}
+
+/// Expenses in every category and state, announcements in every state. Decided and sent ones carry
+/// their past actors and times, which only a superuser may write (triggers off); without one, the
+/// seed leaves them pending and draft.
+async fn money_and_messages(
+    tx: &Tx<'_>,
+    event_id: uuid::Uuid,
+    s: i32,
+    superuser: bool,
+) -> Result<()> {
+    tx.execute(
+        "WITH team AS (SELECT array_agg(t.member_id ORDER BY t.role, p.email) AS ids
+                         FROM event_teams t JOIN profiles p ON p.id = t.member_id WHERE t.event_id = $1),
+              names AS (SELECT array_agg(value ORDER BY n) AS company FROM seed_names WHERE kind = 'company')
+         INSERT INTO event_expenses (event_id, created_by, expense_name, expense_category, description, amount, currency,
+                                     vendor_name, invoice_number, receipt_url, invoice_url, created_at)
+         SELECT $1, team.ids[1 + (k % cardinality(team.ids))],
+                (ARRAY['Hall rental deposit', 'Coffee service', 'Speaker travel', 'Social ads', 'Wi-Fi upgrade',
+                       'Taxi receipts', 'Badge printing', 'Stage lighting', 'Lunch buffet', 'Hotel block'])[1 + k % 10],
+                (ARRAY['venue', 'catering', 'speakers', 'marketing', 'technology', 'travel', 'miscellaneous'])[1 + k % 7],
+                'Expense ' || k || ' of the summit.',
+                round((50 + 4950 * pg_temp.r($2, 'amount', k))::numeric, 2),
+                CASE WHEN k % 9 = 0 THEN 'USD' ELSE 'CAD' END,
+                names.company[1 + k % cardinality(names.company)], 'INV-' || (2200 + k),
+                'https://files.example.org/receipts/' || k || '.pdf', 'https://files.example.org/invoices/' || k || '.pdf',
+                now() - interval '6 days' * pg_temp.r($2, 'age', k)
+           FROM generate_series(1, 42) k, team, names",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create expenses")?;
+    tx.execute(
+        "INSERT INTO event_announcements (event_id, author_id, title, content, priority, target_audience,
+                                          delivery_method, scheduled_for, status)
+         SELECT $1, (SELECT member_id FROM event_teams WHERE event_id = $1 AND role = 'marketing' LIMIT 1),
+                a.title, a.content, a.priority, a.audience, a.methods,
+                CASE WHEN a.state = 'scheduled' THEN now() + a.minutes * interval '1 minute' END, a.state
+           FROM (VALUES
+             ('Welcome to day two', 'Doors are open at the North and South gates.', 'normal', 'all', ARRAY['push', 'in_app'], 'draft', 0),
+             ('Lunch is served', 'Lunch is in the Main Hall until 14:15.', 'low', 'attendees', ARRAY['in_app'], 'draft', 0),
+             ('Speaker briefing', 'Speakers: green room briefing 30 minutes before your slot.', 'normal', 'speakers', ARRAY['email'], 'draft', 0),
+             ('Keynote in 10 minutes', 'The closing keynote starts in 10 minutes in the Main Hall.', 'high', 'all', ARRAY['push', 'in_app'], 'scheduled', 40),
+             ('Sponsor hall closes soon', 'The sponsor hall closes at 17:30.', 'normal', 'attendees', ARRAY['push'], 'scheduled', 150),
+             ('Tomorrow: badge pickup', 'Badge pickup opens at 07:30 tomorrow.', 'normal', 'attendees', ARRAY['email', 'sms'], 'scheduled', 360),
+             ('Team stand-up', 'Organizers: stand-up at the registration desk.', 'urgent', 'organizers', ARRAY['sms', 'in_app'], 'scheduled', 25),
+             ('Wi-Fi details', 'Network: Northwind-Guest, password on your badge.', 'normal', 'all', ARRAY['email', 'in_app'], 'draft', 0),
+             ('Room change', 'The afternoon panel in Room 203 moves to Hall B.', 'high', 'attendees', ARRAY['push', 'in_app'], 'draft', 0),
+             ('Shuttle schedule', 'Shuttles leave every 20 minutes from the East Gate.', 'low', 'attendees', ARRAY['email'], 'draft', 0),
+             ('Feedback survey', 'Tell us how day one went.', 'normal', 'attendees', ARRAY['email'], 'draft', 0),
+             ('Sponsor thanks', 'Thank you to our platinum sponsors.', 'low', 'sponsors', ARRAY['email'], 'draft', 0)
+           ) AS a(title, content, priority, audience, methods, state, minutes)",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create announcements")?;
+    tx.execute(
+        "UPDATE event_announcements SET status = 'cancelled'
+          WHERE event_id = $1 AND title IN ('Shuttle schedule', 'Sponsor thanks')",
+        &[&event_id],
+    )
+    .await?;
+    if !superuser {
+        return Ok(());
+    }
+    // History, as it happened: decided expenses, sent announcements (their outbox too).
+    tx.batch_execute("SET LOCAL session_replication_role = replica")
+        .await?;
+    tx.execute(
+        "WITH team AS (SELECT array_agg(t.member_id ORDER BY p.email) AS ids
+                         FROM event_teams t JOIN profiles p ON p.id = t.member_id
+                        WHERE t.event_id = $1 AND t.role = 'organizer'),
+              picked AS (SELECT e.id, e.created_by, e.created_at, row_number() OVER (ORDER BY e.invoice_number) AS k
+                           FROM event_expenses e WHERE e.event_id = $1)
+         UPDATE event_expenses e
+            SET status = CASE WHEN p.k % 4 = 1 THEN 'approved' WHEN p.k % 4 = 2 THEN 'paid' WHEN p.k % 8 = 3 THEN 'rejected' ELSE 'pending' END,
+                approved_by = CASE WHEN p.k % 4 IN (1, 2) THEN (SELECT x FROM unnest(team.ids) x WHERE x IS DISTINCT FROM p.created_by LIMIT 1) END,
+                approved_at = CASE WHEN p.k % 4 IN (1, 2) THEN p.created_at + interval '5 hours' END,
+                paid_by = CASE WHEN p.k % 4 = 2 THEN (SELECT x FROM unnest(team.ids) x WHERE x IS DISTINCT FROM p.created_by LIMIT 1) END,
+                payment_date = CASE WHEN p.k % 4 = 2 THEN (p.created_at + interval '1 day')::date END,
+                rejected_by = CASE WHEN p.k % 8 = 3 THEN (SELECT x FROM unnest(team.ids) x WHERE x IS DISTINCT FROM p.created_by LIMIT 1) END,
+                rejected_at = CASE WHEN p.k % 8 = 3 THEN p.created_at + interval '3 hours' END,
+                rejection_reason = CASE WHEN p.k % 8 = 3 THEN 'No receipt attached; resubmit with the invoice.' END
+           FROM picked p, team
+          WHERE e.id = p.id",
+        &[&event_id],
+    )
+    .await
+    .context("cannot decide past expenses")?;
+    tx.execute(
+        "INSERT INTO event_announcements (event_id, author_id, title, content, priority, target_audience,
+                                          delivery_method, sent_at, recipient_count, status, created_at)
+         SELECT $1, (SELECT member_id FROM event_teams WHERE event_id = $1 AND role = 'marketing' LIMIT 1),
+                a.title, a.content, a.priority, a.audience, a.methods, now() - a.hours * interval '1 hour',
+                NULL, 'sent', now() - a.hours * interval '1 hour' - interval '10 minutes'
+           FROM (VALUES
+             ('Doors open', 'Registration is open at the North Gate.', 'high', 'all', ARRAY['push', 'in_app'], 28),
+             ('Day one wrap-up', 'Thanks for a great first day!', 'normal', 'attendees', ARRAY['email'], 18),
+             ('Good morning', 'Day two starts with the keynote at 09:00.', 'normal', 'all', ARRAY['push', 'in_app'], 5),
+             ('Coat check full', 'The coat check is full; please use the lockers on level 2.', 'urgent', 'attendees', ARRAY['push', 'sms'], 3),
+             ('Workshop materials', 'Workshop materials are on the event app.', 'low', 'attendees', ARRAY['in_app'], 2),
+             ('Speaker dinner', 'Speaker dinner at 19:00, details by email.', 'normal', 'speakers', ARRAY['email'], 4),
+             ('Sponsor breakfast', 'Sponsor breakfast in Room 201.', 'normal', 'sponsors', ARRAY['email'], 6),
+             ('Lost and found', 'Lost and found is at the registration desk.', 'low', 'all', ARRAY['in_app'], 1)
+           ) AS a(title, content, priority, audience, methods, hours)",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create sent announcements")?;
+    // Still with triggers off: the rules would refuse to touch a sent announcement's recipient count.
+    tx.execute(
+        "SELECT announcement_write_outbox(id) FROM event_announcements WHERE event_id = $1 AND status = 'sent'",
+        &[&event_id],
+    )
+    .await
+    .context("cannot write the sent announcements' outbox")?;
+    tx.batch_execute("SET LOCAL session_replication_role = origin")
+        .await?;
+    Ok(())
+}
+
+/// Sponsors in every tier, feedback, networking, materials and analytics.
+async fn extras(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()> {
+    tx.execute(
+        "WITH names AS (SELECT array_agg(value ORDER BY n) AS company FROM seed_names WHERE kind = 'company')
+         INSERT INTO sponsors (event_id, company_name, contact_name, contact_email, sponsorship_tier, sponsorship_amount,
+                               benefits_included, status)
+         SELECT $1, names.company[1 + (k * 7) % cardinality(names.company)], 'Contact ' || k, 'sponsor' || k || '@example.org',
+                (ARRAY['platinum', 'gold', 'silver', 'bronze', 'partner'])[1 + k % 5],
+                (ARRAY[50000, 25000, 10000, 5000, 0])[1 + k % 5], ARRAY['booth', 'logo on badges'],
+                CASE WHEN k = 11 THEN 'pending' WHEN k = 12 THEN 'cancelled' ELSE 'confirmed' END
+           FROM generate_series(1, 12) k, names",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create sponsors")?;
+    tx.execute(
+        "INSERT INTO event_feedback (event_id, attendee_id, session_id, overall_rating, content_rating, speaker_rating,
+                                     venue_rating, organization_rating, comments, is_anonymous)
+         SELECT $1, r.attendee_id, r.session_id, 1 + floor(5 * sqrt(x))::int % 5 + 0, 1 + floor(5 * x)::int % 5,
+                1 + floor(5 * sqrt(x))::int % 5, 3 + floor(3 * x)::int % 3, 2 + floor(4 * x)::int % 4,
+                CASE WHEN x > 0.7 THEN 'Great session.' WHEN x < 0.2 THEN 'Too crowded.' END, x < 0.3
+           FROM session_registrations r JOIN sessions s ON s.id = r.session_id AND s.status = 'completed'
+           JOIN seed_people sp ON sp.id = r.attendee_id
+           CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'rating:' || s.title, sp.g) AS x) AS q
+          WHERE r.event_id = $1 AND pg_temp.r($2, 'answers:' || s.title, sp.g) < 0.2",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create feedback")?;
+    tx.execute(
+        "INSERT INTO networking_connections (event_id, requester_id, target_id, connection_type, status, message)
+         SELECT $1, a.id, b.id, (ARRAY['business', 'collaboration', 'mentorship', 'friendship'])[1 + k % 4],
+                (ARRAY['pending', 'accepted', 'accepted', 'declined'])[1 + (k / 3) % 4], 'Nice to meet you!'
+           FROM generate_series(1, greatest($2 / 5, 2)) k
+           JOIN seed_people a ON a.g = k
+           JOIN seed_people b ON b.g = 1 + (k * 7919) % $2
+          WHERE a.id <> b.id
+         ON CONFLICT DO NOTHING",
+        &[&event_id, &n],
+    )
+    .await
+    .context("cannot create networking connections")?;
+    tx.execute(
+        "INSERT INTO event_materials (event_id, session_id, title, material_type, file_url, file_size, file_format, access_level)
+         SELECT $1, id, 'Slides: ' || title, 'presentation', 'https://files.example.org/slides/' || id || '.pdf',
+                1000000, 'pdf', 'attendees_only'
+           FROM sessions WHERE event_id = $1 AND session_type IN ('keynote', 'panel', 'workshop') AND status = 'completed'",
+        &[&event_id],
+    )
+    .await
+    .context("cannot create materials")?;
+    tx.execute(
+        "INSERT INTO event_analytics (event_id, metric_name, metric_value, metric_unit, measurement_time, data_source, dimension_1)
+         SELECT $1, m.name, round((m.base * (0.5 + pg_temp.r($2, m.name, h)))::numeric, 4), m.unit,
+                date_trunc('hour', now()) - h * interval '1 hour', m.source, m.dim
+           FROM generate_series(0, 30) h,
+                (VALUES ('check_ins', 120, 'count', 'check_in', 'all gates'),
+                        ('app_sessions', 900, 'count', 'engagement', 'mobile'),
+                        ('wifi_clients', 1500, 'count', 'engagement', 'venue'),
+                        ('avg_session_rating', 4, 'stars', 'feedback', 'sessions')) AS m(name, base, unit, source, dim)",
+        &[&event_id, &s],
+    )
+    .await
+    .context("cannot create analytics")?;
+    Ok(())
+}
