@@ -1,10 +1,12 @@
 //! The command line: one file per subcommand.
 
 mod audit;
+mod demo;
 mod doctor;
 mod migrate;
 mod operator;
 mod seed;
+mod simulate;
 mod worker;
 
 use std::path::PathBuf;
@@ -37,6 +39,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A live event in one command: a private PostgreSQL, seeded, with the worker and the gate simulator.
+    Demo(demo::Args),
     /// Apply pending schema migrations (a second run changes nothing).
     Migrate(migrate::Args),
     /// Check the server, the schema, realtime notifications and what the connected role may do.
@@ -49,6 +53,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Create a realistic, deterministic conference whose live day is today.
     Seed(seed::Args),
+    /// Drive an event: concurrent gate scanners with real faults, and the floor around them.
+    Simulate(simulate::Args),
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -59,12 +65,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     tracing::info!(command = ?cli.command, "starting");
     match cli.command {
+        Command::Demo(args) => demo::run(&settings, args).await,
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Doctor(args) => doctor::run(&settings, args).await,
         Command::Worker(args) => worker::run(&settings, args).await,
         Command::Operator(args) => operator::run(&settings, args).await,
         Command::Audit(args) => audit::run(&settings, args).await,
         Command::Seed(args) => seed::run(&settings, args).await,
+        Command::Simulate(args) => simulate::run(&settings, args).await,
     }
 }
 

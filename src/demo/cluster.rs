@@ -86,6 +86,12 @@ impl Cluster {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        // Local logins are trusted: only the cluster's owner may reach its socket.
+        std::fs::set_permissions(
+            spec.root.join("socket"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .context("cannot close the socket directory to other users")?;
         let data_dir = spec.root.join("data");
         if let Some(user) = &run_as {
             // The server's user must reach its directories; nothing else in them is secret.
