@@ -14,18 +14,7 @@ fn slug_for(db: &TestDb) -> String {
 async fn the_default_seed_is_a_live_conference_with_every_state() {
     let db = TestDb::migrated().await;
     let slug = slug_for(&db);
-    for role in [
-        "organizer",
-        "finance",
-        "coordinator",
-        "registration",
-        "volunteer",
-        "speaker_liaison",
-        "tech_support",
-        "marketing",
-    ] {
-        db.adopt_role(&operator_login(&slug, role));
-    }
+    db.adopt_seed_operators(&slug);
     let output = eventos(&["seed", "--database-url", &db.url, "--slug", &slug])
         .output()
         .expect("eventos seed");
@@ -152,18 +141,7 @@ async fn the_same_seed_gives_the_same_event() {
     for _ in 0..2 {
         let db = TestDb::migrated().await;
         let slug = "same-seed".to_owned();
-        for role in [
-            "organizer",
-            "finance",
-            "coordinator",
-            "registration",
-            "volunteer",
-            "speaker_liaison",
-            "tech_support",
-            "marketing",
-        ] {
-            db.adopt_role(&operator_login(&slug, role));
-        }
+        db.adopt_seed_operators(&slug);
         let mut client = db.client().await;
         seed(
             &mut client,

@@ -91,8 +91,8 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     if let Some(c) = &cluster {
         if args.keep {
             println!(
-                "the private server keeps running (--keep): stop it with `pg_ctl -D {} stop`",
-                c.data_dir().display()
+                "the private server keeps running (--keep); stop it with: {}",
+                c.stop_command()
             );
         } else {
             step("stopping the private server");
@@ -118,7 +118,10 @@ async fn run_event(
         .await?
         .get(0);
     if seeded {
-        step("the demo event is already there (reusing it)");
+        step("the demo event is already there (reusing it); its operators:");
+        for (kind, team_role, _) in crate::demo::seed::OPERATORS {
+            println!("  {:<36} {team_role}", operator_login(SLUG, kind));
+        }
     } else {
         step(&format!("seeding {SLUG} ({} attendees)", args.attendees));
         let report = seed::seed(
@@ -146,22 +149,22 @@ async fn run_event(
     step("worker running (offers, dispatch, realtime batches)");
 
     println!();
-    println!("The event is live. Connect as one of its operators, for example:");
-    let (host, port) = match cluster {
-        Some(c) => (c.socket_dir().display().to_string(), c.port),
-        None => ("<your server>".to_owned(), 5432),
-    };
-    for role in ["organizer", "volunteer"] {
-        println!(
-            "  psql \"host={host} port={port} dbname=eventos user={}\"",
-            operator_login(SLUG, role)
-        );
+    println!("The event is live. Connect as one of its operators (logins above, no password):");
+    match cluster {
+        Some(c) => println!(
+            "  export PGHOST={} PGPORT={} PGDATABASE=eventos",
+            c.socket_dir().display(),
+            c.port
+        ),
+        None => println!("  (the server of your DATABASE_URL, database as in the URL)"),
     }
+    println!("  psql -U {}", operator_login(SLUG, "organizer"));
     println!(
-        "  eventos doctor --database-url \"host={host} port={port} dbname=eventos user={}\"",
+        "  PGUSER={} eventos doctor",
         operator_login(SLUG, "volunteer")
     );
     println!("(the console arrives with its own issue; Ctrl-C stops the demo)");
+    println!("gate simulator, every 5 s:");
     println!();
 
     let counters = Arc::new(Counters::default());

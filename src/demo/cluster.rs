@@ -50,6 +50,20 @@ impl Cluster {
         self.root.join("server.log")
     }
 
+    /// The shell command that stops this cluster by hand.
+    pub fn stop_command(&self) -> String {
+        let pg_ctl = self.bin_dir.join("pg_ctl");
+        let base = format!(
+            "{} -D {} -m fast stop",
+            pg_ctl.display(),
+            self.data_dir().display()
+        );
+        match &self.run_as {
+            Some(user) => format!("runuser -u {} -- {base}", user.name),
+            None => base,
+        }
+    }
+
     /// A libpq key=value connection string over the Unix socket.
     pub fn socket_url(&self, dbname: &str) -> String {
         format!(

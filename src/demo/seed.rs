@@ -66,15 +66,17 @@ const LAST_NAMES: &str = include_str!("../../assets/seed/last_names.txt");
 const COMPANIES: &str = include_str!("../../assets/seed/companies.txt");
 const TOPICS: &str = include_str!("../../assets/seed/topics.txt");
 
-/// The seven team roles, each with one operator login.
-pub const TEAM_ROLES: [&str; 7] = [
-    "organizer",
-    "coordinator",
-    "registration",
-    "volunteer",
-    "speaker_liaison",
-    "tech_support",
-    "marketing",
+/// The seed's operators: (login suffix, team role, name). Every team role, and a second organizer so an
+/// expense always has someone other than its submitter to approve it.
+pub const OPERATORS: [(&str, &str, &str); 8] = [
+    ("organizer", "organizer", "Olivia Organizer"),
+    ("finance", "organizer", "Frank Finance"),
+    ("coordinator", "coordinator", "Carlos Coordinator"),
+    ("registration", "registration", "Rita Registration"),
+    ("volunteer", "volunteer", "Victor Volunteer"),
+    ("speaker_liaison", "speaker_liaison", "Sana Liaison"),
+    ("tech_support", "tech_support", "Theo Tech"),
+    ("marketing", "marketing", "Mia Marketing"),
 ];
 
 /// A login for `role` at `slug`: "northwind_summit_volunteer".
@@ -341,21 +343,10 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
 
 type Tx<'a> = tokio_postgres::Transaction<'a>;
 
-/// One operator per team role (and a second organizer, so an expense always has someone other than its
-/// submitter to approve it), each with a login role. Returns (login, team role).
+/// The operators of [`OPERATORS`], each with a login role. Returns (login, team role).
 async fn operators(tx: &Tx<'_>, event_id: uuid::Uuid, slug: &str) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    let people = [
-        ("organizer", "organizer", "Olivia Organizer"),
-        ("finance", "organizer", "Frank Finance"),
-        ("coordinator", "coordinator", "Carlos Coordinator"),
-        ("registration", "registration", "Rita Registration"),
-        ("volunteer", "volunteer", "Victor Volunteer"),
-        ("speaker_liaison", "speaker_liaison", "Sana Liaison"),
-        ("tech_support", "tech_support", "Theo Tech"),
-        ("marketing", "marketing", "Mia Marketing"),
-    ];
-    for (kind, team_role, name) in people {
+    for (kind, team_role, name) in OPERATORS {
         let login = operator_login(slug, kind);
         let email = format!("{login}@example.org");
         let ddl: String = tx

@@ -47,8 +47,9 @@ pub struct Counters {
 impl Counters {
     pub fn line(&self, elapsed: Duration) -> String {
         let scans = self.scans.load(Ordering::Relaxed);
+        // One line that fits 80 columns.
         format!(
-            "{:>5.0} s  scans {scans} ({} accepted, {} refused, {} errors)  {:.1}/s  floor actions {}",
+            "{:>5.0} s  {scans} scans: {} in, {} refused, {} errors  {:.1}/s  floor {}",
             elapsed.as_secs_f64(),
             self.accepted.load(Ordering::Relaxed),
             self.refused.load(Ordering::Relaxed),

@@ -153,6 +153,13 @@ impl TestDb {
         self.roles.lock().expect("roles").push(role.to_owned());
     }
 
+    /// Drops the login roles `eventos seed` makes for `slug` with this database.
+    pub fn adopt_seed_operators(&self, slug: &str) {
+        for (kind, _, _) in eventos::demo::seed::OPERATORS {
+            self.adopt_role(&eventos::demo::seed::operator_login(slug, kind));
+        }
+    }
+
     /// An operator who is an active member of `event`'s team in `team_role`, with that role's default
     /// permissions.
     pub async fn member(
