@@ -192,3 +192,29 @@ async fn bad_seed_options_are_one_sentence() {
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn two_events_seed_side_by_side_in_one_database() {
+    // Order numbers, payment references and ticket codes are unique across the whole database.
+    let db = TestDb::migrated().await;
+    let mut client = db.client().await;
+    for slug in ["side-a", "side-b"] {
+        db.adopt_seed_operators(slug);
+        seed(
+            &mut client,
+            &SeedOptions {
+                slug: slug.to_owned(),
+                attendees: 50,
+                seed: 42,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("seeding {slug}: {e:#}"));
+    }
+    let events: i64 = client
+        .query_one("SELECT count(DISTINCT event_id) FROM tickets", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(events, 2);
+}

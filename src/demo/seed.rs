@@ -146,7 +146,7 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
         "SET LOCAL max_parallel_workers_per_gather = 0;
          SET LOCAL synchronous_commit = off;
          CREATE TEMPORARY TABLE seed_names (kind text, n int, value text) ON COMMIT DROP;
-         CREATE FUNCTION pg_temp.r(seed int, what text, k bigint) RETURNS float8
+         CREATE OR REPLACE FUNCTION pg_temp.r(seed int, what text, k bigint) RETURNS float8
            LANGUAGE sql IMMUTABLE
            AS $$ SELECT ('x' || substr(md5(seed || ':' || what || ':' || k), 1, 8))::bit(32)::bigint / 4294967296.0 $$;",
     )
@@ -216,11 +216,11 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
     tx.execute(
         "INSERT INTO orders (event_id, order_number, buyer_email, buyer_name, status, subtotal_amount, tax_amount,
                              total_amount, refunded_amount, payment_provider, payment_reference, paid_at, created_at)
-         SELECT $1, upper(left($4, 3)) || '-' || lpad(o::text, 7, '0'),
+         SELECT $1, upper(left(md5($4), 6)) || '-' || lpad(o::text, 7, '0'),
                 'buyer' || o || '@example.org', 'Buyer ' || o,
                 CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 'refunded' ELSE 'paid' END,
                 299, 38.87, 337.87, CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 337.87 ELSE 0 END,
-                'stripe', 'pi_' || md5($2 || 'order' || o), now() - interval '30 days' * pg_temp.r($2, 'paid', o),
+                'stripe', 'pi_' || md5($4 || ':' || $2 || ':order:' || o), now() - interval '30 days' * pg_temp.r($2, 'paid', o),
                 now() - interval '30 days' * pg_temp.r($2, 'paid', o)
            FROM generate_series(1, ($3::int * 2 + 2) / 3) AS o",
         &[&event_id, &s, &n, &options.slug],
@@ -268,13 +268,14 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
          INSERT INTO tickets (event_id, attendee_id, order_id, ticket_type_id, code, status, price_paid, status_changed_at)
          SELECT $1, a.id, a.order_id,
                 CASE WHEN x < 0.08 THEN tt.ids[1] WHEN x < 0.18 THEN tt.ids[4] WHEN x < 0.26 THEN tt.ids[5] ELSE tt.ids[2] END,
-                'NW' || upper(lpad(to_hex(a.g), 6, '0') || substr(md5($2 || ':ticket:' || a.g), 1, 6)),
+                -- Unique across events (the slug's prefix and the number) and not guessable (the hash).
+                upper(left(md5($3), 3) || lpad(to_hex(a.g), 6, '0') || substr(md5($3 || ':' || $2 || ':ticket:' || a.g), 1, 5)),
                 CASE WHEN v < 0.015 THEN 'void' WHEN v < 0.025 THEN 'refunded' ELSE 'valid' END,
                 CASE WHEN x < 0.08 THEN 899 WHEN x < 0.18 THEN 149 WHEN x < 0.26 THEN 99 ELSE 299 END,
                 CASE WHEN v < 0.025 THEN now() - interval '2 days' END
            FROM a CROSS JOIN tt
            CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'type', a.g) AS x, pg_temp.r($2, 'void', a.g) AS v) AS p",
-        &[&event_id, &s],
+        &[&event_id, &s, &options.slug],
     )
     .await
     .context("cannot create tickets")?;
