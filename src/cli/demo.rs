@@ -230,15 +230,8 @@ fn default_data_dir() -> PathBuf {
         env.var("HOME")
             .map(|h| PathBuf::from(h).join(".local").join("share"))
     });
-    let running_as_root = env.var("USER").as_deref() == Some("root")
-        || std::fs::read_to_string("/proc/self/status")
-            .map(|s| {
-                s.lines()
-                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-            })
-            .unwrap_or(false);
     match home {
-        Some(dir) if !running_as_root => dir.join("eventos").join("demo"),
+        Some(dir) if !crate::demo::cluster::running_as_root() => dir.join("eventos").join("demo"),
         _ => PathBuf::from("/var/lib/eventos/demo"),
     }
 }

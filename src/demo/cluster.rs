@@ -282,7 +282,8 @@ pub async fn find_server_binaries() -> Result<PathBuf> {
     })
 }
 
-fn running_as_root() -> bool {
+/// Whether this process runs with effective user id 0.
+pub fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
