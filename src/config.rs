@@ -15,6 +15,15 @@ pub struct FileConfig {
     pub database: DatabaseSection,
     #[serde(default)]
     pub logging: LoggingSection,
+    #[serde(default)]
+    pub console: ConsoleSection,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSection {
+    pub event: Option<String>,
+    pub gate: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +67,7 @@ pub struct Settings {
     pub log_file: PathBuf,
     pub log_level: String,
     pub config_path: Option<PathBuf>,
+    pub console: ConsoleSection,
 }
 
 /// The connection used when nothing is configured: the local server over its Unix socket, as the
@@ -111,6 +121,7 @@ impl Settings {
             log_file,
             log_level,
             config_path,
+            console: file.console.clone(),
         })
     }
 }

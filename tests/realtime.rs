@@ -234,3 +234,50 @@ async fn an_unfinished_transaction_holds_the_batch_back_until_it_ends() {
     let later = flush_everything(&flusher).await;
     assert_eq!(later, 1, "the committed check-in was missed");
 }
+
+#[tokio::test]
+async fn a_session_door_scan_does_not_notify_but_a_session_change_does() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let f = fixture(&client).await;
+    client
+        .execute(
+            "UPDATE sessions SET status = 'live' WHERE id = $1",
+            &[&f.session],
+        )
+        .await
+        .expect("open the session");
+    let (_listen, mut notifications) = listener(&db).await;
+
+    client
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, session_id, gate)
+             VALUES ($1, $2, $3, $4, 'Hall A door')",
+            &[&f.event, &f.attendee, &f.ticket, &f.session],
+        )
+        .await
+        .expect("session check-in");
+    let present: i32 = client
+        .query_one(
+            "SELECT present_count FROM sessions WHERE id = $1",
+            &[&f.session],
+        )
+        .await
+        .expect("presence")
+        .get(0);
+    assert_eq!(present, 1, "the counter moved");
+    let silent = drain(&mut notifications, Duration::from_millis(300)).await;
+    assert!(silent.is_empty(), "a session scan notified: {silent:?}");
+
+    client
+        .execute(
+            "UPDATE sessions SET title = 'Opening keynote (moved)' WHERE id = $1",
+            &[&f.session],
+        )
+        .await
+        .expect("edit");
+    let hints = drain(&mut notifications, Duration::from_millis(500)).await;
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert_eq!(hints[0]["table"], "sessions");
+    assert_eq!(hints[0]["id"], f.session.to_string());
+}

@@ -59,3 +59,13 @@ pub fn describe_state(state: &SchemaState, latest: i32) -> String {
         ),
     }
 }
+
+/// Fails in one sentence unless the database is migrated to exactly this build's schema.
+pub async fn require_current(client: &tokio_postgres::Client) -> Result<()> {
+    let state = crate::db::migrate::state(client).await?;
+    if !matches!(state, SchemaState::Current { .. }) {
+        let latest = crate::db::migrate::known().last().map_or(0, |m| m.version);
+        anyhow::bail!("{}", describe_state(&state, latest));
+    }
+    Ok(())
+}

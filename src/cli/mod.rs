@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 mod audit;
+mod console;
 mod demo;
 mod doctor;
 mod migrate;
@@ -16,6 +17,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+
+pub use migrate::require_current;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,12 +36,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Without a subcommand: the console.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The control-room console (also what `eventos` alone runs).
+    Console(console::Args),
     /// A live event in one command: a private PostgreSQL, seeded, with the worker and the gate simulator.
     Demo(demo::Args),
     /// Apply pending schema migrations (a second run changes nothing).
@@ -64,7 +70,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         eprintln!("eventos: logging is off: {reason}");
     }
     tracing::info!(command = ?cli.command, "starting");
-    match cli.command {
+    match cli
+        .command
+        .unwrap_or(Command::Console(console::Args::default()))
+    {
+        Command::Console(args) => console::run(&settings, args).await,
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Migrate(args) => migrate::run(&settings, args).await,
         Command::Doctor(args) => doctor::run(&settings, args).await,

@@ -26,11 +26,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     };
     // Fail fast, in one sentence, if the database is not there or not migrated.
     let client = crate::db::connect(&settings.database).await?;
-    let state = crate::db::migrate::state(&client).await?;
-    if !matches!(state, crate::db::migrate::SchemaState::Current { .. }) {
-        let latest = crate::db::migrate::known().last().map_or(0, |m| m.version);
-        anyhow::bail!("{}", super::migrate::describe_state(&state, latest));
-    }
+    super::migrate::require_current(&client).await?;
     drop(client);
     println!(
         "worker running against {} (Ctrl-C or SIGTERM stops it)",

@@ -1,6 +1,7 @@
 //! Connections to PostgreSQL: single clients (migrate, doctor, the listener) and the desks' pool.
 
 pub mod connect;
+pub mod listen;
 pub mod migrate;
 
 pub use connect::{ConnectError, Notifications, connect, connect_listening, pool};

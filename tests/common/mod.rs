@@ -38,6 +38,11 @@ pub fn url_for_database(url: &str, dbname: &str) -> String {
     format!("{url} dbname={dbname}")
 }
 
+/// A connection to the server's maintenance database (for ALTER DATABASE and the like).
+pub async fn server_client() -> Client {
+    connect_url(&server_url()).await
+}
+
 async fn connect_url(url: &str) -> Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
@@ -179,6 +184,13 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot add {short} to the team: {e}"));
         operator
+    }
+
+    /// This database's URL with `role` as the user (trusted local logins).
+    pub fn url_as(&self, role: &str) -> String {
+        let (scheme, rest) = self.url.split_once("://").expect("a postgres:// URL");
+        let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+        format!("{scheme}://{role}@{host}")
     }
 
     /// Settings as the product builds them, pointing at this database.

@@ -1,0 +1,66 @@
+-- Session doors: a check-in at a session moves sessions.present_count, and the sessions table notified
+-- per statement, so every session scan paid a NOTIFY (the cluster-wide commit lock, DESIGN.md; ~3 ms
+-- per scan when measured in bulk). Presence is already announced by realtime_flush() through the
+-- event_checkins batches (the rows carry session_id), so the sessions trigger now ignores updates that
+-- change nothing but counters kept by triggers: present_count (and updated_at, which moves with it).
+--
+-- realtime_notify_statement() takes the columns to ignore after the event column: TG_ARGV[1..].
+-- An UPDATE whose rows differ only in those columns sends nothing.
+
+CREATE OR REPLACE FUNCTION realtime_notify_statement() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  event_col text := TG_ARGV[0];
+  ignored text[] := CASE WHEN TG_NARGS > 1 THEN TG_ARGV[1:TG_NARGS - 1] ELSE '{}'::text[] END;
+  rows_sql text;
+  total bigint;
+  r record;
+BEGIN
+  rows_sql := CASE
+    WHEN TG_OP = 'INSERT' THEN format('SELECT id, %1$I AS event_id FROM new_rows', event_col)
+    WHEN TG_OP = 'DELETE' THEN format('SELECT id, %1$I AS event_id FROM old_rows', event_col)
+    WHEN cardinality(ignored) > 0 THEN format(
+      'SELECT n.id, n.%1$I AS event_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (to_jsonb(n) - %2$L::text[]) IS DISTINCT FROM (to_jsonb(o) - %2$L::text[])',
+      event_col, ignored)
+    ELSE format('SELECT id, %1$I AS event_id FROM new_rows UNION SELECT id, %1$I FROM old_rows', event_col)
+  END;
+  EXECUTE format('SELECT count(*) FROM (%s) AS changed', rows_sql) INTO total;
+  IF total = 0 THEN
+    RETURN NULL;
+  END IF;
+  IF total <= realtime_row_hint_limit() THEN
+    FOR r IN EXECUTE rows_sql LOOP
+      PERFORM pg_notify('eventos_changes', jsonb_build_object(
+        'v', 1, 'table', TG_TABLE_NAME, 'op', TG_OP, 'id', r.id, 'event_id', r.event_id)::text);
+    END LOOP;
+  ELSE
+    FOR r IN EXECUTE format('SELECT event_id, count(*) AS n FROM (%s) AS changed GROUP BY event_id', rows_sql) LOOP
+      PERFORM pg_notify('eventos_changes', jsonb_build_object(
+        'v', 1, 'table', TG_TABLE_NAME, 'op', TG_OP, 'event_id', r.event_id, 'count', r.n)::text);
+    END LOOP;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+DROP TRIGGER sessions_realtime_update ON sessions;
+CREATE TRIGGER sessions_realtime_update AFTER UPDATE ON sessions
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION realtime_notify_statement('event_id', 'present_count', 'updated_at');
+
+-- The console's liveness check: when were batched check-ins last announced? If no worker runs
+-- realtime_flush(), or a long transaction holds the horizon back, check-ins stop reaching consoles and
+-- the console must say its numbers are stale rather than show them as live.
+CREATE FUNCTION realtime_flushed_at() RETURNS timestamptz
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  RETURN (SELECT min(flushed_at) FROM realtime_watermarks);
+END
+$$;
+REVOKE ALL ON FUNCTION realtime_flushed_at() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION realtime_flushed_at() TO eventos_operator, eventos_worker;

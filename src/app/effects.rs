@@ -1,0 +1,293 @@
+//! Effects: each Cmd runs on its own tokio task through the pool and answers with one Msg.
+//! Nothing here touches the state; failures come back as one sentence.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use deadpool_postgres::Pool;
+use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
+
+use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg, Snapshot};
+use crate::cli::sentence;
+use crate::desks::Permissions;
+use crate::desks::checkins::store as checkins;
+use crate::desks::sessions::store as sessions;
+
+pub struct Effects {
+    pub pool: Pool,
+    pub event: Uuid,
+    /// Where this console's scans are recorded as coming from.
+    pub gate: String,
+    pub can_see_expenses: bool,
+}
+
+async fn client(pool: &Pool) -> Result<deadpool_postgres::Object> {
+    pool.get().await.context("no database connection")
+}
+
+impl Effects {
+    /// Runs `cmd` in the background; the answer arrives on `tx`.
+    pub fn spawn(self: &Arc<Self>, cmd: Cmd, tx: UnboundedSender<Msg>) {
+        let effects = Arc::clone(self);
+        tokio::spawn(async move {
+            let msg = effects.run(cmd).await;
+            // The console may have quit meanwhile; nobody is waiting then.
+            let _ = tx.send(msg);
+        });
+    }
+
+    async fn run(&self, cmd: Cmd) -> Msg {
+        let fail = |e: anyhow::Error| {
+            tracing::warn!(error = format!("{e:#}"), "effect failed");
+            sentence(&e)
+        };
+        match cmd {
+            Cmd::Snapshot { generation } => Msg::Snapshot {
+                generation,
+                result: self.snapshot().await.map(Box::new).map_err(fail),
+            },
+            Cmd::CheckinChanges {
+                generation,
+                checkins: range,
+                problems,
+            } => Msg::CheckinChanges {
+                generation,
+                result: self
+                    .checkin_changes(range, problems)
+                    .await
+                    .map(Box::new)
+                    .map_err(fail),
+            },
+            Cmd::Sessions { generation, ids } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    sessions::sessions(&db, self.event, ids.as_deref()).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Sessions {
+                    generation,
+                    requested: ids,
+                    result,
+                }
+            }
+            Cmd::Badges { generation } => Msg::Badges {
+                generation,
+                result: self.badges().await.map_err(fail),
+            },
+            Cmd::Permissions => Msg::Permissions(
+                async {
+                    let db = client(&self.pool).await?;
+                    permissions(&db, self.event).await
+                }
+                .await
+                .map_err(fail),
+            ),
+            Cmd::Scan { code } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    checkins::scan(&db, self.event, &code, &self.gate).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Scanned { code, result }
+            }
+            Cmd::Search { seq, query } => Msg::SearchDone {
+                seq,
+                result: async {
+                    let db = client(&self.pool).await?;
+                    checkins::search(&db, self.event, &query).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::CheckIn { attendee, name } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    checkins::check_in(&db, attendee, &self.gate).await
+                }
+                .await;
+                let done = Done::CheckedIn {
+                    attendee,
+                    outcome_name: name,
+                };
+                match result {
+                    Ok(outcome) if outcome.accepted => Msg::Done {
+                        done,
+                        result: Ok(()),
+                    },
+                    Ok(outcome) => Msg::Done {
+                        done,
+                        result: Err(outcome.message.unwrap_or_else(|| "refused".to_owned())),
+                    },
+                    Err(e) => Msg::Done {
+                        done,
+                        result: Err(fail(e)),
+                    },
+                }
+            }
+            Cmd::CheckOut { attendee, name } => Msg::Done {
+                done: Done::CheckedOut { attendee, name },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    checkins::check_out(&db, attendee).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::SetSessionStatus {
+                session,
+                title,
+                status,
+            } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    sessions::set_status(&db, session, &status).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Done {
+                    done: Done::SessionStatus { title, status },
+                    result,
+                }
+            }
+            Cmd::SetSessionCapacity {
+                session,
+                title,
+                capacity,
+            } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    sessions::set_capacity(&db, session, capacity).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Done {
+                    done: Done::SessionCapacity { title, capacity },
+                    result,
+                }
+            }
+        }
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot> {
+        let db = client(&self.pool).await?;
+        // One repeatable-read transaction: every desk's numbers from the same moment.
+        db.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .context("cannot start the snapshot")?;
+        let result = async {
+            Ok::<_, anyhow::Error>(Snapshot {
+                summary: checkins::summary(&db, self.event).await?,
+                feed: checkins::checkins(&db, self.event, None).await?,
+                problems: checkins::problems(&db, self.event, None).await?,
+                sessions: sessions::sessions(&db, self.event, None).await?,
+                badges: badges(&db, self.event, self.can_see_expenses).await?,
+            })
+        }
+        .await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        db.batch_execute(end)
+            .await
+            .context("cannot finish the snapshot")?;
+        result
+    }
+
+    async fn checkin_changes(
+        &self,
+        range: Option<crate::db::listen::XidRange>,
+        problem_range: Option<crate::db::listen::XidRange>,
+    ) -> Result<CheckinChanges> {
+        let db = client(&self.pool).await?;
+        let checkins_changed = match range {
+            Some(range) => checkins::checkins(&db, self.event, Some(range)).await?,
+            None => Vec::new(),
+        };
+        let problems = match problem_range {
+            Some(range) => checkins::problems(&db, self.event, Some(range)).await?,
+            None => Vec::new(),
+        };
+        let summary = checkins::summary(&db, self.event).await?;
+        let sessions_touched = match range {
+            Some(range) => checkins::sessions_touched(&db, self.event, range).await?,
+            None => Vec::new(),
+        };
+        Ok(CheckinChanges {
+            summary,
+            checkins: checkins_changed,
+            problems,
+            sessions_touched,
+        })
+    }
+
+    async fn badges(&self) -> Result<Badges> {
+        let db = client(&self.pool).await?;
+        badges(&db, self.event, self.can_see_expenses).await
+    }
+}
+
+/// The tab bar's counts.
+pub async fn badges(
+    db: &tokio_postgres::Client,
+    event: Uuid,
+    can_see_expenses: bool,
+) -> Result<Badges> {
+    let row = db
+        .query_one(
+            "SELECT (SELECT count(*) FROM refused_scans
+                      WHERE event_id = $1 AND scanned_at > now() - interval '15 minutes'),
+                    (SELECT count(*) FROM event_waitlists
+                      WHERE event_id = $1 AND status = 'offered' AND expires_at < now() + interval '10 minutes'),
+                    CASE WHEN $2 THEN (SELECT count(*) FROM event_expenses
+                                        WHERE event_id = $1 AND status = 'pending') END",
+            &[&event, &can_see_expenses],
+        )
+        .await
+        .context("cannot read the desks' counts")?;
+    Ok(Badges {
+        gate_problems: row.get(0),
+        offers_expiring: row.get(1),
+        pending_expenses: row.get(2),
+    })
+}
+
+/// The operator's role and permissions at the event.
+pub async fn permissions(
+    db: &tokio_postgres::Client,
+    event: Uuid,
+) -> Result<(String, Permissions)> {
+    let row = db
+        .query_one(
+            "SELECT is_administrator(),
+                    (SELECT t.role FROM event_teams t
+                      WHERE t.event_id = $1 AND t.member_id = acting_profile_id() AND t.status = 'active'),
+                    has_event_permission($1, NULL),
+                    has_event_permission($1, 'check_in_attendees'),
+                    has_event_permission($1, 'manage_sessions'),
+                    has_event_permission($1, 'manage_attendees'),
+                    has_event_permission($1, 'send_announcements'),
+                    has_event_permission($1, 'submit_expenses'),
+                    has_event_permission($1, 'approve_expenses')",
+            &[&event],
+        )
+        .await
+        .context("cannot read your permissions")?;
+    if row.get::<_, bool>(0) {
+        return Ok(("administrator".to_owned(), Permissions::all()));
+    }
+    let flag = |i: usize| row.get::<_, Option<bool>>(i).unwrap_or(false);
+    Ok((
+        row.get::<_, Option<String>>(1)
+            .unwrap_or_else(|| "no team role".to_owned()),
+        Permissions {
+            member: flag(2),
+            check_in: flag(3),
+            manage_sessions: flag(4),
+            manage_attendees: flag(5),
+            send_announcements: flag(6),
+            submit_expenses: flag(7),
+            approve_expenses: flag(8),
+        },
+    ))
+}

@@ -1,0 +1,152 @@
+//! Messages into the console's update, and the effects it asks for.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use uuid::Uuid;
+
+use crate::db::listen::{ListenerEvent, XidRange};
+use crate::desks::Permissions;
+use crate::desks::checkins::model::{AttendeeHit, CheckinRow, Problem, ScanOutcome, Summary};
+use crate::desks::sessions::model::SessionRow;
+
+/// A failure in one sentence, ready for the footer.
+pub type Failure = String;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize,
+    Tick(DateTime<Utc>),
+    Listener(ListenerEvent),
+    Snapshot {
+        generation: u64,
+        result: Result<Box<Snapshot>, Failure>,
+    },
+    CheckinChanges {
+        generation: u64,
+        result: Result<Box<CheckinChanges>, Failure>,
+    },
+    Sessions {
+        generation: u64,
+        requested: Option<Vec<Uuid>>,
+        result: Result<Vec<SessionRow>, Failure>,
+    },
+    Badges {
+        generation: u64,
+        result: Result<Badges, Failure>,
+    },
+    Permissions(Result<(String, Permissions), Failure>),
+    Scanned {
+        code: String,
+        result: Result<ScanOutcome, Failure>,
+    },
+    SearchDone {
+        seq: u64,
+        result: Result<Vec<AttendeeHit>, Failure>,
+    },
+    /// A data-changing action finished: the footer says so, or says why not.
+    Done {
+        done: Done,
+        result: Result<(), Failure>,
+    },
+    /// SIGTERM, SIGHUP, Ctrl-C from outside.
+    Quit,
+}
+
+/// What a finished action was, for its footer line and follow-up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Done {
+    CheckedIn {
+        attendee: Uuid,
+        outcome_name: String,
+    },
+    CheckedOut {
+        attendee: Uuid,
+        name: String,
+    },
+    SessionStatus {
+        title: String,
+        status: String,
+    },
+    SessionCapacity {
+        title: String,
+        capacity: Option<i32>,
+    },
+}
+
+/// Everything the desks show, read after LISTEN so no change is missed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub summary: Summary,
+    pub feed: Vec<CheckinRow>,
+    pub problems: Vec<Problem>,
+    pub sessions: Vec<SessionRow>,
+    pub badges: Badges,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckinChanges {
+    pub summary: Summary,
+    pub checkins: Vec<CheckinRow>,
+    pub problems: Vec<Problem>,
+    /// Sessions whose presence moved with these entries.
+    pub sessions_touched: Vec<Uuid>,
+}
+
+/// The tab bar's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Badges {
+    /// Refused scans in the last 15 minutes.
+    pub gate_problems: i64,
+    /// Offers expiring within 10 minutes.
+    pub offers_expiring: i64,
+    /// Expenses waiting for a decision (None when the operator cannot see expenses).
+    pub pending_expenses: Option<i64>,
+}
+
+/// Effects: run on tokio tasks through the pool; each answers with one Msg.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    Snapshot {
+        generation: u64,
+    },
+    CheckinChanges {
+        generation: u64,
+        checkins: Option<XidRange>,
+        problems: Option<XidRange>,
+    },
+    Sessions {
+        generation: u64,
+        /// None: all of today's.
+        ids: Option<Vec<Uuid>>,
+    },
+    Badges {
+        generation: u64,
+    },
+    Permissions,
+    Scan {
+        code: String,
+    },
+    Search {
+        seq: u64,
+        query: String,
+    },
+    CheckIn {
+        attendee: Uuid,
+        name: String,
+    },
+    CheckOut {
+        attendee: Uuid,
+        name: String,
+    },
+    SetSessionStatus {
+        session: Uuid,
+        title: String,
+        status: String,
+    },
+    SetSessionCapacity {
+        session: Uuid,
+        title: String,
+        capacity: Option<i32>,
+    },
+}

@@ -1,0 +1,1188 @@
+//! The console's state and its pure update: `update(&mut State, Msg) -> Vec<Cmd>` never awaits.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, FixedOffset, Timelike, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use uuid::Uuid;
+
+use super::keymap::{self, Action};
+use super::msg::{Badges, Cmd, Done, Msg};
+use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
+use crate::desks::checkins::model::{CheckinsDesk, Intent as CheckinIntent, ScanOutcome};
+use crate::desks::sessions::model::{
+    Intent as SessionIntent, SessionRow, SessionsDesk, parse_capacity,
+};
+use crate::desks::{DeskId, Permission, Permissions, fit, local};
+
+/// Check-ins not announced for this long make the numbers stale (the worker flushes 4 times a second).
+pub const STALE_AFTER: Duration = Duration::seconds(5);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInfo {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub name: String,
+    /// Their team role at the event, or "administrator".
+    pub role: String,
+}
+
+/// How far the screen can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Listening, the first snapshot not yet read.
+    Connecting,
+    Live,
+    /// The listening connection broke; numbers are as of `since`.
+    Reconnecting {
+        since: DateTime<Utc>,
+    },
+    /// Connected, but changes have not been announced since `since` (no worker flushing, or a long
+    /// transaction holding the horizon back).
+    Stale {
+        since: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Bad,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub tone: Tone,
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub cmd: Cmd,
+    /// Cancel is focused until the operator moves to Confirm.
+    pub yes_focused: bool,
+    pub danger: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CapacityPrompt {
+    pub session: SessionRow,
+    pub input: Input,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help,
+    Confirm(Confirm),
+    Capacity(CapacityPrompt),
+}
+
+/// Hints heard since the last fetch, coalesced: one fetch per desk per frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub checkins: Option<XidRange>,
+    pub problems: Option<XidRange>,
+    /// Totals only (attendees or tickets changed).
+    pub summary: bool,
+    pub sessions: BTreeSet<Uuid>,
+    pub all_sessions: bool,
+    pub badges: bool,
+    pub permissions: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub snapshot: bool,
+    pub checkins: bool,
+    pub sessions: bool,
+    pub badges: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub now: DateTime<Utc>,
+    pub offset: FixedOffset,
+    pub event: EventInfo,
+    pub operator: Operator,
+    pub permissions: Permissions,
+    pub desk: DeskId,
+    pub link: Link,
+    /// Bumped by every full resync; answers to older requests are dropped.
+    pub generation: u64,
+    /// When the screen was last known to equal the database.
+    pub fresh_at: Option<DateTime<Utc>>,
+    pub checkins: CheckinsDesk,
+    pub sessions: SessionsDesk,
+    pub badges: Badges,
+    pub overlay: Option<Overlay>,
+    pub notice: Option<Notice>,
+    /// The Waitlist desk's session filter, set from the Sessions desk.
+    pub waitlist_session: Option<(Uuid, String)>,
+    pub pending: Pending,
+    pub in_flight: InFlight,
+    /// A failed snapshot is retried on the next tick.
+    pub resync_due: bool,
+    pub quit: bool,
+    /// Ring the terminal bell with the next frame (a refusal).
+    pub bell: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(
+        event: EventInfo,
+        operator: Operator,
+        permissions: Permissions,
+        offset: FixedOffset,
+        now: DateTime<Utc>,
+    ) -> State {
+        let desk = DeskId::ALL
+            .into_iter()
+            .find(|d| permissions.sees(*d))
+            .unwrap_or(DeskId::Checkins);
+        State {
+            now,
+            offset,
+            event,
+            operator,
+            permissions,
+            desk,
+            link: Link::Connecting,
+            generation: 0,
+            fresh_at: None,
+            checkins: CheckinsDesk::default(),
+            sessions: SessionsDesk::default(),
+            badges: Badges::default(),
+            overlay: None,
+            notice: None,
+            waitlist_session: None,
+            pending: Pending::default(),
+            in_flight: InFlight::default(),
+            resync_due: false,
+            quit: false,
+            bell: false,
+            dirty: true,
+        }
+    }
+
+    /// Whether a text box has the keyboard (single-key shortcuts are off, the scanner types freely).
+    pub fn typing(&self) -> bool {
+        match self.desk {
+            DeskId::Checkins => self.checkins.typing(),
+            DeskId::Sessions => self.sessions.typing(),
+            _ => false,
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>, tone: Tone) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            tone,
+        });
+    }
+
+    fn refuse(&mut self, permission: Permission) {
+        let role = self.operator.role.clone();
+        self.say(
+            format!("your role ({role}) does not include {}", permission.words()),
+            Tone::Bad,
+        );
+    }
+
+    pub fn local(&self, at: DateTime<Utc>, format: &str) -> String {
+        local(at, self.offset, format)
+    }
+}
+
+/// The pure update. Returns the effects to run.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    match msg {
+        Msg::Key(key) => {
+            state.dirty = true;
+            key_pressed(state, key, &mut cmds);
+        }
+        Msg::Resize => state.dirty = true,
+        Msg::Tick(now) => tick(state, now, &mut cmds),
+        Msg::Listener(event) => listener(state, event, &mut cmds),
+        Msg::Snapshot { generation, result } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.snapshot = false;
+            state.dirty = true;
+            match result {
+                Ok(snapshot) => {
+                    let snapshot = *snapshot;
+                    state
+                        .checkins
+                        .replace(snapshot.summary, snapshot.feed, snapshot.problems);
+                    state.sessions.replace(snapshot.sessions, state.now);
+                    state.badges = snapshot.badges;
+                    state.fresh_at = Some(state.now);
+                    if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
+                        state.link = Link::Live;
+                    }
+                }
+                Err(failure) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot load the desks: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::CheckinChanges { generation, result } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.checkins = false;
+            state.dirty = true;
+            match result {
+                Ok(changes) => {
+                    let changes = *changes;
+                    state.checkins.summary = Some(changes.summary);
+                    state.checkins.merge_checkins(changes.checkins);
+                    state.checkins.merge_problems(changes.problems);
+                    state.pending.sessions.extend(changes.sessions_touched);
+                    state.badges.gate_problems = state
+                        .checkins
+                        .summary
+                        .as_ref()
+                        .map_or(0, |s| s.problems_15_min);
+                }
+                Err(failure) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot read check-ins: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::Sessions {
+            generation,
+            requested,
+            result,
+        } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.sessions = false;
+            state.dirty = true;
+            match (result, requested) {
+                (Ok(rows), None) => state.sessions.replace(rows, state.now),
+                (Ok(rows), Some(ids)) => state.sessions.merge(&ids, rows, state.now),
+                (Err(failure), _) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot read sessions: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::Badges { generation, result } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.badges = false;
+            if let Ok(badges) = result {
+                state.dirty |= badges != state.badges;
+                state.badges = badges;
+            }
+        }
+        Msg::Permissions(result) => {
+            state.dirty = true;
+            match result {
+                Ok((role, permissions)) => {
+                    if permissions != state.permissions {
+                        state.say(
+                            format!("your permissions at this event changed (role: {role})"),
+                            Tone::Info,
+                        );
+                    }
+                    state.operator.role = role;
+                    state.permissions = permissions;
+                    if !state.permissions.sees(state.desk) {
+                        state.desk = DeskId::Checkins;
+                    }
+                }
+                Err(failure) => state.say(
+                    format!("cannot read your permissions: {failure}"),
+                    Tone::Bad,
+                ),
+            }
+        }
+        Msg::Scanned { code, result } => {
+            state.dirty = true;
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(failure) => ScanOutcome {
+                    code: code.clone(),
+                    accepted: false,
+                    reason_code: None,
+                    message: Some(failure),
+                    name: None,
+                    ticket_type: None,
+                    at: None,
+                },
+            };
+            if outcome.accepted {
+                let name = outcome.name.clone().unwrap_or_default();
+                let ticket = outcome.ticket_type.clone().unwrap_or_default();
+                state.say(format!("ACCEPTED {name} ({ticket})"), Tone::Good);
+            } else {
+                let why = outcome
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "refused".to_owned());
+                state.say(format!("REFUSED {}: {why}", fit(&code, 24)), Tone::Bad);
+                state.bell = true;
+            }
+            state.checkins.scanned(outcome);
+        }
+        Msg::SearchDone { seq, result } => {
+            state.dirty = true;
+            match result {
+                Ok(hits) => {
+                    if hits.is_empty() {
+                        state.say("nobody matches that search", Tone::Info);
+                    }
+                    state.checkins.searched(seq, hits);
+                }
+                Err(failure) => {
+                    state.checkins.searched(seq, Vec::new());
+                    state.say(failure, Tone::Bad);
+                }
+            }
+        }
+        Msg::Done { done, result } => {
+            state.dirty = true;
+            match result {
+                Ok(()) => {
+                    let text = match &done {
+                        Done::CheckedIn {
+                            attendee,
+                            outcome_name,
+                        } => {
+                            state.checkins.mark_inside(*attendee, true);
+                            format!("checked in {outcome_name}")
+                        }
+                        Done::CheckedOut { attendee, name } => {
+                            state.checkins.mark_inside(*attendee, false);
+                            format!("checked out {name}")
+                        }
+                        Done::SessionStatus { title, status } => {
+                            format!("{} is now {status}", fit(title, 40))
+                        }
+                        Done::SessionCapacity { title, capacity } => format!(
+                            "{} now holds {}",
+                            fit(title, 40),
+                            capacity.map_or("any number".to_owned(), |c| c.to_string())
+                        ),
+                    };
+                    state.say(text, Tone::Good);
+                }
+                Err(failure) => {
+                    state.say(failure, Tone::Bad);
+                    state.bell = true;
+                }
+            }
+        }
+        Msg::Quit => state.quit = true,
+    }
+    cmds
+}
+
+/// The fetches the hints heard since the last frame call for: one per desk, none while one is out.
+pub fn fetches(state: &mut State) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    if state.in_flight.snapshot
+        || matches!(state.link, Link::Connecting | Link::Reconnecting { .. })
+    {
+        return cmds;
+    }
+    let generation = state.generation;
+    let p = &mut state.pending;
+    if !state.in_flight.checkins && (p.checkins.is_some() || p.problems.is_some() || p.summary) {
+        cmds.push(Cmd::CheckinChanges {
+            generation,
+            checkins: p.checkins.take(),
+            problems: p.problems.take(),
+        });
+        p.summary = false;
+        state.in_flight.checkins = true;
+    }
+    if !state.in_flight.sessions && (p.all_sessions || !p.sessions.is_empty()) {
+        let ids = if p.all_sessions {
+            None
+        } else {
+            Some(p.sessions.iter().copied().collect())
+        };
+        p.all_sessions = false;
+        p.sessions.clear();
+        cmds.push(Cmd::Sessions { generation, ids });
+        state.in_flight.sessions = true;
+    }
+    if !state.in_flight.badges && p.badges {
+        p.badges = false;
+        cmds.push(Cmd::Badges { generation });
+        state.in_flight.badges = true;
+    }
+    if p.permissions {
+        p.permissions = false;
+        cmds.push(Cmd::Permissions);
+    }
+    cmds
+}
+
+fn resync(state: &mut State, cmds: &mut Vec<Cmd>) {
+    state.generation += 1;
+    state.pending = Pending::default();
+    state.in_flight = InFlight {
+        snapshot: true,
+        ..InFlight::default()
+    };
+    state.resync_due = false;
+    cmds.push(Cmd::Snapshot {
+        generation: state.generation,
+    });
+}
+
+fn tick(state: &mut State, now: DateTime<Utc>, cmds: &mut Vec<Cmd>) {
+    let minute_changed = now.with_second(0) != state.now.with_second(0)
+        || (now - state.now).num_seconds().abs() >= 60;
+    state.now = now;
+    if minute_changed {
+        // The clock shows minutes; sessions move from next to now to over.
+        state.dirty = true;
+        let keep = state.sessions.selected_row().map(|r| r.id);
+        state.sessions.arrange(now, keep);
+    }
+    if state.resync_due
+        && !state.in_flight.snapshot
+        && !matches!(state.link, Link::Reconnecting { .. })
+    {
+        resync(state, cmds);
+    }
+}
+
+fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
+    match event {
+        ListenerEvent::Connected => {
+            state.dirty = true;
+            // LISTEN is in place: a snapshot read now misses nothing.
+            resync(state, cmds);
+        }
+        ListenerEvent::Lost { reason } => {
+            tracing::warn!(%reason, "realtime link lost");
+            if !matches!(state.link, Link::Reconnecting { .. }) {
+                let since = state.fresh_at.unwrap_or(state.now);
+                state.link = Link::Reconnecting { since };
+                state.dirty = true;
+            }
+        }
+        ListenerEvent::Hint(hint) => route(state, &hint),
+        ListenerEvent::Health(health) => healthy(state, health),
+    }
+}
+
+fn healthy(state: &mut State, health: Health) {
+    if let Some(offset) = FixedOffset::east_opt(health.utc_offset_secs)
+        && offset != state.offset
+    {
+        state.offset = offset;
+        state.dirty = true;
+    }
+    let before = state.link;
+    let lagging = health
+        .flushed_at
+        .filter(|at| health.server_now - *at > STALE_AFTER);
+    state.link = match (state.link, lagging) {
+        (Link::Live, Some(since)) => Link::Stale { since },
+        (Link::Stale { .. }, None) => Link::Live,
+        (link, _) => link,
+    };
+    if state.link == Link::Live {
+        state.fresh_at = Some(state.now);
+    }
+    if state.link != before {
+        state.dirty = true;
+    }
+}
+
+/// Files a hint under the desk that must fetch for it.
+pub fn route(state: &mut State, hint: &Hint) {
+    let ours = match hint.table.as_str() {
+        "events" => hint.id == Some(state.event.id),
+        _ => hint.event_id == Some(state.event.id),
+    };
+    if !ours {
+        return;
+    }
+    let p = &mut state.pending;
+    match hint.table.as_str() {
+        "event_checkins" => match hint.xid_range() {
+            Some(range) => p.checkins = Some(p.checkins.map_or(range, |r| r.merge(range))),
+            None => p.summary = true,
+        },
+        "refused_scans" => match hint.xid_range() {
+            Some(range) => p.problems = Some(p.problems.map_or(range, |r| r.merge(range))),
+            None => p.summary = true,
+        },
+        "sessions" => match hint.id {
+            Some(id) => {
+                p.sessions.insert(id);
+            }
+            None => p.all_sessions = true,
+        },
+        "attendees" | "tickets" => p.summary = true,
+        "event_waitlists" => {
+            // Waiting counts live on the sessions rows' line.
+            p.all_sessions = true;
+            p.badges = true;
+        }
+        "event_expenses" | "event_announcements" => p.badges = true,
+        "event_teams" => p.permissions = true,
+        _ => {}
+    }
+}
+
+fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        return;
+    }
+    if let Some(overlay) = state.overlay.take() {
+        state.overlay = overlay_key(state, overlay, key, cmds);
+        return;
+    }
+    if state.typing() {
+        match state.desk {
+            DeskId::Checkins => {
+                let intent = state.checkins.type_key(key);
+                checkin_intent(state, intent, cmds);
+            }
+            DeskId::Sessions => {
+                let intent = state.sessions.type_key(key);
+                session_intent(state, intent);
+            }
+            _ => {}
+        }
+        return;
+    }
+    let Some(binding) = keymap::lookup(state.desk, &key) else {
+        if let KeyCode::Char(c) = key.code {
+            state.say(
+                format!(
+                    "{c} does nothing on the {} desk; ? shows its keys",
+                    state.desk.title()
+                ),
+                Tone::Info,
+            );
+        }
+        return;
+    };
+    if let Some(permission) = binding.needs
+        && !state.permissions.has(permission)
+    {
+        state.refuse(permission);
+        return;
+    }
+    state.notice = None;
+    match binding.action {
+        Action::Quit => state.quit = true,
+        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Desk(desk) => open_desk(state, desk),
+        Action::NextDesk | Action::PrevDesk => {
+            let visible: Vec<DeskId> = DeskId::ALL
+                .into_iter()
+                .filter(|d| state.permissions.sees(*d))
+                .collect();
+            let at = visible.iter().position(|d| *d == state.desk).unwrap_or(0);
+            let next = if binding.action == Action::NextDesk {
+                (at + 1) % visible.len().max(1)
+            } else {
+                (at + visible.len().max(1) - 1) % visible.len().max(1)
+            };
+            if let Some(desk) = visible.get(next) {
+                state.desk = *desk;
+            }
+        }
+        action => match state.desk {
+            DeskId::Checkins => {
+                let intent = state.checkins.act(action);
+                checkin_intent(state, intent, cmds);
+            }
+            DeskId::Sessions => {
+                let intent = state.sessions.act(action);
+                session_intent(state, intent);
+            }
+            DeskId::Waitlist if action == Action::Back => state.waitlist_session = None,
+            _ => {}
+        },
+    }
+}
+
+fn open_desk(state: &mut State, desk: DeskId) {
+    if state.permissions.sees(desk) {
+        state.desk = desk;
+    } else {
+        let role = state.operator.role.clone();
+        state.say(
+            format!("your role ({role}) cannot see the {} desk", desk.title()),
+            Tone::Bad,
+        );
+    }
+}
+
+fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>) {
+    match intent {
+        CheckinIntent::Nothing | CheckinIntent::NotMine => {}
+        CheckinIntent::Say(text) => state.say(text, Tone::Info),
+        CheckinIntent::Scan(code) => {
+            if state.permissions.check_in {
+                cmds.push(Cmd::Scan { code });
+            } else {
+                state.checkins.scan.in_flight = state.checkins.scan.in_flight.saturating_sub(1);
+                state.refuse(Permission::CheckIn);
+            }
+        }
+        CheckinIntent::Search { seq, query } => cmds.push(Cmd::Search { seq, query }),
+        CheckinIntent::CheckIn(hit) => {
+            let mut lines = vec![
+                format!("Check in {}?", fit(&hit.name, 40)),
+                format!(
+                    "{}  tickets: {}",
+                    fit(&hit.email, 30),
+                    fit(&hit.tickets, 30)
+                ),
+            ];
+            if hit.inside {
+                lines.push("The database says they are inside already.".to_owned());
+            }
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Manual check-in".to_owned(),
+                lines,
+                cmd: Cmd::CheckIn {
+                    attendee: hit.id,
+                    name: hit.name,
+                },
+                yes_focused: false,
+                danger: false,
+            }));
+        }
+        CheckinIntent::CheckOut(hit) => {
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Check out".to_owned(),
+                lines: vec![
+                    format!("Check {} out of the event?", fit(&hit.name, 40)),
+                    "A check-out is final for this entry; they can be checked in again.".to_owned(),
+                ],
+                cmd: Cmd::CheckOut {
+                    attendee: hit.id,
+                    name: hit.name,
+                },
+                yes_focused: false,
+                danger: false,
+            }));
+        }
+    }
+}
+
+fn session_intent(state: &mut State, intent: SessionIntent) {
+    match intent {
+        SessionIntent::Nothing | SessionIntent::NotMine => {}
+        SessionIntent::SetStatus { session, status } => {
+            if session.status == status {
+                state.say(
+                    format!("{} is already {status}", fit(&session.title, 40)),
+                    Tone::Info,
+                );
+                return;
+            }
+            let mut lines = vec![
+                format!("{}", fit(&session.title, 56)),
+                format!(
+                    "{}-{}  {}  now {}",
+                    state.local(session.start, "%H:%M"),
+                    state.local(session.end, "%H:%M"),
+                    session.room.as_deref().unwrap_or("no room"),
+                    session.status
+                ),
+            ];
+            let danger = status == "cancelled";
+            if danger {
+                lines.push(format!(
+                    "{} registered and {} waiting will be affected.",
+                    session.registered, session.waiting
+                ));
+            }
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: format!("Set session {status}"),
+                lines,
+                cmd: Cmd::SetSessionStatus {
+                    session: session.id,
+                    title: session.title,
+                    status: status.to_owned(),
+                },
+                yes_focused: false,
+                danger,
+            }));
+        }
+        SessionIntent::AskCapacity(session) => {
+            state.overlay = Some(Overlay::Capacity(CapacityPrompt {
+                session,
+                input: Input::default(),
+                error: None,
+            }));
+        }
+        SessionIntent::OpenWaitlist(session) => {
+            state.waitlist_session = Some((session.id, session.title));
+            open_desk(state, DeskId::Waitlist);
+        }
+    }
+}
+
+/// A key while a dialog is open. Returns the overlay that stays open (None: closed).
+fn overlay_key(
+    state: &mut State,
+    overlay: Overlay,
+    key: KeyEvent,
+    cmds: &mut Vec<Cmd>,
+) -> Option<Overlay> {
+    match overlay {
+        Overlay::Help => match key.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => None,
+            _ => Some(Overlay::Help),
+        },
+        Overlay::Confirm(mut confirm) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                state.say("working...", Tone::Info);
+                cmds.push(confirm.cmd);
+                None
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                state.say("cancelled: nothing changed", Tone::Info);
+                None
+            }
+            KeyCode::Enter if confirm.yes_focused => {
+                state.say("working...", Tone::Info);
+                cmds.push(confirm.cmd);
+                None
+            }
+            KeyCode::Enter => {
+                state.say("cancelled: nothing changed", Tone::Info);
+                None
+            }
+            KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Char('h')
+            | KeyCode::Char('l') => {
+                confirm.yes_focused = !confirm.yes_focused;
+                Some(Overlay::Confirm(confirm))
+            }
+            _ => Some(Overlay::Confirm(confirm)),
+        },
+        Overlay::Capacity(mut prompt) => match key.code {
+            KeyCode::Esc => {
+                state.say("cancelled: nothing changed", Tone::Info);
+                None
+            }
+            KeyCode::Enter => match parse_capacity(prompt.input.value()) {
+                Err(error) => {
+                    prompt.error = Some(error);
+                    Some(Overlay::Capacity(prompt))
+                }
+                Ok(capacity) if capacity == prompt.session.max => {
+                    state.say("that is the capacity already: nothing changed", Tone::Info);
+                    None
+                }
+                Ok(capacity) => {
+                    let session = prompt.session;
+                    let show = |c: Option<i32>| c.map_or("no limit".to_owned(), |c| c.to_string());
+                    let mut lines = vec![
+                        fit(&session.title, 56),
+                        format!("capacity {} -> {}", show(session.max), show(capacity)),
+                        format!(
+                            "registered {}, in the room {}",
+                            session.registered, session.present
+                        ),
+                    ];
+                    if let Some(c) = capacity
+                        && c < session.registered.max(session.present)
+                    {
+                        lines.push(
+                            "Below the people already in: the database will refuse it.".to_owned(),
+                        );
+                    }
+                    Some(Overlay::Confirm(Confirm {
+                        title: "Change capacity".to_owned(),
+                        lines,
+                        cmd: Cmd::SetSessionCapacity {
+                            session: session.id,
+                            title: session.title,
+                            capacity,
+                        },
+                        yes_focused: false,
+                        danger: false,
+                    }))
+                }
+            },
+            _ => {
+                prompt.input.handle_event(&Event::Key(key));
+                prompt.error = None;
+                Some(Overlay::Capacity(prompt))
+            }
+        },
+    }
+}
+
+/// "Refused scans in the last 15 minutes" etc. for the tab bar; exposed for the view.
+pub fn badge(state: &State, desk: DeskId) -> Option<i64> {
+    match desk {
+        DeskId::Checkins => Some(state.badges.gate_problems).filter(|n| *n > 0),
+        DeskId::Waitlist => Some(state.badges.offers_expiring).filter(|n| *n > 0),
+        DeskId::Expenses => state.badges.pending_expenses.filter(|n| *n > 0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::msg::Snapshot;
+    use crate::desks::checkins::model::Summary;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn state(permissions: Permissions) -> State {
+        State::new(
+            EventInfo {
+                id: Uuid::from_u128(1),
+                slug: "conf".into(),
+                name: "Conf".into(),
+                time_zone: "UTC".into(),
+            },
+            Operator {
+                name: "Vic Volunteer".into(),
+                role: "volunteer".into(),
+            },
+            permissions,
+            FixedOffset::east_opt(0).expect("offset"),
+            now(),
+        )
+    }
+
+    fn volunteer() -> Permissions {
+        Permissions {
+            member: true,
+            check_in: true,
+            ..Permissions::default()
+        }
+    }
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn summary() -> Summary {
+        Summary {
+            expected: 10,
+            checked_in: 2,
+            present: 1,
+            gates: vec![],
+            arrivals_per_minute: vec![0; 60],
+            problems_15_min: 0,
+            as_of: now(),
+        }
+    }
+
+    fn session_row() -> SessionRow {
+        SessionRow {
+            id: Uuid::from_u128(9),
+            title: "Keynote".into(),
+            room: Some("Hall A".into()),
+            session_type: Some("keynote".into()),
+            start: now(),
+            end: now() + Duration::minutes(60),
+            registered: 10,
+            max: Some(100),
+            present: 3,
+            status: "scheduled".into(),
+            waiting: 0,
+        }
+    }
+
+    /// Connected, snapshot loaded: LIVE.
+    fn live(permissions: Permissions) -> State {
+        let mut s = state(permissions);
+        let cmds = update(&mut s, Msg::Listener(ListenerEvent::Connected));
+        assert_eq!(cmds, vec![Cmd::Snapshot { generation: 1 }]);
+        update(
+            &mut s,
+            Msg::Snapshot {
+                generation: 1,
+                result: Ok(Box::new(Snapshot {
+                    summary: summary(),
+                    feed: vec![],
+                    problems: vec![],
+                    sessions: vec![session_row()],
+                    badges: Badges::default(),
+                })),
+            },
+        );
+        assert_eq!(s.link, Link::Live);
+        s
+    }
+
+    fn batch(table: &str, from: u64, to: u64) -> Msg {
+        Msg::Listener(ListenerEvent::Hint(Hint {
+            table: table.into(),
+            op: "BATCH".into(),
+            id: None,
+            event_id: Some(Uuid::from_u128(1)),
+            count: Some(1),
+            from_xid: Some(from.to_string()),
+            to_xid: Some(to.to_string()),
+        }))
+    }
+
+    #[test]
+    fn a_key_the_role_lacks_says_why_and_changes_nothing() {
+        let mut s = live(volunteer());
+        update(&mut s, key(KeyCode::Char('2')));
+        assert_eq!(s.desk, DeskId::Sessions);
+        let cmds = update(&mut s, key(KeyCode::Char('x')));
+        assert!(cmds.is_empty());
+        assert!(s.overlay.is_none());
+        let notice = s.notice.clone().expect("a reason");
+        assert_eq!(notice.tone, Tone::Bad);
+        assert_eq!(
+            notice.text,
+            "your role (volunteer) does not include manage sessions"
+        );
+    }
+
+    #[test]
+    fn a_desk_the_role_cannot_see_is_hidden_and_refused() {
+        let mut s = live(volunteer());
+        update(&mut s, key(KeyCode::Char('5')));
+        assert_eq!(s.desk, DeskId::Checkins);
+        assert!(
+            s.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("cannot see the Expenses desk"))
+        );
+        // Tab cycles through the visible desks only.
+        for _ in 0..4 {
+            update(&mut s, key(KeyCode::Tab));
+            assert_ne!(s.desk, DeskId::Expenses);
+        }
+    }
+
+    #[test]
+    fn a_change_is_confirmed_with_cancel_focused() {
+        let mut s = live(Permissions::all());
+        update(&mut s, key(KeyCode::Char('2')));
+        let cmds = update(&mut s, key(KeyCode::Char('l')));
+        assert!(cmds.is_empty(), "nothing runs before confirmation");
+        assert!(matches!(&s.overlay, Some(Overlay::Confirm(c)) if !c.yes_focused));
+        // Enter on the focused Cancel cancels.
+        assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+        assert!(s.overlay.is_none());
+        update(&mut s, key(KeyCode::Char('l')));
+        assert!(update(&mut s, key(KeyCode::Esc)).is_empty());
+        update(&mut s, key(KeyCode::Char('l')));
+        assert!(update(&mut s, key(KeyCode::Char('n'))).is_empty());
+        update(&mut s, key(KeyCode::Char('l')));
+        let cmds = update(&mut s, key(KeyCode::Char('y')));
+        assert_eq!(
+            cmds,
+            vec![Cmd::SetSessionStatus {
+                session: Uuid::from_u128(9),
+                title: "Keynote".into(),
+                status: "live".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_bad_capacity_is_explained_in_place() {
+        let mut s = live(Permissions::all());
+        update(&mut s, key(KeyCode::Char('2')));
+        update(&mut s, key(KeyCode::Char('c')));
+        for c in "lots".chars() {
+            update(&mut s, key(KeyCode::Char(c)));
+        }
+        assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+        let Some(Overlay::Capacity(prompt)) = &s.overlay else {
+            panic!("the prompt stays open");
+        };
+        assert!(
+            prompt
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("not a whole number"))
+        );
+    }
+
+    #[test]
+    fn hints_coalesce_into_one_fetch_per_desk_per_frame() {
+        let mut s = live(Permissions::all());
+        update(&mut s, batch("event_checkins", 100, 110));
+        update(&mut s, batch("event_checkins", 110, 130));
+        update(&mut s, batch("refused_scans", 105, 130));
+        let cmds = fetches(&mut s);
+        assert_eq!(
+            cmds,
+            vec![Cmd::CheckinChanges {
+                generation: 1,
+                checkins: Some(XidRange { from: 100, to: 130 }),
+                problems: Some(XidRange { from: 105, to: 130 }),
+            }]
+        );
+        // While that fetch is out, more hints wait; nothing else is sent.
+        update(&mut s, batch("event_checkins", 130, 140));
+        assert!(fetches(&mut s).is_empty());
+    }
+
+    #[test]
+    fn another_events_hints_are_ignored() {
+        let mut s = live(Permissions::all());
+        let mut hint = Hint {
+            table: "sessions".into(),
+            op: "UPDATE".into(),
+            id: Some(Uuid::from_u128(9)),
+            event_id: Some(Uuid::from_u128(2)),
+            count: None,
+            from_xid: None,
+            to_xid: None,
+        };
+        update(&mut s, Msg::Listener(ListenerEvent::Hint(hint.clone())));
+        assert!(fetches(&mut s).is_empty());
+        hint.event_id = Some(Uuid::from_u128(1));
+        update(&mut s, Msg::Listener(ListenerEvent::Hint(hint)));
+        assert_eq!(
+            fetches(&mut s),
+            vec![Cmd::Sessions {
+                generation: 1,
+                ids: Some(vec![Uuid::from_u128(9)])
+            }]
+        );
+    }
+
+    #[test]
+    fn a_lost_link_is_never_labelled_live_and_a_reconnect_resyncs() {
+        let mut s = live(Permissions::all());
+        update(
+            &mut s,
+            Msg::Listener(ListenerEvent::Lost {
+                reason: "gone".into(),
+            }),
+        );
+        assert!(matches!(s.link, Link::Reconnecting { .. }));
+        update(&mut s, batch("event_checkins", 1, 2));
+        assert!(
+            fetches(&mut s).is_empty(),
+            "no partial fetches while reconnecting"
+        );
+        let cmds = update(&mut s, Msg::Listener(ListenerEvent::Connected));
+        assert_eq!(cmds, vec![Cmd::Snapshot { generation: 2 }]);
+        assert!(
+            matches!(s.link, Link::Reconnecting { .. }),
+            "still not live before the resync"
+        );
+        // An answer from before the reconnect is dropped.
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Err("late".into()),
+            },
+        );
+        assert!(s.notice.is_none());
+    }
+
+    #[test]
+    fn unannounced_check_ins_make_the_numbers_stale() {
+        let mut s = live(Permissions::all());
+        let flushed = now() - Duration::seconds(30);
+        update(
+            &mut s,
+            Msg::Listener(ListenerEvent::Health(Health {
+                utc_offset_secs: 3600,
+                flushed_at: Some(flushed),
+                server_now: now(),
+            })),
+        );
+        assert_eq!(s.link, Link::Stale { since: flushed });
+        assert_eq!(s.offset, FixedOffset::east_opt(3600).expect("offset"));
+        update(
+            &mut s,
+            Msg::Listener(ListenerEvent::Health(Health {
+                utc_offset_secs: 3600,
+                flushed_at: Some(now()),
+                server_now: now(),
+            })),
+        );
+        assert_eq!(s.link, Link::Live);
+    }
+
+    #[test]
+    fn a_refused_scan_rings_the_bell_and_says_why() {
+        let mut s = live(volunteer());
+        update(&mut s, key(KeyCode::Char('s')));
+        for c in "NOPE".chars() {
+            update(&mut s, key(KeyCode::Char(c)));
+        }
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Scan {
+                code: "NOPE".into()
+            }]
+        );
+        update(
+            &mut s,
+            Msg::Scanned {
+                code: "NOPE".into(),
+                result: Ok(ScanOutcome {
+                    code: "NOPE".into(),
+                    accepted: false,
+                    reason_code: Some("unknown_code".into()),
+                    message: Some("unknown ticket code".into()),
+                    name: None,
+                    ticket_type: None,
+                    at: None,
+                }),
+            },
+        );
+        assert!(s.bell);
+        assert_eq!(
+            s.notice.as_ref().map(|n| n.text.as_str()),
+            Some("REFUSED NOPE: unknown ticket code")
+        );
+        // q while scanning is part of a code, not quit.
+        update(&mut s, key(KeyCode::Char('q')));
+        assert!(!s.quit);
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        );
+        assert!(s.quit, "Ctrl-C quits from anywhere");
+    }
+}

@@ -1,0 +1,216 @@
+//! The dedicated LISTEN connection (not a pooled one: a pooled connection drops notifications and is
+//! UNLISTENed on recycle). It reports its state and the hints it hears; a liveness check runs every
+//! few seconds, and a lost connection is retried with jittered backoff (100 ms to 5 s).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::config::DatabaseSettings;
+use crate::db::connect_listening;
+
+pub const CHANNEL: &str = "eventos_changes";
+const HEALTH_EVERY: Duration = Duration::from_secs(3);
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// One realtime hint (V3): identifiers and counts only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Hint {
+    pub table: String,
+    pub op: String,
+    pub id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
+    pub count: Option<i64>,
+    pub from_xid: Option<String>,
+    pub to_xid: Option<String>,
+}
+
+impl Hint {
+    pub fn parse(payload: &str) -> Option<Hint> {
+        serde_json::from_str(payload).ok()
+    }
+
+    /// The half-open transaction range of a BATCH hint.
+    pub fn xid_range(&self) -> Option<XidRange> {
+        let from = self.from_xid.as_deref()?.parse().ok()?;
+        let to = self.to_xid.as_deref()?.parse().ok()?;
+        Some(XidRange { from, to })
+    }
+}
+
+/// Rows with `from <= change_xid < to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XidRange {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl XidRange {
+    pub fn merge(self, other: XidRange) -> XidRange {
+        XidRange {
+            from: self.from.min(other.from),
+            to: self.to.max(other.to),
+        }
+    }
+}
+
+/// The server's answer to a liveness check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Health {
+    /// The event's current offset from UTC (the server knows the time-zone rules).
+    pub utc_offset_secs: i32,
+    /// When batched check-ins were last announced (None: nothing records it).
+    pub flushed_at: Option<DateTime<Utc>>,
+    pub server_now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenerEvent {
+    /// Listening; everything from here on is heard, so a snapshot taken now is complete.
+    Connected,
+    Lost {
+        reason: String,
+    },
+    Hint(Hint),
+    Health(Health),
+}
+
+/// Runs until `events` is closed. `time_zone` is the event's IANA zone, for the health check.
+pub async fn run(
+    settings: DatabaseSettings,
+    time_zone: String,
+    events: mpsc::UnboundedSender<ListenerEvent>,
+) {
+    let mut backoff = BACKOFF_FIRST;
+    let mut attempt: u64 = 0;
+    loop {
+        attempt += 1;
+        match listen_once(&settings, &time_zone, &events).await {
+            Ok(()) => return, // the console is gone
+            Err(reason) => {
+                tracing::warn!(%reason, attempt, "listener lost");
+                if events.send(ListenerEvent::Lost { reason }).is_err() {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(jitter(backoff, attempt)).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        if events.is_closed() {
+            return;
+        }
+    }
+}
+
+/// Between half and all of `base`, so many consoles do not reconnect in step.
+fn jitter(base: Duration, attempt: u64) -> Duration {
+    let seed = attempt
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(u64::from(std::process::id()))
+        .wrapping_add(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| u64::from(d.subsec_nanos()))
+                .unwrap_or(0),
+        );
+    let fraction = 0.5 + (seed % 1000) as f64 / 2000.0;
+    base.mul_f64(fraction)
+}
+
+/// One connection's life. Ok(()) when the console has gone away; Err(reason) when the link broke.
+async fn listen_once(
+    settings: &DatabaseSettings,
+    time_zone: &str,
+    events: &mpsc::UnboundedSender<ListenerEvent>,
+) -> Result<(), String> {
+    let mut settings = settings.clone();
+    settings.pg.application_name("eventos-console-listener");
+    let (client, mut notifications) = connect_listening(&settings)
+        .await
+        .map_err(|e| crate::cli::sentence(&e))?;
+    client
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .await
+        .map_err(|e| format!("cannot listen: {e}"))?;
+    if events.send(ListenerEvent::Connected).is_err() {
+        return Ok(());
+    }
+    let health_sql = client
+        .prepare(
+            "SELECT extract(epoch FROM (now() AT TIME ZONE $1) - (now() AT TIME ZONE 'UTC'))::integer,
+                    realtime_flushed_at(), now()",
+        )
+        .await
+        .map_err(|e| format!("cannot prepare the liveness check: {e}"))?;
+    let mut ticker = tokio::time::interval(HEALTH_EVERY);
+    loop {
+        tokio::select! {
+            notification = notifications.recv() => match notification {
+                Some(n) => {
+                    let Some(hint) = Hint::parse(n.payload()) else {
+                        tracing::warn!(payload = n.payload(), "unreadable hint");
+                        continue;
+                    };
+                    if events.send(ListenerEvent::Hint(hint)).is_err() {
+                        return Ok(());
+                    }
+                }
+                None => return Err("the listening connection closed".to_owned()),
+            },
+            _ = ticker.tick() => {
+                let check = tokio::time::timeout(HEALTH_TIMEOUT, client.query_one(&health_sql, &[&time_zone])).await;
+                let row = match check {
+                    Ok(Ok(row)) => row,
+                    Ok(Err(e)) => return Err(format!("liveness check failed: {e}")),
+                    Err(_) => return Err("the server did not answer the liveness check".to_owned()),
+                };
+                let health = Health {
+                    utc_offset_secs: row.get(0),
+                    flushed_at: row.get(1),
+                    server_now: row.get(2),
+                };
+                if events.send(ListenerEvent::Health(health)).is_err() {
+                    return Ok(());
+                }
+            }
+            _ = events.closed() => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_hint_parses_with_its_range() {
+        let hint = Hint::parse(r#"{"v":1,"table":"event_checkins","op":"BATCH","event_id":"6f1c1d1e-0000-4000-8000-000000000001","from_xid":"100","to_xid":"120","count":3}"#)
+            .expect("parses");
+        assert_eq!(hint.table, "event_checkins");
+        assert_eq!(hint.xid_range(), Some(XidRange { from: 100, to: 120 }));
+        assert_eq!(
+            hint.xid_range()
+                .map(|r| r.merge(XidRange { from: 90, to: 110 })),
+            Some(XidRange { from: 90, to: 120 })
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_hint() {
+        assert_eq!(Hint::parse("ping"), None);
+        assert_eq!(Hint::parse("{}"), None);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all() {
+        for attempt in 0..200 {
+            let d = jitter(Duration::from_millis(1000), attempt);
+            assert!(d >= Duration::from_millis(500) && d <= Duration::from_millis(1000));
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! The Check-ins desk's state and its pure update.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use uuid::Uuid;
+
+use super::store::FEED_LIMIT;
+use crate::app::keymap::Action;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckinRow {
+    pub id: Uuid,
+    pub attendee_id: Uuid,
+    pub name: String,
+    pub ticket_type: Option<String>,
+    pub gate: Option<String>,
+    pub method: Option<String>,
+    /// The session's title for a session-door entry; None at the event's gates.
+    pub session: Option<String>,
+    pub at: DateTime<Utc>,
+    pub out_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub gate: Option<String>,
+    pub reason_code: String,
+    pub reason: String,
+    pub code: String,
+    /// For a duplicate: where and when the attendee was first let in.
+    pub first_gate: Option<String>,
+    pub first_at: Option<DateTime<Utc>>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateStat {
+    pub gate: String,
+    pub total: i64,
+    pub last_5_min: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Registered (not cancelled) attendees.
+    pub expected: i64,
+    /// Attendees let in at the event's gates at least once.
+    pub checked_in: i64,
+    pub present: i64,
+    pub gates: Vec<GateStat>,
+    /// Oldest first: index 59 is the current minute.
+    pub arrivals_per_minute: Vec<u64>,
+    pub problems_15_min: i64,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanOutcome {
+    pub code: String,
+    pub accepted: bool,
+    pub reason_code: Option<String>,
+    pub message: Option<String>,
+    pub name: Option<String>,
+    pub ticket_type: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttendeeHit {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub tickets: String,
+    pub inside: bool,
+}
+
+/// The attendee search opened with `/`.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub input: Input,
+    /// Typing into the box (else moving through the results).
+    pub editing: bool,
+    pub hits: Vec<AttendeeHit>,
+    pub selected: usize,
+    /// The request whose answer is wanted; older answers are dropped.
+    pub seq: u64,
+    pub searching: bool,
+    pub searched: Option<String>,
+}
+
+/// Scans kept in the scan box's history.
+pub const SCAN_HISTORY: usize = 6;
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanBox {
+    pub input: Input,
+    /// Scan mode: every Enter checks the typed code in; stays on until Esc.
+    pub on: bool,
+    pub history: VecDeque<ScanOutcome>,
+    pub in_flight: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckinsDesk {
+    pub summary: Option<Summary>,
+    /// Newest first, at most FEED_LIMIT.
+    pub feed: Vec<CheckinRow>,
+    /// Newest first, at most FEED_LIMIT.
+    pub problems: Vec<Problem>,
+    pub scan: ScanBox,
+    pub search: Option<Search>,
+}
+
+/// What a key on this desk asks the console to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Nothing,
+    /// The key was not this desk's: let the console handle it.
+    NotMine,
+    Scan(String),
+    Search {
+        seq: u64,
+        query: String,
+    },
+    CheckIn(AttendeeHit),
+    CheckOut(AttendeeHit),
+    Say(String),
+}
+
+impl CheckinsDesk {
+    /// Whether a text box has the keyboard (the console's single-key shortcuts are off).
+    pub fn typing(&self) -> bool {
+        self.scan.on || self.search.as_ref().is_some_and(|s| s.editing)
+    }
+
+    pub fn replace(&mut self, summary: Summary, feed: Vec<CheckinRow>, problems: Vec<Problem>) {
+        self.summary = Some(summary);
+        self.feed = feed;
+        self.problems = problems;
+    }
+
+    /// Merges changed entries into the feed: by id (a check-out replaces its entry), newest first.
+    pub fn merge_checkins(&mut self, changed: Vec<CheckinRow>) {
+        for row in changed {
+            match self.feed.iter_mut().find(|r| r.id == row.id) {
+                Some(existing) => *existing = row,
+                None => self.feed.push(row),
+            }
+        }
+        self.feed
+            .sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        self.feed.truncate(FEED_LIMIT as usize);
+    }
+
+    pub fn merge_problems(&mut self, changed: Vec<Problem>) {
+        for row in changed {
+            if !self.problems.iter().any(|p| p.id == row.id) {
+                self.problems.push(row);
+            }
+        }
+        self.problems
+            .sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        self.problems.truncate(FEED_LIMIT as usize);
+    }
+
+    pub fn scanned(&mut self, outcome: ScanOutcome) {
+        self.scan.in_flight = self.scan.in_flight.saturating_sub(1);
+        self.scan.history.push_front(outcome);
+        self.scan.history.truncate(SCAN_HISTORY);
+    }
+
+    pub fn searched(&mut self, seq: u64, hits: Vec<AttendeeHit>) {
+        if let Some(search) = self.search.as_mut()
+            && search.seq == seq
+        {
+            search.searching = false;
+            search.hits = hits;
+            search.selected = 0;
+            search.editing = search.hits.is_empty();
+        }
+    }
+
+    /// After a check-in or check-out from the search, the attendee's "inside" changes.
+    pub fn mark_inside(&mut self, attendee: Uuid, inside: bool) {
+        if let Some(search) = self.search.as_mut() {
+            for hit in search.hits.iter_mut().filter(|h| h.id == attendee) {
+                hit.inside = inside;
+            }
+        }
+    }
+
+    /// A key while a text box has the keyboard (`typing()`).
+    pub fn type_key(&mut self, key: KeyEvent) -> Intent {
+        if self.scan.on {
+            return self.scan_key(key);
+        }
+        let Some(search) = self.search.as_mut() else {
+            return Intent::NotMine;
+        };
+        match key.code {
+            KeyCode::Esc if search.hits.is_empty() => self.search = None,
+            KeyCode::Esc | KeyCode::Down | KeyCode::Tab if !search.hits.is_empty() => {
+                search.editing = false;
+            }
+            KeyCode::Enter => {
+                let query = search.input.value().trim().to_owned();
+                if query.chars().count() < 2 {
+                    return Intent::Say("type at least two characters to search".to_owned());
+                }
+                if query.chars().count() > 200 {
+                    return Intent::Say("a search is at most 200 characters".to_owned());
+                }
+                search.seq += 1;
+                search.searching = true;
+                search.searched = Some(query.clone());
+                return Intent::Search {
+                    seq: search.seq,
+                    query,
+                };
+            }
+            _ => {
+                search.input.handle_event(&Event::Key(key));
+            }
+        }
+        Intent::Nothing
+    }
+
+    fn scan_key(&mut self, key: KeyEvent) -> Intent {
+        match key.code {
+            KeyCode::Esc => {
+                self.scan.on = false;
+                self.scan.input.reset();
+                Intent::Nothing
+            }
+            KeyCode::Enter => {
+                let code = self.scan.input.value_and_reset();
+                if code.trim().is_empty() {
+                    return Intent::Nothing;
+                }
+                self.scan.in_flight += 1;
+                Intent::Scan(code)
+            }
+            _ => {
+                // A scanner types fast; anything it sends that is not text is ignored.
+                self.scan.input.handle_event(&Event::Key(key));
+                Intent::Nothing
+            }
+        }
+    }
+
+    /// An action from the keymap, outside the text boxes.
+    pub fn act(&mut self, action: Action) -> Intent {
+        let selected = self
+            .search
+            .as_ref()
+            .and_then(|s| s.hits.get(s.selected).cloned());
+        match action {
+            Action::ScanMode => {
+                self.scan.on = true;
+                Intent::Nothing
+            }
+            Action::Filter => {
+                let search = self.search.get_or_insert_with(Search::default);
+                search.editing = true;
+                Intent::Nothing
+            }
+            Action::Back if self.search.is_some() => {
+                self.search = None;
+                Intent::Nothing
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                if let Some(search) = self.search.as_mut() {
+                    let last = search.hits.len().saturating_sub(1);
+                    search.selected = match action {
+                        Action::Up => search.selected.saturating_sub(1),
+                        Action::Down => (search.selected + 1).min(last),
+                        Action::PageUp => search.selected.saturating_sub(10),
+                        Action::PageDown => (search.selected + 10).min(last),
+                        Action::Top => 0,
+                        _ => last,
+                    };
+                }
+                Intent::Nothing
+            }
+            Action::CheckIn | Action::CheckOut => match selected {
+                Some(hit) if action == Action::CheckIn => Intent::CheckIn(hit),
+                Some(hit) => Intent::CheckOut(hit),
+                None => Intent::Say("search for the attendee first: press /".to_owned()),
+            },
+            _ => Intent::NotMine,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use crossterm::event::KeyModifiers;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn row(n: u128, minute: u32) -> CheckinRow {
+        CheckinRow {
+            id: Uuid::from_u128(n),
+            attendee_id: Uuid::from_u128(1000 + n),
+            name: format!("Guest {n}"),
+            ticket_type: Some("General".into()),
+            gate: Some("North Gate".into()),
+            method: Some("qr_code".into()),
+            session: None,
+            at: Utc
+                .with_ymd_and_hms(2026, 11, 25, 9, minute, 0)
+                .single()
+                .expect("valid"),
+            out_at: None,
+        }
+    }
+
+    #[test]
+    fn a_scanner_types_a_code_and_enter_checks_it_in() {
+        let mut desk = CheckinsDesk::default();
+        assert_eq!(desk.act(Action::ScanMode), Intent::Nothing);
+        assert!(desk.typing());
+        for c in "ABC-123".chars() {
+            assert_eq!(desk.type_key(key(KeyCode::Char(c))), Intent::Nothing);
+        }
+        assert_eq!(
+            desk.type_key(key(KeyCode::Enter)),
+            Intent::Scan("ABC-123".into())
+        );
+        assert_eq!(
+            desk.scan.input.value(),
+            "",
+            "the box is ready for the next code"
+        );
+        assert!(desk.scan.on, "scan mode stays on");
+        assert_eq!(
+            desk.type_key(key(KeyCode::Enter)),
+            Intent::Nothing,
+            "an empty Enter does nothing"
+        );
+        desk.type_key(key(KeyCode::Esc));
+        assert!(!desk.typing());
+    }
+
+    #[test]
+    fn q_inside_the_scan_box_is_part_of_the_code() {
+        let mut desk = CheckinsDesk::default();
+        desk.act(Action::ScanMode);
+        desk.type_key(key(KeyCode::Char('q')));
+        assert_eq!(desk.scan.input.value(), "q");
+    }
+
+    #[test]
+    fn merging_replaces_by_id_and_keeps_newest_first() {
+        let mut desk = CheckinsDesk::default();
+        desk.merge_checkins(vec![row(1, 1), row(2, 2)]);
+        let mut out = row(1, 1);
+        out.out_at = Some(out.at);
+        desk.merge_checkins(vec![row(3, 3), out.clone()]);
+        let ids: Vec<u128> = desk.feed.iter().map(|r| r.id.as_u128()).collect();
+        assert_eq!(ids, vec![3, 2, 1]);
+        assert_eq!(desk.feed[2], out);
+    }
+
+    #[test]
+    fn the_feed_never_grows_past_its_limit() {
+        let mut desk = CheckinsDesk::default();
+        desk.merge_checkins(
+            (0..(FEED_LIMIT as u128 + 50))
+                .map(|n| row(n, (n % 60) as u32))
+                .collect(),
+        );
+        assert_eq!(desk.feed.len(), FEED_LIMIT as usize);
+    }
+
+    #[test]
+    fn a_search_needs_two_characters_and_drops_stale_answers() {
+        let mut desk = CheckinsDesk::default();
+        desk.act(Action::Filter);
+        desk.type_key(key(KeyCode::Char('a')));
+        assert!(matches!(desk.type_key(key(KeyCode::Enter)), Intent::Say(_)));
+        desk.type_key(key(KeyCode::Char('d')));
+        let Intent::Search { seq, query } = desk.type_key(key(KeyCode::Enter)) else {
+            panic!("expected a search");
+        };
+        assert_eq!(query, "ad");
+        let hit = AttendeeHit {
+            id: Uuid::from_u128(7),
+            name: "Ada Lovelace".into(),
+            email: "ada@example.org".into(),
+            status: "registered".into(),
+            tickets: "FIX-0001".into(),
+            inside: false,
+        };
+        desk.searched(seq + 1, vec![]);
+        assert!(
+            desk.search.as_ref().is_some_and(|s| s.searching),
+            "a newer answer is awaited"
+        );
+        desk.searched(seq, vec![hit.clone()]);
+        assert!(!desk.typing(), "results take the keyboard off the box");
+        assert_eq!(desk.act(Action::CheckIn), Intent::CheckIn(hit.clone()));
+        assert_eq!(desk.act(Action::CheckOut), Intent::CheckOut(hit));
+        desk.act(Action::Back);
+        assert!(desk.search.is_none());
+    }
+
+    #[test]
+    fn check_in_without_a_search_says_how() {
+        let mut desk = CheckinsDesk::default();
+        assert!(matches!(desk.act(Action::CheckIn), Intent::Say(_)));
+    }
+}

@@ -1,0 +1,268 @@
+//! The Check-ins desk's SQL. Everything runs as the operator, under their row security.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use super::model::{AttendeeHit, CheckinRow, GateStat, Problem, ScanOutcome, Summary};
+use crate::db::listen::XidRange;
+
+/// Feed rows kept on screen at most (newest first).
+pub const FEED_LIMIT: i64 = 200;
+
+const CHECKIN_COLUMNS: &str = "c.id, c.attendee_id, btrim(a.first_name || ' ' || a.last_name),
+       tt.name, c.gate, c.check_in_method, s.title, c.check_in_time, c.check_out_time";
+
+fn checkin_row(row: &tokio_postgres::Row) -> CheckinRow {
+    CheckinRow {
+        id: row.get(0),
+        attendee_id: row.get(1),
+        name: row.get(2),
+        ticket_type: row.get(3),
+        gate: row.get(4),
+        method: row.get(5),
+        session: row.get(6),
+        at: row.get(7),
+        out_at: row.get(8),
+    }
+}
+
+const PROBLEM_COLUMNS: &str = "r.id, r.scanned_at, r.gate, r.reason_code, r.reason, r.code,
+       first.gate, first.check_in_time, btrim(a.first_name || ' ' || a.last_name)";
+
+fn problem_row(row: &tokio_postgres::Row) -> Problem {
+    Problem {
+        id: row.get(0),
+        at: row.get(1),
+        gate: row.get(2),
+        reason_code: row.get(3),
+        reason: row.get(4),
+        code: row.get(5),
+        first_gate: row.get(6),
+        first_at: row.get(7),
+        name: row.get(8),
+    }
+}
+
+/// The newest entries, or only those written in `range` (a realtime batch).
+pub async fn checkins(
+    client: &Client,
+    event: Uuid,
+    range: Option<XidRange>,
+) -> Result<Vec<CheckinRow>> {
+    let sql = format!(
+        "SELECT {CHECKIN_COLUMNS}
+           FROM event_checkins c
+           JOIN attendees a ON a.id = c.attendee_id
+           LEFT JOIN tickets t ON t.id = c.ticket_id
+           LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id
+           LEFT JOIN sessions s ON s.id = c.session_id
+          WHERE c.event_id = $1
+            AND ($2::text IS NULL OR c.change_xid >= $2::text::xid8)
+            AND ($3::text IS NULL OR c.change_xid < $3::text::xid8)
+          ORDER BY c.check_in_time DESC
+          LIMIT {FEED_LIMIT}"
+    );
+    let (from, to) = bounds(range);
+    let rows = client
+        .query(&sql, &[&event, &from, &to])
+        .await
+        .context("cannot read check-ins")?;
+    Ok(rows.iter().map(checkin_row).collect())
+}
+
+/// The newest refused scans, or only those written in `range`.
+pub async fn problems(
+    client: &Client,
+    event: Uuid,
+    range: Option<XidRange>,
+) -> Result<Vec<Problem>> {
+    let sql = format!(
+        "SELECT {PROBLEM_COLUMNS}
+           FROM refused_scans r
+           LEFT JOIN event_checkins first ON first.id = r.conflicting_checkin_id
+           LEFT JOIN attendees a ON a.id = r.attendee_id
+          WHERE r.event_id = $1
+            AND ($2::text IS NULL OR r.change_xid >= $2::text::xid8)
+            AND ($3::text IS NULL OR r.change_xid < $3::text::xid8)
+          ORDER BY r.scanned_at DESC
+          LIMIT {FEED_LIMIT}"
+    );
+    let (from, to) = bounds(range);
+    let rows = client
+        .query(&sql, &[&event, &from, &to])
+        .await
+        .context("cannot read refused scans")?;
+    Ok(rows.iter().map(problem_row).collect())
+}
+
+fn bounds(range: Option<XidRange>) -> (Option<String>, Option<String>) {
+    match range {
+        Some(r) => (Some(r.from.to_string()), Some(r.to.to_string())),
+        None => (None, None),
+    }
+}
+
+/// The desk's numbers: one statement, so they agree with each other.
+pub async fn summary(client: &Client, event: Uuid) -> Result<Summary> {
+    let row = client
+        .query_one(
+            "WITH entries AS (
+               SELECT attendee_id, gate, check_in_time, is_present
+                 FROM event_checkins WHERE event_id = $1 AND session_id IS NULL)
+             SELECT (SELECT count(*) FROM attendees
+                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
+                    (SELECT count(DISTINCT attendee_id) FROM entries),
+                    (SELECT count(*) FROM entries WHERE is_present),
+                    (SELECT coalesce(array_agg(g.gate ORDER BY g.total DESC, g.gate), '{}')
+                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total
+                               FROM entries GROUP BY 1) g),
+                    (SELECT coalesce(array_agg(g.total ORDER BY g.total DESC, g.gate), '{}')
+                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total
+                               FROM entries GROUP BY 1) g),
+                    (SELECT coalesce(array_agg(g.recent ORDER BY g.total DESC, g.gate), '{}')
+                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total,
+                                    count(*) FILTER (WHERE check_in_time > now() - interval '5 minutes') AS recent
+                               FROM entries GROUP BY 1) g),
+                    (SELECT array_agg(coalesce(m.n, 0) ORDER BY k)
+                       FROM generate_series(0, 59) k
+                       LEFT JOIN (SELECT floor(extract(epoch FROM now() - check_in_time) / 60)::int AS ago, count(*) AS n
+                                    FROM event_checkins
+                                   WHERE event_id = $1 AND check_in_time > now() - interval '60 minutes'
+                                   GROUP BY 1) m ON m.ago = 59 - k),
+                    (SELECT count(*) FROM refused_scans
+                      WHERE event_id = $1 AND scanned_at > now() - interval '15 minutes'),
+                    now()",
+            &[&event],
+        )
+        .await
+        .context("cannot read the check-in totals")?;
+    let gates: Vec<String> = row.get(3);
+    let totals: Vec<i64> = row.get(4);
+    let recent: Vec<i64> = row.get(5);
+    let arrivals: Vec<i64> = row.get(6);
+    Ok(Summary {
+        expected: row.get(0),
+        checked_in: row.get(1),
+        present: row.get(2),
+        gates: gates
+            .into_iter()
+            .zip(totals)
+            .zip(recent)
+            .map(|((gate, total), last_5_min)| GateStat {
+                gate,
+                total,
+                last_5_min,
+            })
+            .collect(),
+        arrivals_per_minute: arrivals.into_iter().map(|n| n.max(0) as u64).collect(),
+        problems_15_min: row.get(7),
+        as_of: row.get::<_, DateTime<Utc>>(8),
+    })
+}
+
+/// A scanned code, checked in at `gate` through the SQL API. A refusal is an answer, not an error.
+pub async fn scan(client: &Client, event: Uuid, code: &str, gate: &str) -> Result<ScanOutcome> {
+    let row = client
+        .query_one(
+            "SELECT accepted, reason_code, message, attendee_name, ticket_type, checked_in_at
+               FROM check_in_by_code($1, $2, $3, 'qr_code')",
+            &[&event, &code, &gate],
+        )
+        .await
+        .context("cannot check in")?;
+    Ok(outcome(&row, code))
+}
+
+/// A checkin_result row as the scan box shows it.
+fn outcome(row: &tokio_postgres::Row, code: &str) -> ScanOutcome {
+    ScanOutcome {
+        code: code.to_owned(),
+        accepted: row.get(0),
+        reason_code: row.get(1),
+        message: row.get(2),
+        name: row.get(3),
+        ticket_type: row.get(4),
+        at: row.get(5),
+    }
+}
+
+/// A manual check-in of a found attendee.
+pub async fn check_in(client: &Client, attendee: Uuid, gate: &str) -> Result<ScanOutcome> {
+    let row = client
+        .query_one(
+            "SELECT accepted, reason_code, message, attendee_name, ticket_type, checked_in_at
+               FROM check_in_attendee($1, $2)",
+            &[&attendee, &gate],
+        )
+        .await
+        .context("cannot check in")?;
+    Ok(outcome(&row, ""))
+}
+
+/// Checks an attendee out of the event.
+pub async fn check_out(client: &Client, attendee: Uuid) -> Result<()> {
+    client
+        .query_one("SELECT id FROM check_out($1)", &[&attendee])
+        .await
+        .context("cannot check out")?;
+    Ok(())
+}
+
+/// Attendees by name, email or ticket code (case-insensitive), with whether they are inside now.
+pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<AttendeeHit>> {
+    let pattern = format!(
+        "%{}%",
+        query
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = client
+        .query(
+            "SELECT a.id, btrim(a.first_name || ' ' || a.last_name), a.email, a.status,
+                    (SELECT string_agg(t.code || CASE WHEN t.status <> 'valid' THEN ' (' || t.status || ')' ELSE '' END, ', ')
+                       FROM tickets t WHERE t.attendee_id = a.id),
+                    EXISTS (SELECT 1 FROM event_checkins c
+                             WHERE c.attendee_id = a.id AND c.session_id IS NULL AND c.is_present)
+               FROM attendees a
+              WHERE a.event_id = $1 AND a.deleted_at IS NULL
+                AND (lower(a.first_name || ' ' || a.last_name) LIKE $2
+                     OR lower(a.email) LIKE $2
+                     OR EXISTS (SELECT 1 FROM tickets t WHERE t.attendee_id = a.id AND lower(t.code) = lower($3)))
+              ORDER BY lower(a.last_name), lower(a.first_name)
+              LIMIT 50",
+            &[&event, &pattern, &query.trim()],
+        )
+        .await
+        .context("cannot search attendees")?;
+    Ok(rows
+        .iter()
+        .map(|row| AttendeeHit {
+            id: row.get(0),
+            name: row.get(1),
+            email: row.get(2),
+            status: row.get(3),
+            tickets: row.get::<_, Option<String>>(4).unwrap_or_default(),
+            inside: row.get(5),
+        })
+        .collect())
+}
+
+/// Sessions whose presence moved with the entries written in `range`.
+pub async fn sessions_touched(client: &Client, event: Uuid, range: XidRange) -> Result<Vec<Uuid>> {
+    let (from, to) = bounds(Some(range));
+    let rows = client
+        .query(
+            "SELECT DISTINCT session_id FROM event_checkins
+              WHERE event_id = $1 AND session_id IS NOT NULL
+                AND change_xid >= $2::text::xid8 AND change_xid < $3::text::xid8",
+            &[&event, &from, &to],
+        )
+        .await
+        .context("cannot read the sessions behind the check-ins")?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

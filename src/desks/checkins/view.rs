@@ -1,0 +1,402 @@
+//! The Check-ins desk on screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
+
+use super::model::{Problem, ScanOutcome};
+use crate::app::state::State;
+use crate::desks::fit;
+use crate::ui::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let [totals, gates, spark_label, spark, scan, rest] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Length(2),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+    let desk = &state.checkins;
+    let Some(summary) = &desk.summary else {
+        frame.render_widget(Paragraph::new(" loading check-ins..."), totals);
+        return;
+    };
+
+    let percent = if summary.expected > 0 {
+        summary.checked_in as f64 * 100.0 / summary.expected as f64
+    } else {
+        0.0
+    };
+    let problems_style = if summary.problems_15_min > 0 {
+        theme.warn()
+    } else {
+        Style::new()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::raw(" Checked in "),
+            Span::styled(
+                format!(
+                    "{} / {}",
+                    thousands(summary.checked_in),
+                    thousands(summary.expected)
+                ),
+                theme.header(),
+            ),
+            Span::raw(format!(" ({percent:.1}%)   Present now ")),
+            Span::styled(thousands(summary.present), theme.header()),
+            Span::raw("   Problems (15 min) "),
+            Span::styled(summary.problems_15_min.to_string(), problems_style),
+        ])),
+        totals,
+    );
+
+    let mut gate_spans = vec![Span::raw(" Gates: ")];
+    if summary.gates.is_empty() {
+        gate_spans.push(Span::styled("no entries yet", theme.dim()));
+    }
+    for (i, gate) in summary.gates.iter().enumerate() {
+        if i > 0 {
+            gate_spans.push(Span::raw(format!(" {} ", theme.dot())));
+        }
+        gate_spans.push(Span::raw(format!("{} ", gate.gate)));
+        gate_spans.push(Span::styled(thousands(gate.total), theme.header()));
+        gate_spans.push(Span::styled(
+            format!(" ({}/min)", per_minute(gate.last_5_min)),
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(gate_spans)), gates);
+
+    let arrivals = &summary.arrivals_per_minute;
+    let peak = arrivals.iter().copied().max().unwrap_or(0);
+    let this_minute = arrivals.last().copied().unwrap_or(0);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::raw(" Arrivals per minute, last hour:  peak "),
+            Span::styled(peak.to_string(), theme.header()),
+            Span::raw("  this minute "),
+            Span::styled(this_minute.to_string(), theme.header()),
+        ])),
+        spark_label,
+    );
+    let shown = (spark.width as usize).saturating_sub(2).min(arrivals.len());
+    let recent: Vec<u64> = arrivals[arrivals.len() - shown..].to_vec();
+    let spark_area = Rect::new(spark.x + 1, spark.y, shown as u16, spark.height);
+    frame.render_widget(
+        Sparkline::default()
+            .data(&recent)
+            .max(peak.max(1))
+            .bar_set(theme.bars())
+            .style(theme.good()),
+        spark_area,
+    );
+
+    render_scan(frame, scan, state, theme);
+
+    if desk.search.is_some() {
+        render_search(frame, rest, state, theme);
+        return;
+    }
+    if rest.width >= 120 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .spacing(1)
+                .areas(rest);
+        render_feed(frame, left, state, theme);
+        render_problems(frame, right, state, theme);
+    } else {
+        let feed_rows = (rest.height * 3 / 5).max(3);
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(feed_rows), Constraint::Min(2)]).areas(rest);
+        render_feed(frame, top, state, theme);
+        render_problems(frame, bottom, state, theme);
+    }
+}
+
+fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let scan = &state.checkins.scan;
+    let [input_row, result_row] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let first = if scan.on {
+        let mut spans = vec![
+            Span::styled(" SCAN> ", theme.key()),
+            Span::raw(fit(scan.input.value(), 50)),
+            Span::styled("_", theme.key()),
+        ];
+        if scan.in_flight > 0 {
+            spans.push(Span::styled(
+                format!("  ({} checking)", scan.in_flight),
+                theme.dim(),
+            ));
+        }
+        Line::from(spans)
+    } else if state.permissions.check_in {
+        Line::styled(
+            " Scan box off: press s (or Enter), then scan codes",
+            theme.dim(),
+        )
+    } else {
+        Line::styled(
+            " Scanning needs the check in attendees permission",
+            theme.dim(),
+        )
+    };
+    frame.render_widget(Paragraph::new(first), input_row);
+    if let Some(last) = scan.history.front() {
+        frame.render_widget(Paragraph::new(outcome_line(last, state, theme)), result_row);
+    }
+}
+
+fn outcome_line(outcome: &ScanOutcome, state: &State, theme: &Theme) -> Line<'static> {
+    if outcome.accepted {
+        let at = outcome
+            .at
+            .map(|t| state.local(t, "%H:%M:%S"))
+            .unwrap_or_default();
+        Line::from(vec![
+            Span::styled(format!(" {} ACCEPTED ", theme.tick()), theme.good()),
+            Span::raw(format!(
+                "{at} {} ({})",
+                outcome.name.as_deref().unwrap_or("?"),
+                outcome.ticket_type.as_deref().unwrap_or("no ticket type")
+            )),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(format!(" {} REFUSED ", theme.cross()), theme.bad()),
+            Span::raw(format!(
+                "{}: {}",
+                fit(&outcome.code, 20),
+                outcome.message.as_deref().unwrap_or("refused")
+            )),
+        ])
+    }
+}
+
+fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let wide = area.width >= 90;
+    let rows = state.checkins.feed.iter().map(|r| {
+        let place = match (&r.session, &r.gate) {
+            (Some(session), _) => session.clone(),
+            (None, Some(gate)) => gate.clone(),
+            (None, None) => "-".to_owned(),
+        };
+        let method = match r.out_at {
+            Some(out) => format!("out {}", state.local(out, "%H:%M")),
+            None => r
+                .method
+                .clone()
+                .unwrap_or_default()
+                .replace("qr_code", "qr"),
+        };
+        let mut cells = vec![
+            Cell::from(state.local(r.at, "%H:%M:%S")),
+            Cell::from(r.name.clone()),
+            Cell::from(r.ticket_type.clone().unwrap_or_default()),
+            Cell::from(place),
+        ];
+        cells.push(Cell::from(method));
+        let style = if r.out_at.is_some() {
+            theme.dim()
+        } else {
+            Style::new()
+        };
+        Row::new(cells).style(style)
+    });
+    let widths = if wide {
+        vec![
+            Constraint::Length(8),
+            Constraint::Fill(2),
+            Constraint::Length(14),
+            Constraint::Fill(1),
+            Constraint::Length(9),
+        ]
+    } else {
+        vec![
+            Constraint::Length(8),
+            Constraint::Fill(2),
+            Constraint::Length(11),
+            Constraint::Length(16),
+            Constraint::Length(9),
+        ]
+    };
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(["Time", "Live feed: name", "Ticket", "Gate / door", "Method"])
+                .style(theme.header()),
+        )
+        .column_spacing(1);
+    frame.render_widget(table, indent(area));
+}
+
+fn render_problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let rows = state.checkins.problems.iter().map(|p| {
+        Row::new(vec![
+            Cell::from(state.local(p.at, "%H:%M:%S")),
+            Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
+            Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
+            Cell::from(problem_detail(p, state)),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(12),
+            Constraint::Length(12),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(["Time", "Problem", "Gate", "Detail"]).style(theme.header()))
+    .column_spacing(1);
+    frame.render_widget(table, indent(area));
+}
+
+fn reason_label(code: &str) -> String {
+    match code {
+        "already_checked_in" => "duplicate",
+        "unknown_code" => "unknown code",
+        "ticket_void" => "void ticket",
+        "ticket_refunded" => "refunded",
+        "wrong_event" => "wrong event",
+        "attendee_cancelled" => "cancelled",
+        "session_full" => "session full",
+        "session_not_open" => "not open",
+        "not_registered" => "not regist.",
+        "invalid_code" => "invalid code",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn problem_detail(p: &Problem, state: &State) -> String {
+    match (&p.first_gate, p.first_at) {
+        (first_gate, Some(first_at)) => format!(
+            "{}first in {} {}",
+            p.name
+                .as_deref()
+                .map(|n| format!("{n}: "))
+                .unwrap_or_default(),
+            first_gate.as_deref().unwrap_or("?"),
+            state.local(first_at, "%H:%M")
+        ),
+        _ => match &p.name {
+            Some(name) => format!("{name} ({})", fit(&p.code, 16)),
+            None => fit(&p.code, 40),
+        },
+    }
+}
+
+fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(search) = &state.checkins.search else {
+        return;
+    };
+    let [input_row, results] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let mut spans = vec![
+        Span::styled(" Search attendees: ", theme.header()),
+        Span::raw(fit(search.input.value(), 50)),
+    ];
+    if search.editing {
+        spans.push(Span::styled("_", theme.key()));
+    }
+    if search.searching {
+        spans.push(Span::styled("  searching...", theme.dim()));
+    } else if let Some(q) = &search.searched {
+        spans.push(Span::styled(
+            format!("  {} found for {}", search.hits.len(), fit(q, 20)),
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), input_row);
+    let rows = search.hits.iter().map(|h| {
+        let inside = if h.inside { "inside" } else { "" };
+        let style = if h.status == "cancelled" {
+            theme.dim()
+        } else {
+            Style::new()
+        };
+        Row::new(vec![
+            Cell::from(h.name.clone()),
+            Cell::from(h.email.clone()),
+            Cell::from(h.tickets.clone()),
+            Cell::from(if h.status == "cancelled" {
+                "cancelled"
+            } else {
+                inside
+            }),
+        ])
+        .style(style)
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Length(9),
+        ],
+    )
+    .header(Row::new(["Name", "Email", "Tickets", "Status"]).style(theme.header()))
+    .column_spacing(1)
+    .row_highlight_style(if search.editing {
+        Style::new()
+    } else {
+        theme.selected()
+    });
+    let mut table_state = TableState::default().with_selected(Some(search.selected));
+    frame.render_stateful_widget(table, indent(results), &mut table_state);
+}
+
+/// One column of margin on the left, like the lines above.
+fn indent(area: Rect) -> Rect {
+    Rect::new(
+        area.x + 1,
+        area.y,
+        area.width.saturating_sub(1),
+        area.height,
+    )
+}
+
+/// Entries per minute over the last five minutes.
+fn per_minute(last_5_min: i64) -> String {
+    let rate = last_5_min as f64 / 5.0;
+    if rate >= 10.0 || rate == 0.0 {
+        format!("{rate:.0}")
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+/// 12345 -> "12,345".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-4200), "-4,200");
+    }
+}

@@ -1,0 +1,136 @@
+//! The desks: one folder each, with its state and pure update (model.rs), its screen (view.rs) and the
+//! SQL it runs (store.rs).
+
+pub mod checkins;
+pub mod sessions;
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// The five desks, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeskId {
+    Checkins,
+    Sessions,
+    Waitlist,
+    Announcements,
+    Expenses,
+}
+
+impl DeskId {
+    pub const ALL: [DeskId; 5] = [
+        DeskId::Checkins,
+        DeskId::Sessions,
+        DeskId::Waitlist,
+        DeskId::Announcements,
+        DeskId::Expenses,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DeskId::Checkins => "Check-ins",
+            DeskId::Sessions => "Sessions",
+            DeskId::Waitlist => "Waitlist",
+            DeskId::Announcements => "Announcements",
+            DeskId::Expenses => "Expenses",
+        }
+    }
+
+    /// The digit that opens the desk.
+    pub fn number(self) -> u8 {
+        match self {
+            DeskId::Checkins => 1,
+            DeskId::Sessions => 2,
+            DeskId::Waitlist => 3,
+            DeskId::Announcements => 4,
+            DeskId::Expenses => 5,
+        }
+    }
+}
+
+/// What an operator may do at the event (from their team permissions; an administrator may do all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// An active team member (or an administrator): reads every desk but Expenses.
+    pub member: bool,
+    pub check_in: bool,
+    pub manage_sessions: bool,
+    pub manage_attendees: bool,
+    pub send_announcements: bool,
+    pub submit_expenses: bool,
+    pub approve_expenses: bool,
+}
+
+impl Permissions {
+    pub fn all() -> Permissions {
+        Permissions {
+            member: true,
+            check_in: true,
+            manage_sessions: true,
+            manage_attendees: true,
+            send_announcements: true,
+            submit_expenses: true,
+            approve_expenses: true,
+        }
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        match permission {
+            Permission::CheckIn => self.check_in,
+            Permission::ManageSessions => self.manage_sessions,
+            Permission::ManageAttendees => self.manage_attendees,
+            Permission::SendAnnouncements => self.send_announcements,
+            Permission::SubmitExpenses => self.submit_expenses,
+            Permission::ApproveExpenses => self.approve_expenses,
+        }
+    }
+
+    /// Whether the desk is shown at all: a desk whose rows the operator cannot read is hidden.
+    pub fn sees(&self, desk: DeskId) -> bool {
+        match desk {
+            DeskId::Expenses => self.submit_expenses || self.approve_expenses,
+            _ => self.member,
+        }
+    }
+}
+
+/// A permission an action needs; its name is the one in docs/security.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    CheckIn,
+    ManageSessions,
+    ManageAttendees,
+    SendAnnouncements,
+    SubmitExpenses,
+    ApproveExpenses,
+}
+
+impl Permission {
+    pub fn words(self) -> &'static str {
+        match self {
+            Permission::CheckIn => "check in attendees",
+            Permission::ManageSessions => "manage sessions",
+            Permission::ManageAttendees => "manage attendees",
+            Permission::SendAnnouncements => "send announcements",
+            Permission::SubmitExpenses => "submit expenses",
+            Permission::ApproveExpenses => "approve expenses",
+        }
+    }
+}
+
+/// Formats a moment in the event's time zone.
+pub fn local(at: DateTime<Utc>, offset: FixedOffset, format: &str) -> String {
+    at.with_timezone(&offset).format(format).to_string()
+}
+
+/// Cuts `text` to `width` characters, marking the cut with a '~' (ASCII-safe).
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('~');
+    out
+}

@@ -1,0 +1,321 @@
+//! The Sessions desk's state and its pure update.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use uuid::Uuid;
+
+use crate::app::keymap::Action;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub title: String,
+    pub room: Option<String>,
+    pub session_type: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub registered: i32,
+    pub max: Option<i32>,
+    pub present: i32,
+    pub status: String,
+    /// People waiting for or offered a seat.
+    pub waiting: i64,
+}
+
+impl SessionRow {
+    /// How full the session is: the larger of registrations and people in the room, against capacity
+    /// (either reaching it is what refuses the next person). None when it has no capacity.
+    pub fn fill(&self) -> Option<f64> {
+        let max = self.max?;
+        let used = self.registered.max(self.present);
+        if max == 0 {
+            return Some(1.0);
+        }
+        Some(f64::from(used) / f64::from(max))
+    }
+
+    /// 0: on now, 1: next, 2: over (ended, completed or cancelled).
+    fn rank(&self, now: DateTime<Utc>) -> u8 {
+        match self.status.as_str() {
+            "completed" | "cancelled" => 2,
+            "live" => 0,
+            _ if self.end <= now => 2,
+            _ if self.start <= now => 0,
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionsDesk {
+    /// Now and next first (sorted by `arrange`).
+    pub rows: Vec<SessionRow>,
+    pub selected: usize,
+    pub filter: Input,
+    pub filtering: bool,
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Nothing,
+    NotMine,
+    SetStatus {
+        session: SessionRow,
+        status: &'static str,
+    },
+    AskCapacity(SessionRow),
+    OpenWaitlist(SessionRow),
+}
+
+impl SessionsDesk {
+    pub fn typing(&self) -> bool {
+        self.filtering
+    }
+
+    pub fn replace(&mut self, rows: Vec<SessionRow>, now: DateTime<Utc>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows = rows;
+        self.loaded = true;
+        self.arrange(now, keep);
+    }
+
+    /// Replaces the requested sessions with what the database returned (a deleted one leaves).
+    pub fn merge(&mut self, requested: &[Uuid], changed: Vec<SessionRow>, now: DateTime<Utc>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows.retain(|r| !requested.contains(&r.id));
+        self.rows.extend(changed);
+        self.arrange(now, keep);
+    }
+
+    /// Re-sorts (the clock moves sessions from next to now to over) keeping the selection on its row.
+    pub fn arrange(&mut self, now: DateTime<Utc>, keep: Option<Uuid>) {
+        self.rows
+            .sort_by_key(|r| (r.rank(now), r.start, r.title.clone()));
+        if let Some(id) = keep
+            && let Some(i) = self.visible().iter().position(|r| r.id == id)
+        {
+            self.selected = i;
+        }
+        let len = self.visible().len();
+        if self.selected >= len {
+            self.selected = len.saturating_sub(1);
+        }
+    }
+
+    /// The rows the filter lets through (title, room or type, case-insensitive).
+    pub fn visible(&self) -> Vec<&SessionRow> {
+        let needle = self.filter.value().trim().to_lowercase();
+        self.rows
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || r.title.to_lowercase().contains(&needle)
+                    || r.room
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&needle)
+                    || r.session_type.as_deref().unwrap_or("").contains(&needle)
+            })
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<&SessionRow> {
+        self.visible().get(self.selected).copied()
+    }
+
+    /// A key while the filter box has the keyboard.
+    pub fn type_key(&mut self, key: KeyEvent) -> Intent {
+        match key.code {
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.reset();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
+            _ => {
+                self.filter.handle_event(&Event::Key(key));
+                self.selected = 0;
+            }
+        }
+        Intent::Nothing
+    }
+
+    /// An action from the keymap.
+    pub fn act(&mut self, action: Action) -> Intent {
+        let last = self.visible().len().saturating_sub(1);
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Filter => self.filtering = true,
+            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
+            Action::SetLive
+            | Action::SetCompleted
+            | Action::SetCancelled
+            | Action::Capacity
+            | Action::OpenWaitlist => {
+                let Some(row) = self.selected_row().cloned() else {
+                    return Intent::Nothing;
+                };
+                return match action {
+                    Action::SetLive => Intent::SetStatus {
+                        session: row,
+                        status: "live",
+                    },
+                    Action::SetCompleted => Intent::SetStatus {
+                        session: row,
+                        status: "completed",
+                    },
+                    Action::SetCancelled => Intent::SetStatus {
+                        session: row,
+                        status: "cancelled",
+                    },
+                    Action::Capacity => Intent::AskCapacity(row),
+                    _ => Intent::OpenWaitlist(row),
+                };
+            }
+            _ => return Intent::NotMine,
+        }
+        Intent::Nothing
+    }
+}
+
+/// Reads a capacity typed by the operator: a whole number from 0 to 1,000,000, or "none" / empty for
+/// no limit. The error is the sentence shown under the box.
+pub fn parse_capacity(text: &str) -> Result<Option<i32>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let digits: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+    match digits.parse::<i64>() {
+        Ok(n) if (0..=1_000_000).contains(&n) => Ok(Some(n as i32)),
+        Ok(_) => Err("capacity must be between 0 and 1,000,000".to_owned()),
+        Err(_) => Err(format!(
+            "{:?} is not a whole number (type a number, or none for no limit)",
+            crate::desks::fit(text, 20)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use crossterm::event::KeyModifiers;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn session(n: u128, title: &str, start: DateTime<Utc>, status: &str) -> SessionRow {
+        SessionRow {
+            id: Uuid::from_u128(n),
+            title: title.into(),
+            room: Some("Hall A".into()),
+            session_type: Some("talk".into()),
+            start,
+            end: start + Duration::minutes(60),
+            registered: 10,
+            max: Some(100),
+            present: 5,
+            status: status.into(),
+            waiting: 0,
+        }
+    }
+
+    #[test]
+    fn now_comes_first_then_next_then_what_is_over() {
+        let mut desk = SessionsDesk::default();
+        desk.replace(
+            vec![
+                session(1, "Early", at(8, 0), "completed"),
+                session(2, "Later", at(14, 0), "scheduled"),
+                session(3, "Now", at(9, 30), "live"),
+                session(4, "Soon", at(11, 0), "scheduled"),
+            ],
+            at(10, 0),
+        );
+        let titles: Vec<&str> = desk.rows.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Now", "Soon", "Later", "Early"]);
+    }
+
+    #[test]
+    fn the_selection_follows_its_row_when_rows_move() {
+        let mut desk = SessionsDesk::default();
+        desk.replace(
+            vec![
+                session(1, "A", at(9, 0), "live"),
+                session(2, "B", at(11, 0), "scheduled"),
+            ],
+            at(10, 0),
+        );
+        desk.act(Action::Down);
+        assert_eq!(desk.selected_row().map(|r| r.title.as_str()), Some("B"));
+        desk.merge(
+            &[Uuid::from_u128(1)],
+            vec![session(1, "A", at(9, 0), "completed")],
+            at(10, 0),
+        );
+        assert_eq!(desk.selected_row().map(|r| r.title.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn actions_name_the_selected_session() {
+        let mut desk = SessionsDesk::default();
+        desk.replace(vec![session(1, "A", at(9, 0), "scheduled")], at(8, 0));
+        let intent = desk.act(Action::SetLive);
+        assert!(matches!(intent, Intent::SetStatus { status: "live", .. }));
+        let intent = desk.act(Action::Capacity);
+        assert!(matches!(intent, Intent::AskCapacity(_)));
+    }
+
+    #[test]
+    fn the_filter_narrows_by_title_or_room() {
+        let mut desk = SessionsDesk::default();
+        let mut other = session(2, "Rust in production", at(11, 0), "scheduled");
+        other.room = Some("Room 4".into());
+        desk.replace(
+            vec![session(1, "Keynote", at(9, 0), "live"), other],
+            at(10, 0),
+        );
+        desk.act(Action::Filter);
+        for c in "room 4".chars() {
+            desk.type_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert_eq!(desk.visible().len(), 1);
+        assert_eq!(
+            desk.selected_row().map(|r| r.title.as_str()),
+            Some("Rust in production")
+        );
+    }
+
+    #[test]
+    fn capacities_are_whole_numbers_in_range() {
+        assert_eq!(parse_capacity("120"), Ok(Some(120)));
+        assert_eq!(parse_capacity("1,000"), Ok(Some(1000)));
+        assert_eq!(parse_capacity(" none "), Ok(None));
+        assert!(parse_capacity("-1").is_err());
+        assert!(parse_capacity("1000001").is_err());
+        assert!(parse_capacity("12.5").is_err());
+        assert!(parse_capacity("'; DROP TABLE sessions; --").is_err());
+    }
+
+    #[test]
+    fn fill_is_the_fuller_of_seats_and_room() {
+        let mut s = session(1, "A", at(9, 0), "live");
+        s.registered = 90;
+        s.present = 40;
+        assert_eq!(s.fill(), Some(0.9));
+        s.max = None;
+        assert_eq!(s.fill(), None);
+    }
+}

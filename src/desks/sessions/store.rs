@@ -1,0 +1,70 @@
+//! The Sessions desk's SQL.
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use super::model::SessionRow;
+
+/// Today's sessions (the event's local day), or only `ids`.
+pub async fn sessions(
+    client: &Client,
+    event: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<SessionRow>> {
+    let rows = client
+        .query(
+            "SELECT s.id, s.title, v.name, s.session_type, s.start_time, s.end_time,
+                    s.current_registrations, s.max_attendees, s.present_count, s.status,
+                    (SELECT count(*) FROM event_waitlists w
+                      WHERE w.session_id = s.id AND w.status IN ('waiting', 'offered'))
+               FROM sessions s
+               JOIN events e ON e.id = s.event_id
+               LEFT JOIN venues v ON v.id = s.venue_id
+              WHERE s.event_id = $1
+                AND CASE WHEN $2::uuid[] IS NULL
+                         THEN (s.start_time AT TIME ZONE e.time_zone)::date = (now() AT TIME ZONE e.time_zone)::date
+                         ELSE s.id = ANY ($2::uuid[]) END",
+            &[&event, &ids],
+        )
+        .await
+        .context("cannot read sessions")?;
+    Ok(rows
+        .iter()
+        .map(|row| SessionRow {
+            id: row.get(0),
+            title: row.get(1),
+            room: row.get(2),
+            session_type: row.get(3),
+            start: row.get(4),
+            end: row.get(5),
+            registered: row.get(6),
+            max: row.get(7),
+            present: row.get(8),
+            status: row.get(9),
+            waiting: row.get(10),
+        })
+        .collect())
+}
+
+pub async fn set_status(client: &Client, session: Uuid, status: &str) -> Result<()> {
+    client
+        .query_one(
+            "SELECT id FROM set_session_status($1, $2)",
+            &[&session, &status],
+        )
+        .await
+        .context("cannot change the session's status")?;
+    Ok(())
+}
+
+pub async fn set_capacity(client: &Client, session: Uuid, capacity: Option<i32>) -> Result<()> {
+    client
+        .query_one(
+            "SELECT id FROM set_session_capacity($1, $2)",
+            &[&session, &capacity],
+        )
+        .await
+        .context("cannot change the session's capacity")?;
+    Ok(())
+}

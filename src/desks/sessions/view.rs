@@ -1,0 +1,186 @@
+//! The Sessions desk on screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+
+use super::model::SessionRow;
+use crate::app::state::State;
+use crate::desks::fit;
+use crate::ui::Theme;
+
+/// Amber from here; red when full.
+const AMBER_FROM: f64 = 0.9;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let desk = &state.sessions;
+    let [filter_row, table_area, detail_row] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if !desk.loaded {
+        frame.render_widget(Paragraph::new(" loading sessions..."), filter_row);
+        return;
+    }
+    let visible = desk.visible();
+    let live = desk.rows.iter().filter(|r| r.status == "live").count();
+    let mut spans = vec![Span::raw(format!(
+        " Today: {} sessions, {live} live",
+        desk.rows.len()
+    ))];
+    if desk.filtering || !desk.filter.value().is_empty() {
+        spans.push(Span::raw("   Filter: "));
+        spans.push(Span::styled(fit(desk.filter.value(), 30), theme.header()));
+        if desk.filtering {
+            spans.push(Span::styled("_", theme.key()));
+        }
+        spans.push(Span::styled(
+            format!("  ({} shown)", visible.len()),
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), filter_row);
+
+    let wide = table_area.width >= 120;
+    let gauge_width = if wide { 12 } else { 6 };
+    let rows = visible
+        .iter()
+        .map(|s| session_row(s, state, theme, wide, gauge_width));
+    let mut widths = vec![
+        Constraint::Length(11),
+        Constraint::Length(if wide { 18 } else { 10 }),
+    ];
+    widths.push(Constraint::Fill(1));
+    if wide {
+        widths.push(Constraint::Length(10));
+    }
+    widths.extend([
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(gauge_width as u16 + 5),
+        Constraint::Length(9),
+    ]);
+    let mut header = vec!["Time", "Room", "Title"];
+    if wide {
+        header.push("Type");
+    }
+    header.extend(["Reg/Max", "Here", "Fill", "Status"]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol(">")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
+    let mut table_state = TableState::default().with_selected(if visible.is_empty() {
+        None
+    } else {
+        Some(desk.selected)
+    });
+    let inner = Rect::new(
+        table_area.x + 1,
+        table_area.y,
+        table_area.width.saturating_sub(1),
+        table_area.height,
+    );
+    frame.render_stateful_widget(table, inner, &mut table_state);
+    if visible.is_empty() {
+        let message = if desk.rows.is_empty() {
+            " No sessions today."
+        } else {
+            " Nothing matches the filter (Esc clears it)."
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(message, theme.dim())),
+            Rect::new(table_area.x, table_area.y + 1, table_area.width, 1),
+        );
+    }
+
+    if let Some(selected) = desk.selected_row() {
+        let mut parts = vec![
+            format!(" {}", fit(&selected.title, 40)),
+            selected
+                .session_type
+                .clone()
+                .unwrap_or_else(|| "session".to_owned()),
+        ];
+        parts.push(format!("{} waiting", selected.waiting));
+        parts.push(format!("{} registered", selected.registered));
+        parts.push(format!("{} in the room", selected.present));
+        parts.push(match selected.max {
+            Some(max) => format!("capacity {max}"),
+            None => "no capacity limit".to_owned(),
+        });
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                parts.join(&format!(" {} ", theme.dot())),
+                theme.dim(),
+            )),
+            detail_row,
+        );
+    }
+}
+
+fn session_row<'a>(
+    s: &SessionRow,
+    state: &State,
+    theme: &Theme,
+    wide: bool,
+    gauge_width: usize,
+) -> Row<'a> {
+    let time = format!(
+        "{}-{}",
+        state.local(s.start, "%H:%M"),
+        state.local(s.end, "%H:%M")
+    );
+    let max = s.max.map_or("-".to_owned(), |m| m.to_string());
+    let (gauge, gauge_style) = match s.fill() {
+        Some(fill) => {
+            let style = if fill >= 1.0 {
+                theme.bad()
+            } else if fill >= AMBER_FROM {
+                theme.warn()
+            } else {
+                theme.good()
+            };
+            (
+                format!(
+                    "{} {:>3}%",
+                    theme.gauge(fill, gauge_width),
+                    (fill * 100.0).round() as i64
+                ),
+                style,
+            )
+        }
+        None => ("no limit".to_owned(), theme.dim()),
+    };
+    let status_style = match s.status.as_str() {
+        "live" => theme.good(),
+        "cancelled" => theme.bad(),
+        "completed" => theme.dim(),
+        _ => Style::new(),
+    };
+    let mut cells = vec![
+        Cell::from(time),
+        Cell::from(s.room.clone().unwrap_or_else(|| "-".to_owned())),
+        Cell::from(s.title.clone()),
+    ];
+    if wide {
+        cells.push(Cell::from(s.session_type.clone().unwrap_or_default()));
+    }
+    cells.extend([
+        Cell::from(format!("{:>4}/{:<4}", s.registered, max)),
+        Cell::from(format!("{:>4}", s.present)),
+        Cell::from(gauge).style(gauge_style),
+        Cell::from(s.status.clone()).style(status_style),
+    ]);
+    let row = Row::new(cells);
+    if matches!(s.status.as_str(), "completed" | "cancelled") {
+        row.style(theme.dim())
+    } else {
+        row
+    }
+}

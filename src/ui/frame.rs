@@ -1,0 +1,341 @@
+//! The frame around the desks: header, tab bar, footer, and the overlays (help, confirm, prompts).
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::{MIN_HEIGHT, MIN_WIDTH, Theme};
+use crate::app::keymap::{self, Scope};
+use crate::app::state::{self, Link, Overlay, State, Tone};
+use crate::desks::{DeskId, fit};
+
+/// Draws the whole console.
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!("terminal too small (needs {MIN_WIDTH}x{MIN_HEIGHT})");
+        let y = area.height / 2;
+        let row = Rect::new(area.x, area.y + y, area.width, 1);
+        frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), row);
+        return;
+    }
+    let [header, tabs, body, notice, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, header, state, theme);
+    render_tabs(frame, tabs, state, theme);
+    match state.desk {
+        DeskId::Checkins => crate::desks::checkins::view::render(frame, body, state, theme),
+        DeskId::Sessions => crate::desks::sessions::view::render(frame, body, state, theme),
+        other => render_later(frame, body, state, other, theme),
+    }
+    render_notice(frame, notice, state, theme);
+    render_hints(frame, hints, state, theme);
+    match &state.overlay {
+        Some(Overlay::Help) => render_help(frame, body, state, theme),
+        Some(Overlay::Confirm(confirm)) => {
+            let mut lines: Vec<Line> = confirm.lines.iter().map(|l| Line::raw(l.clone())).collect();
+            lines.push(Line::raw(""));
+            let button = |label: &str, focused: bool| {
+                let style = if focused {
+                    theme.selected()
+                } else {
+                    Style::new()
+                };
+                Span::styled(format!("[ {label} ]"), style)
+            };
+            lines.push(Line::from(vec![
+                button("Cancel", !confirm.yes_focused),
+                Span::raw("   "),
+                button("Confirm", confirm.yes_focused),
+            ]));
+            let style = if confirm.danger {
+                theme.bad()
+            } else {
+                theme.title()
+            };
+            dialog(frame, body, &confirm.title, lines, style, theme);
+        }
+        Some(Overlay::Capacity(prompt)) => {
+            let current = prompt
+                .session
+                .max
+                .map_or("no limit".to_owned(), |m| m.to_string());
+            let mut lines = vec![
+                Line::raw(fit(&prompt.session.title, 56)),
+                Line::raw(format!(
+                    "now {current}; registered {}, in the room {}",
+                    prompt.session.registered, prompt.session.present
+                )),
+                Line::from(vec![
+                    Span::styled("New capacity: ", theme.header()),
+                    Span::raw(prompt.input.value().to_owned()),
+                    Span::styled("_", theme.key()),
+                ]),
+            ];
+            if let Some(error) = &prompt.error {
+                lines.push(Line::styled(error.clone(), theme.bad()));
+            } else {
+                lines.push(Line::styled(
+                    "a whole number, or none for no limit",
+                    theme.dim(),
+                ));
+            }
+            dialog(frame, body, "Change capacity", lines, theme.title(), theme);
+        }
+        None => {}
+    }
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let (link_text, link_style) = match state.link {
+        Link::Connecting => ("CONNECTING".to_owned(), theme.warn()),
+        Link::Live => ("LIVE".to_owned(), theme.good()),
+        Link::Reconnecting { since } => (
+            format!("RECONNECTING since {}", state.local(since, "%H:%M:%S")),
+            theme.bad(),
+        ),
+        Link::Stale { since } => (
+            format!("STALE since {}", state.local(since, "%H:%M:%S")),
+            theme.bad(),
+        ),
+    };
+    let who = format!("{} ({})", state.operator.name, state.operator.role);
+    let clock = state.local(state.now, "%H:%M");
+    let right_len = clock.len() + who.chars().count().min(30) + link_text.len() + 8;
+    let name_room = (area.width as usize).saturating_sub(right_len + 2).max(10);
+    let left = Line::from(vec![Span::styled(
+        format!(" {}", fit(&state.event.name, name_room)),
+        theme.title(),
+    )]);
+    let right = Line::from(vec![
+        Span::styled(clock, theme.header()),
+        Span::raw(format!(" {} ", theme.dot())),
+        Span::raw(fit(&who, 30)),
+        Span::raw(format!(" {} ", theme.dot())),
+        Span::styled(link_text, link_style),
+        Span::raw(" "),
+    ]);
+    frame.render_widget(Paragraph::new(left), area);
+    frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), area);
+}
+
+fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let narrow = area.width < 100;
+    let mut spans = vec![Span::raw(" ")];
+    for desk in DeskId::ALL {
+        if !state.permissions.sees(desk) {
+            continue;
+        }
+        let title = match desk {
+            DeskId::Announcements if narrow => "Announce",
+            _ => desk.title(),
+        };
+        let mut label = format!("{} {title}", desk.number());
+        if let Some(n) = state::badge(state, desk) {
+            label.push_str(&format!(" ({n})"));
+        }
+        let style = if desk == state.desk {
+            theme.selected().patch(theme.header())
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(format!(" {label} "), style));
+        if !narrow {
+            spans.push(Span::raw(" "));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(notice) = &state.notice else {
+        return;
+    };
+    let style = match notice.tone {
+        Tone::Info => Style::new(),
+        Tone::Good => theme.good(),
+        Tone::Bad => theme.bad(),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(" {}", fit(&notice.text, area.width as usize - 2)),
+            style,
+        )),
+        area,
+    );
+}
+
+/// The footer's key hints: the desk's actions the operator may use, then help and quit.
+pub fn hints(state: &State) -> Vec<(String, String)> {
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    match &state.overlay {
+        Some(Overlay::Help) => return vec![pair("Esc", "close help")],
+        Some(Overlay::Confirm(_)) => {
+            return vec![
+                pair("y", "confirm"),
+                pair("n/Esc", "cancel"),
+                pair("Left/Right", "move"),
+            ];
+        }
+        Some(Overlay::Capacity(_)) => return vec![pair("Enter", "next"), pair("Esc", "cancel")],
+        None => {}
+    }
+    if state.desk == DeskId::Checkins && state.checkins.scan.on {
+        return vec![
+            pair("type/scan + Enter", "check in"),
+            pair("Esc", "leave scan mode"),
+            pair("Ctrl-C", "quit"),
+        ];
+    }
+    if state.typing() {
+        return vec![
+            pair("Enter", "done"),
+            pair("Esc", "cancel"),
+            pair("Ctrl-C", "quit"),
+        ];
+    }
+    let mut out = Vec::new();
+    for binding in keymap::for_desk(state.desk) {
+        let Some(word) = binding.hint else { continue };
+        if binding
+            .needs
+            .is_some_and(|permission| !state.permissions.has(permission))
+        {
+            continue;
+        }
+        if binding.scope == Scope::Global && matches!(binding.action, keymap::Action::Help) {
+            out.push(pair("1-5", "desks"));
+        }
+        out.push(pair(binding.label, word));
+    }
+    out
+}
+
+fn render_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (key, word) in hints(state) {
+        let len = key.chars().count() + word.chars().count() + 3;
+        if used + len > area.width as usize {
+            break;
+        }
+        used += len;
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(format!(" {word}  ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let line = |binding: &keymap::Binding| {
+        let mut help = binding.help.to_owned();
+        if let Some(permission) = binding.needs
+            && !state.permissions.has(permission)
+        {
+            help = format!("{help} [your role lacks {}]", permission.words());
+        }
+        Line::from(vec![
+            Span::styled(format!("{:<7}", binding.label), theme.key()),
+            Span::raw(help),
+        ])
+    };
+    let mut desk_lines = vec![Line::styled(
+        format!("{} desk", state.desk.title()),
+        theme.header(),
+    )];
+    let mut global_lines = vec![Line::styled("Everywhere", theme.header())];
+    for binding in keymap::for_desk(state.desk) {
+        match binding.scope {
+            Scope::Desk(_) => desk_lines.push(line(binding)),
+            Scope::Global => global_lines.push(line(binding)),
+        }
+    }
+    if desk_lines.len() == 1 {
+        desk_lines.push(Line::styled("no keys of its own yet", theme.dim()));
+    }
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border())
+        .border_style(theme.title())
+        .title(Span::styled(" Keys (Esc closes) ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .spacing(2)
+            .areas(inner);
+    frame.render_widget(Paragraph::new(desk_lines).wrap(Wrap { trim: true }), left);
+    frame.render_widget(Paragraph::new(global_lines), right);
+}
+
+/// A centred box over `area`, sized to its lines.
+fn dialog(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    style: Style,
+    theme: &Theme,
+) {
+    let width = (lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 4)
+        .clamp(40, area.width.saturating_sub(4).max(1));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let x = area.x + (area.width.saturating_sub(width)) / 2;
+    let y = area.y + (area.height.saturating_sub(height)) / 2;
+    let rect = Rect::new(x, y, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_set(theme.border())
+        .border_style(style)
+        .title(Span::styled(format!(" {title} "), style));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// The desks that arrive with the console's second part: their counts are live in the tab bar.
+fn render_later(frame: &mut Frame, area: Rect, state: &State, desk: DeskId, theme: &Theme) {
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(format!(" {} desk", desk.title()), theme.header()),
+        Line::raw(""),
+    ];
+    match desk {
+        DeskId::Waitlist => {
+            lines.push(Line::raw(format!(
+                " Offers expiring in the next 10 minutes: {}",
+                state.badges.offers_expiring
+            )));
+            if let Some((_, title)) = &state.waitlist_session {
+                lines.push(Line::raw(format!(" Session: {}", fit(title, 60))));
+            }
+        }
+        DeskId::Expenses => lines.push(Line::raw(format!(
+            " Expenses waiting for a decision: {}",
+            state
+                .badges
+                .pending_expenses
+                .map_or("-".to_owned(), |n| n.to_string())
+        ))),
+        _ => {}
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " This desk's actions are not in this build yet; use the SQL API (docs/sql-api.md).",
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,365 @@
+//! The real binary in a pseudo-terminal against a real database: what an operator sees, live changes
+//! from other connections, a broken realtime link and its recovery, signals, small terminals.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Fixture, TestDb, fixture};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The console running in a pseudo-terminal, its screen kept by a terminal emulator (vt100).
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    master: Box<dyn MasterPty + Send>,
+    child: Box<dyn Child + Send + Sync>,
+}
+
+impl Console {
+    fn start(url: &str, args: &[&str], cols: u16, rows: u16) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_eventos"));
+        command.args(["--database-url", url, "console"]);
+        command.args(args);
+        command.env_clear();
+        command.env("PATH", std::env::var("PATH").unwrap_or_default());
+        command.env("HOME", "/nonexistent-home");
+        command.env("TERM", "xterm-256color");
+        command.env("LANG", "C.UTF-8");
+        command.env(
+            "EVENTOS_LOG_FILE",
+            std::env::temp_dir().join("eventos-console-test.log"),
+        );
+        command.cwd(std::env::temp_dir());
+        let child = pty
+            .slave
+            .spawn_command(command)
+            .expect("the console starts");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            nonzero(rows),
+            nonzero(cols),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let screen = Arc::clone(&screen);
+            let raw = Arc::clone(&raw);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    screen.lock().expect("screen").process(&buf[..n]);
+                    raw.lock().expect("raw").extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        Console {
+            screen,
+            raw,
+            writer,
+            master: pty.master,
+            child,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().expect("screen").screen().contents()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("type");
+        self.writer.flush().expect("flush");
+    }
+
+    /// Waits until every needle is on screen, calling `between` while waiting; panics showing the screen.
+    async fn wait_for(&self, needles: &[&str], mut between: impl AsyncFnMut()) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = self.text();
+            if needles.iter().all(|n| text.contains(n)) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                panic!("{needles:?} did not appear within {WAIT:?}; the screen:\n{text}");
+            }
+            between().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the console did not exit:\n{}",
+                self.text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The terminal is back as it was: main screen, cursor shown, the last thing written.
+    fn assert_restored(&self) {
+        let raw = self.raw.lock().expect("raw");
+        let text = String::from_utf8_lossy(&raw);
+        let left = text
+            .rfind("\x1b[?1049l")
+            .expect("left the alternate screen");
+        let entered = text
+            .rfind("\x1b[?1049h")
+            .expect("entered the alternate screen");
+        assert!(left > entered, "the alternate screen was left last");
+        assert!(
+            text[left..].contains("\x1b[?25h"),
+            "the cursor is shown again"
+        );
+        assert!(
+            !self
+                .screen
+                .lock()
+                .expect("screen")
+                .screen()
+                .alternate_screen()
+        );
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn nonzero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("a size")
+}
+
+async fn flush(client: &tokio_postgres::Client) {
+    client
+        .query_one("SELECT realtime_flush()", &[])
+        .await
+        .expect("flush");
+}
+
+async fn checks_in_alan(client: &tokio_postgres::Client, f: &Fixture) {
+    client
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method)
+             VALUES ($1, $2, $3, 'South Gate', 'qr_code')",
+            &[&f.event, &f.other_attendee, &f.other_ticket],
+        )
+        .await
+        .expect("check in from another connection");
+}
+
+#[tokio::test]
+async fn a_check_in_elsewhere_appears_live_and_q_restores_the_terminal() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let mut console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    let screen = console
+        .wait_for(&["Fixture Conf", "LIVE", "Checked in 1 / 2"], async || {})
+        .await;
+    assert!(screen.contains("Ada Lovelace"), "{screen}");
+
+    checks_in_alan(&admin, &f).await;
+    console
+        .wait_for(
+            &["Alan Turing", "South Gate", "Checked in 2 / 2"],
+            async || flush(&admin).await,
+        )
+        .await;
+
+    console.send("q");
+    let status = console.wait_exit().await;
+    assert!(status.success(), "{status:?}");
+    console.assert_restored();
+}
+
+#[tokio::test]
+async fn a_killed_listener_shows_reconnecting_then_live_with_the_right_counts() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let server = common::server_client().await;
+    let console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    console
+        .wait_for(&["LIVE", "Checked in 1 / 2"], async || {})
+        .await;
+
+    // Keep it from reconnecting while the change happens, so the hint is really missed.
+    server
+        .batch_execute(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            db.name
+        ))
+        .await
+        .expect("hold connections");
+    let killed: i64 = server
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+              WHERE datname = $1 AND application_name = 'eventos-console-listener'",
+            &[&db.name],
+        )
+        .await
+        .expect("terminate the listener")
+        .get(0);
+    assert_eq!(killed, 1, "exactly one listener");
+    console.wait_for(&["RECONNECTING since"], async || {}).await;
+    assert!(!console.text().contains("LIVE"));
+
+    checks_in_alan(&admin, &f).await;
+    flush(&admin).await;
+    server
+        .batch_execute(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+            db.name
+        ))
+        .await
+        .expect("allow connections");
+
+    let screen = console
+        .wait_for(&["LIVE", "Checked in 2 / 2", "Alan Turing"], async || {})
+        .await;
+    assert!(!screen.contains("RECONNECTING"), "{screen}");
+}
+
+#[tokio::test]
+async fn sigterm_and_sighup_restore_the_terminal() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    fixture(&admin).await;
+    for signal in ["TERM", "HUP"] {
+        let mut console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+        console.wait_for(&["LIVE"], async || {}).await;
+        let pid = console.child.process_id().expect("pid");
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let status = console.wait_exit().await;
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        console.assert_restored();
+    }
+}
+
+#[tokio::test]
+async fn a_small_terminal_says_so_until_it_grows() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    fixture(&admin).await;
+    let mut console = Console::start(&db.url, &["--event", "fixture-conf"], 70, 20);
+    console
+        .wait_for(&["terminal too small (needs 80x24)"], async || {})
+        .await;
+    console
+        .master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    console
+        .screen
+        .lock()
+        .expect("screen")
+        .screen_mut()
+        .set_size(nonzero(24), nonzero(80));
+    console
+        .wait_for(&["Fixture Conf", "Check-ins"], async || {})
+        .await;
+    console.send("\x03"); // Ctrl-C
+    let status = console.wait_exit().await;
+    assert!(status.success());
+    console.assert_restored();
+}
+
+#[tokio::test]
+async fn a_volunteer_sees_their_desks_and_a_refused_key_says_why() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let volunteer = db
+        .member(f.event, "vol", "Val Volunteer", "volunteer")
+        .await;
+    let mut console = Console::start(
+        &db.url_as(&volunteer.role),
+        &["--event", "fixture-conf"],
+        80,
+        24,
+    );
+    let screen = console
+        .wait_for(&["Val Volunteer (volunteer)", "LIVE"], async || {})
+        .await;
+    assert!(
+        !screen.contains("Expenses"),
+        "a volunteer has no Expenses desk:\n{screen}"
+    );
+    console.send("2");
+    console.wait_for(&["Opening keynote"], async || {}).await;
+    console.send("x");
+    console
+        .wait_for(
+            &["your role (volunteer) does not include manage sessions"],
+            async || {},
+        )
+        .await;
+    // Scanning is theirs: an unknown code is refused by the database and logged.
+    console.send("1s");
+    console.wait_for(&["SCAN>"], async || {}).await;
+    console.send("NOT-A-TICKET\r");
+    console.wait_for(&["REFUSED", "unknown"], async || {}).await;
+    let logged: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM refused_scans WHERE code = 'NOT-A-TICKET' AND gate = 'Control room'",
+            &[],
+        )
+        .await
+        .expect("refused scans")
+        .get(0);
+    assert_eq!(logged, 1);
+    // Esc and q apart: sent together they read as Alt-q, as in any terminal.
+    console.send("\x1b");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
+
+#[tokio::test]
+async fn an_unknown_event_is_one_sentence_and_no_screen() {
+    let db = TestDb::migrated().await;
+    let output = common::eventos(&["--database-url", &db.url, "console", "--event", "nope"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no event \"nope\""), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing drawn");
+}

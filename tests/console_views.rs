@@ -1,0 +1,334 @@
+//! The console's screens, drawn over ratatui's TestBackend from fixed data with the clock frozen, at
+//! 80x24 and 160x48. `cargo insta review` after an intended change.
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use eventos::app::msg::{Badges, Msg, Snapshot};
+use eventos::app::state::{EventInfo, Operator, State, update};
+use eventos::db::listen::ListenerEvent;
+use eventos::desks::Permissions;
+use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
+use eventos::desks::sessions::model::SessionRow;
+use eventos::ui::{Theme, render};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 15, 42, 10)
+        .single()
+        .expect("valid")
+}
+
+fn ago(minutes: i64, seconds: i64) -> DateTime<Utc> {
+    now() - Duration::minutes(minutes) - Duration::seconds(seconds)
+}
+
+const NAMES: [&str; 12] = [
+    "Ada Lovelace",
+    "Alan Turing",
+    "Grace Hopper",
+    "Katherine Johnson",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+    "Donald Knuth",
+    "Frances Allen",
+    "Ken Thompson",
+    "Margaret Hamilton",
+    "Dennis Ritchie",
+    "Radia Perlman",
+];
+const GATES: [&str; 3] = ["North Gate", "South Gate", "East Gate"];
+const TICKETS: [&str; 3] = ["General", "VIP", "Student"];
+
+fn feed() -> Vec<CheckinRow> {
+    (0..40u32)
+        .map(|i| CheckinRow {
+            id: Uuid::from_u128(u128::from(i) + 1),
+            attendee_id: Uuid::from_u128(1000 + u128::from(i)),
+            name: NAMES[i as usize % NAMES.len()].to_owned(),
+            ticket_type: Some(TICKETS[i as usize % 3].to_owned()),
+            gate: Some(GATES[i as usize % 3].to_owned()),
+            method: Some(if i % 7 == 3 { "manual" } else { "qr_code" }.to_owned()),
+            session: (i % 9 == 5).then(|| "Rust in Production".to_owned()),
+            at: ago(i64::from(i), i64::from(i * 7 % 60)),
+            out_at: (i % 11 == 6).then(|| ago(0, 30)),
+        })
+        .collect()
+}
+
+fn problems() -> Vec<Problem> {
+    let reasons = [
+        ("already_checked_in", "already checked in"),
+        ("unknown_code", "unknown ticket code"),
+        ("ticket_void", "ticket is void"),
+        ("wrong_event", "ticket is for another event"),
+    ];
+    (0..12u32)
+        .map(|i| {
+            let (code, reason) = reasons[i as usize % reasons.len()];
+            let duplicate = code == "already_checked_in";
+            Problem {
+                id: 100 - i64::from(i),
+                at: ago(i64::from(i) * 2, 5),
+                gate: Some(GATES[(i as usize + 1) % 3].to_owned()),
+                reason_code: code.to_owned(),
+                reason: reason.to_owned(),
+                code: format!("NW{:08X}", 0xA11CE + i),
+                first_gate: duplicate.then(|| "North Gate".to_owned()),
+                first_at: duplicate.then(|| ago(40, 0)),
+                name: (code != "unknown_code").then(|| NAMES[i as usize].to_owned()),
+            }
+        })
+        .collect()
+}
+
+fn summary() -> Summary {
+    Summary {
+        expected: 5000,
+        checked_in: 3412,
+        present: 3101,
+        gates: vec![
+            GateStat {
+                gate: "North Gate".into(),
+                total: 1502,
+                last_5_min: 61,
+            },
+            GateStat {
+                gate: "South Gate".into(),
+                total: 1210,
+                last_5_min: 44,
+            },
+            GateStat {
+                gate: "East Gate".into(),
+                total: 700,
+                last_5_min: 7,
+            },
+        ],
+        arrivals_per_minute: (0..60u64).map(|m| (m * 37 % 23) + m / 3).collect(),
+        problems_15_min: 12,
+        as_of: now(),
+    }
+}
+
+fn sessions() -> Vec<SessionRow> {
+    let rooms = [
+        "Main Hall",
+        "Hall B",
+        "Room 201",
+        "Room 202",
+        "Workshop Lab",
+    ];
+    let titles = [
+        "Opening Keynote: The Next Decade of Events",
+        "Rust in Production",
+        "Designing for Accessibility",
+        "Observability at Scale",
+        "Workshop: Postgres Row Level Security",
+        "Lunch",
+        "Panel: Hybrid Events That Work",
+        "Networking Hour",
+    ];
+    let types = [
+        "keynote",
+        "workshop",
+        "panel",
+        "panel",
+        "workshop",
+        "break",
+        "panel",
+        "networking",
+    ];
+    (0..16u32)
+        .map(|i| {
+            let start = ago(90, 0) + Duration::minutes(i64::from(i / 4) * 75);
+            let max = [Some(1200), Some(150), Some(40), Some(120), None][i as usize % 5];
+            let registered = max.map_or(57, |m| m * [60, 91, 100, 30][i as usize % 4] / 100);
+            SessionRow {
+                id: Uuid::from_u128(500 + u128::from(i)),
+                title: titles[i as usize % titles.len()].to_owned(),
+                room: Some(rooms[i as usize % rooms.len()].to_owned()),
+                session_type: Some(types[i as usize % types.len()].to_owned()),
+                start,
+                end: start + Duration::minutes(60),
+                registered,
+                max,
+                present: if i < 4 { registered / 2 } else { 0 },
+                status: match i {
+                    0..=2 => "live",
+                    3 => "cancelled",
+                    _ => "scheduled",
+                }
+                .to_owned(),
+                waiting: i64::from(i % 3) * 4,
+            }
+        })
+        .collect()
+}
+
+fn state(permissions: Permissions, role: &str) -> State {
+    let mut state = State::new(
+        EventInfo {
+            id: Uuid::from_u128(1),
+            slug: "northwind-summit".into(),
+            name: "Northwind Tech Summit".into(),
+            time_zone: "America/Toronto".into(),
+        },
+        Operator {
+            name: "Olivia Organizer".into(),
+            role: role.into(),
+        },
+        permissions,
+        FixedOffset::west_opt(5 * 3600).expect("offset"),
+        now(),
+    );
+    update(&mut state, Msg::Listener(ListenerEvent::Connected));
+    update(
+        &mut state,
+        Msg::Snapshot {
+            generation: 1,
+            result: Ok(Box::new(Snapshot {
+                summary: summary(),
+                feed: feed(),
+                problems: problems(),
+                sessions: sessions(),
+                badges: Badges {
+                    gate_problems: 12,
+                    offers_expiring: 3,
+                    pending_expenses: permissions.approve_expenses.then_some(7),
+                },
+            })),
+        },
+    );
+    state
+}
+
+fn press(state: &mut State, code: KeyCode) {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyCode::Char(c));
+    }
+}
+
+fn draw(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| render(frame, state, &Theme::plain()))
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+fn both_sizes(name: &str, state: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), draw(state, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), draw(state, 160, 48));
+}
+
+#[test]
+fn checkins_desk() {
+    both_sizes("checkins", &state(Permissions::all(), "organizer"));
+}
+
+#[test]
+fn checkins_desk_scanning() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('s'));
+    update(
+        &mut s,
+        Msg::Scanned {
+            code: "NW00A11CE".into(),
+            result: Ok(ScanOutcome {
+                code: "NW00A11CE".into(),
+                accepted: false,
+                reason_code: Some("already_checked_in".into()),
+                message: Some("already checked in at North Gate at 10:02".into()),
+                name: Some("Ada Lovelace".into()),
+                ticket_type: Some("VIP".into()),
+                at: None,
+            }),
+        },
+    );
+    type_text(&mut s, "NW00B0");
+    both_sizes("checkins_scanning", &s);
+}
+
+#[test]
+fn checkins_desk_search() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "love");
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(cmds.len(), 1);
+    update(
+        &mut s,
+        Msg::SearchDone {
+            seq: 1,
+            result: Ok(vec![
+                eventos::desks::checkins::model::AttendeeHit {
+                    id: Uuid::from_u128(77),
+                    name: "Ada Lovelace".into(),
+                    email: "ada@example.org".into(),
+                    status: "registered".into(),
+                    tickets: "NW00A11CE".into(),
+                    inside: true,
+                },
+                eventos::desks::checkins::model::AttendeeHit {
+                    id: Uuid::from_u128(78),
+                    name: "Byron Lovelace".into(),
+                    email: "byron@example.org".into(),
+                    status: "cancelled".into(),
+                    tickets: "NW00A11CF (void)".into(),
+                    inside: false,
+                },
+            ]),
+        },
+    );
+    both_sizes("checkins_search", &s);
+}
+
+#[test]
+fn sessions_desk() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Down);
+    both_sizes("sessions", &s);
+}
+
+#[test]
+fn sessions_desk_confirming_a_cancellation() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('x'));
+    both_sizes("sessions_confirm_cancel", &s);
+}
+
+#[test]
+fn a_volunteer_sees_only_their_desks_and_keys() {
+    let volunteer = Permissions {
+        member: true,
+        check_in: true,
+        ..Permissions::default()
+    };
+    let mut s = state(volunteer, "volunteer");
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('c'));
+    insta::assert_snapshot!("volunteer_sessions_80x24", draw(&s, 80, 24));
+}
+
+#[test]
+fn help() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('?'));
+    both_sizes("help_checkins", &s);
+}
+
+#[test]
+fn a_small_terminal_says_what_it_needs() {
+    let s = state(Permissions::all(), "organizer");
+    insta::assert_snapshot!("too_small_79x24", draw(&s, 79, 24));
+}
