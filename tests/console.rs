@@ -23,6 +23,13 @@ struct Console {
 
 impl Console {
     fn start(url: &str, args: &[&str], cols: u16, rows: u16) -> Console {
+        let mut all = vec!["--database-url", url, "console"];
+        all.extend_from_slice(args);
+        Console::run(&all, cols, rows)
+    }
+
+    /// `eventos ARGS` in a pseudo-terminal with a clean environment.
+    fn run(args: &[&str], cols: u16, rows: u16) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -32,7 +39,6 @@ impl Console {
             })
             .expect("a pseudo-terminal");
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_eventos"));
-        command.args(["--database-url", url, "console"]);
         command.args(args);
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -90,15 +96,24 @@ impl Console {
     }
 
     /// Waits until every needle is on screen, calling `between` while waiting; panics showing the screen.
-    async fn wait_for(&self, needles: &[&str], mut between: impl AsyncFnMut()) -> String {
-        let deadline = Instant::now() + WAIT;
+    async fn wait_for(&self, needles: &[&str], between: impl AsyncFnMut()) -> String {
+        self.wait_longer(WAIT, needles, between).await
+    }
+
+    async fn wait_longer(
+        &self,
+        wait: Duration,
+        needles: &[&str],
+        mut between: impl AsyncFnMut(),
+    ) -> String {
+        let deadline = Instant::now() + wait;
         loop {
             let text = self.text();
             if needles.iter().all(|n| text.contains(n)) {
                 return text;
             }
             if Instant::now() > deadline {
-                panic!("{needles:?} did not appear within {WAIT:?}; the screen:\n{text}");
+                panic!("{needles:?} did not appear within {wait:?}; the screen:\n{text}");
             }
             between().await;
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -362,4 +377,46 @@ async fn an_unknown_event_is_one_sentence_and_no_screen() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no event \"nope\""), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing drawn");
+}
+
+#[tokio::test]
+async fn the_demo_opens_the_console_and_q_stops_its_server() {
+    use eventos::demo::cluster::{find_server_binaries, scratch_root};
+    match find_server_binaries().await {
+        Ok(_) => {}
+        Err(why) => {
+            eprintln!("skipped: {why:#}");
+            return;
+        }
+    }
+    let root = scratch_root("demo-console").expect("scratch");
+    let root_text = root.display().to_string();
+    let mut demo = Console::run(
+        &[
+            "demo",
+            "--attendees",
+            "200",
+            "--rate",
+            "5",
+            "--data-dir",
+            &root_text,
+        ],
+        80,
+        24,
+    );
+    demo.wait_longer(
+        Duration::from_secs(90),
+        &["Northwind Tech Summit", "(organizer)", "LIVE", "Checked in"],
+        async || {},
+    )
+    .await;
+    demo.send("q");
+    let status = demo.wait_exit().await;
+    assert!(status.success(), "{status:?}\n{}", demo.text());
+    demo.assert_restored();
+    assert!(
+        !common::server_running(&root.join("data")),
+        "the demo left its server running"
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }

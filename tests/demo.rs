@@ -49,18 +49,10 @@ async fn the_demo_runs_a_private_server_and_leaves_none_running() {
             "{expected:?} missing from:\n{stdout}"
         );
     }
-    let status = std::process::Command::new(
-        find_server_binaries()
-            .await
-            .expect("binaries")
-            .join("pg_ctl"),
-    )
-    .args(["-D"])
-    .arg(root.join("data"))
-    .arg("status")
-    .output()
-    .expect("pg_ctl status");
-    assert!(!status.status.success(), "the demo left its server running");
+    assert!(
+        !common::server_running(&root.join("data")),
+        "the demo left its server running"
+    );
 
     // A second run reuses the cluster and the event.
     let second = run();

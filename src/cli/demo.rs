@@ -1,6 +1,7 @@
 //! `eventos demo`: a live event in one command. Without DATABASE_URL (or --database-url) it runs a
-//! private PostgreSQL cluster of its own under the user's data directory; it migrates, seeds, and runs
-//! the worker and the gate simulator until Ctrl-C, then stops the cluster (unless --keep).
+//! private PostgreSQL cluster of its own under the user's data directory; it migrates, seeds, runs the
+//! worker and the gate simulator, and opens the console as the demo organizer; when the console quits
+//! (or Ctrl-C without a console) it stops everything and the cluster (unless --keep).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +31,13 @@ pub struct Args {
     /// Gate scans per second from the simulator (0: no simulator).
     #[arg(long, default_value_t = 8.0)]
     rate: f64,
-    /// Stop after this many seconds (default: run until Ctrl-C).
+    /// Stop after this many seconds (default: run until Ctrl-C). Runs without the console.
     #[arg(long)]
     duration: Option<u64>,
+    /// Print how to connect and the simulator's rates instead of opening the console (also what
+    /// happens when the output is not a terminal).
+    #[arg(long)]
+    no_console: bool,
 }
 
 const SLUG: &str = "northwind-summit";
@@ -87,7 +92,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         step("using the server named by DATABASE_URL / --database-url");
         settings.database.clone()
     };
-    let outcome = run_event(&database, &args, cluster.as_ref()).await;
+    let outcome = run_event(settings, &database, &args, cluster.as_ref()).await;
     if let Some(c) = &cluster {
         if args.keep {
             println!(
@@ -103,6 +108,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
 }
 
 async fn run_event(
+    settings: &Settings,
     database: &crate::config::DatabaseSettings,
     args: &Args,
     cluster: Option<&Cluster>,
@@ -148,24 +154,28 @@ async fn run_event(
     });
     step("worker running (offers, dispatch, realtime batches)");
 
-    println!();
-    println!("The event is live. Connect as one of its operators (logins above, no password):");
-    match cluster {
-        Some(c) => println!(
-            "  export PGHOST={} PGPORT={} PGDATABASE=eventos",
-            c.socket_dir().display(),
-            c.port
-        ),
-        None => println!("  (the server of your DATABASE_URL, database as in the URL)"),
+    use std::io::IsTerminal;
+    let console = !args.no_console && args.duration.is_none() && std::io::stdout().is_terminal();
+    if !console {
+        println!();
+        println!("The event is live. Connect as one of its operators (logins above, no password):");
+        match cluster {
+            Some(c) => println!(
+                "  export PGHOST={} PGPORT={} PGDATABASE=eventos",
+                c.socket_dir().display(),
+                c.port
+            ),
+            None => println!("  (the server of your DATABASE_URL, database as in the URL)"),
+        }
+        println!(
+            "  eventos console --event {SLUG}   (as PGUSER={})",
+            operator_login(SLUG, "organizer")
+        );
+        println!("  psql -U {}", operator_login(SLUG, "organizer"));
+        println!("(Ctrl-C stops the demo)");
+        println!("gate simulator, every 5 s:");
+        println!();
     }
-    println!("  psql -U {}", operator_login(SLUG, "organizer"));
-    println!(
-        "  PGUSER={} eventos doctor",
-        operator_login(SLUG, "volunteer")
-    );
-    println!("(the console arrives with its own issue; Ctrl-C stops the demo)");
-    println!("gate simulator, every 5 s:");
-    println!();
 
     let counters = Arc::new(Counters::default());
     let simulation = if args.rate > 0.0 {
@@ -182,23 +192,56 @@ async fn run_event(
         let counters = counters.clone();
         let rx = stop_rx.clone();
         Some(tokio::spawn(async move {
-            simulate::run(&settings, &options, counters, rx, |line| println!("{line}")).await
+            simulate::run(&settings, &options, counters, rx, move |line| {
+                // With the console on the screen the rates go to the log instead.
+                if console {
+                    tracing::info!(target: "simulator", "{line}");
+                } else {
+                    println!("{line}");
+                }
+            })
+            .await
         }))
     } else {
         None
     };
-    let stop_reason = async {
-        match args.duration {
-            Some(secs) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(secs)) => {}
-                    _ = worker::shutdown_signal() => {}
-                }
-            }
-            None => worker::shutdown_signal().await,
+    if console {
+        // The console as the demo organizer (over the private server's socket); with DATABASE_URL, as
+        // the URL's user.
+        let mut console_settings = settings.clone();
+        console_settings.database = database.clone();
+        if cluster.is_some() {
+            console_settings
+                .database
+                .pg
+                .user(operator_login(SLUG, "organizer"));
         }
-    };
-    stop_reason.await;
+        step("opening the console (q quits the demo)");
+        let result = crate::app::run(
+            &console_settings,
+            crate::app::ConsoleOptions {
+                event: Some(SLUG.to_owned()),
+                gate: Some("Demo desk".to_owned()),
+            },
+        )
+        .await;
+        if let Err(error) = result {
+            eprintln!("eventos: the console stopped: {}", super::sentence(&error));
+        }
+    } else {
+        let stop_reason = async {
+            match args.duration {
+                Some(secs) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(secs)) => {}
+                        _ = worker::shutdown_signal() => {}
+                    }
+                }
+                None => worker::shutdown_signal().await,
+            }
+        };
+        stop_reason.await;
+    }
     let _ = stop_tx.send(true);
     if let Some(sim) = simulation {
         match sim.await {

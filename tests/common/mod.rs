@@ -609,3 +609,13 @@ pub async fn rule_violations(client: &Client, event: uuid::Uuid) -> Vec<String> 
     }
     violations
 }
+
+/// Whether a PostgreSQL server is running on `data_dir`: its postmaster.pid names a live process.
+/// (pg_ctl status refuses to run as root, so it cannot tell.)
+pub fn server_running(data_dir: &std::path::Path) -> bool {
+    let Ok(pid_file) = std::fs::read_to_string(data_dir.join("postmaster.pid")) else {
+        return false;
+    };
+    let pid = pid_file.lines().next().unwrap_or("").trim();
+    !pid.is_empty() && std::path::Path::new("/proc").join(pid).exists()
+}
