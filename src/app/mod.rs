@@ -307,12 +307,12 @@ async fn start(db: &tokio_postgres::Client, slug: &str) -> Result<Start> {
         event: EventInfo {
             id,
             slug: row.get(1),
-            name: row.get(2),
+            name: crate::desks::clean(row.get(2)),
             time_zone: row.get(3),
         },
         offset,
         operator: Operator {
-            name: row.get(5),
+            name: crate::desks::clean(row.get(5)),
             role,
         },
         permissions,

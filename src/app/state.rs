@@ -15,7 +15,7 @@ use crate::desks::checkins::model::{CheckinsDesk, Intent as CheckinIntent, ScanO
 use crate::desks::sessions::model::{
     Intent as SessionIntent, SessionRow, SessionsDesk, parse_capacity,
 };
-use crate::desks::{DeskId, Permission, Permissions, fit, local};
+use crate::desks::{DeskId, Permission, Permissions, clean, fit, local};
 
 /// Check-ins not announced for this long make the numbers stale (the worker flushes 4 times a second).
 pub const STALE_AFTER: Duration = Duration::seconds(5);
@@ -324,7 +324,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             let outcome = match result {
                 Ok(outcome) => outcome,
                 Err(failure) => ScanOutcome {
-                    code: code.clone(),
+                    code: clean(&code),
                     accepted: false,
                     reason_code: None,
                     message: Some(failure),
@@ -342,7 +342,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     .message
                     .clone()
                     .unwrap_or_else(|| "refused".to_owned());
-                state.say(format!("REFUSED {}: {why}", fit(&code, 24)), Tone::Bad);
+                state.say(
+                    format!("REFUSED {}: {why}", fit(&clean(&code), 24)),
+                    Tone::Bad,
+                );
                 state.bell = true;
             }
             state.checkins.scanned(outcome);

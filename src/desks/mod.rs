@@ -134,3 +134,49 @@ pub fn fit(text: &str, width: usize) -> String {
     out.push('~');
     out
 }
+
+/// Text from the database made safe to draw: control characters (an escape sequence in a scanned
+/// code could otherwise drive the operator's terminal) are shown in caret notation, `^[`.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\u{0}'..='\u{1f}' => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `clean` for an optional column.
+pub fn clean_opt(text: Option<String>) -> Option<String> {
+    text.map(|t| clean(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(clean("ABC-123"), "ABC-123");
+        assert_eq!(clean("\u{1b}[2J"), "^[[2J");
+        assert_eq!(clean("a\tb\r\n"), "a^Ib^M^J");
+        assert_eq!(clean("\u{7f}\u{9b}x"), "^??x");
+        assert_eq!(clean("Zoë"), "Zoë");
+    }
+
+    #[test]
+    fn fit_cuts_with_a_marker() {
+        assert_eq!(fit("abcdef", 4), "abc~");
+        assert_eq!(fit("abc", 4), "abc");
+    }
+}

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::model::{AttendeeHit, CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use crate::db::listen::XidRange;
+use crate::desks::{clean, clean_opt};
 
 /// Feed rows kept on screen at most (newest first).
 pub const FEED_LIMIT: i64 = 200;
@@ -18,11 +19,11 @@ fn checkin_row(row: &tokio_postgres::Row) -> CheckinRow {
     CheckinRow {
         id: row.get(0),
         attendee_id: row.get(1),
-        name: row.get(2),
-        ticket_type: row.get(3),
-        gate: row.get(4),
+        name: clean(row.get(2)),
+        ticket_type: clean_opt(row.get(3)),
+        gate: clean_opt(row.get(4)),
         method: row.get(5),
-        session: row.get(6),
+        session: clean_opt(row.get(6)),
         at: row.get(7),
         out_at: row.get(8),
     }
@@ -35,13 +36,13 @@ fn problem_row(row: &tokio_postgres::Row) -> Problem {
     Problem {
         id: row.get(0),
         at: row.get(1),
-        gate: row.get(2),
+        gate: clean_opt(row.get(2)),
         reason_code: row.get(3),
-        reason: row.get(4),
-        code: row.get(5),
-        first_gate: row.get(6),
+        reason: clean(row.get(4)),
+        code: clean(row.get(5)),
+        first_gate: clean_opt(row.get(6)),
         first_at: row.get(7),
-        name: row.get(8),
+        name: clean_opt(row.get(8)),
     }
 }
 
@@ -178,12 +179,12 @@ pub async fn scan(client: &Client, event: Uuid, code: &str, gate: &str) -> Resul
 /// A checkin_result row as the scan box shows it.
 fn outcome(row: &tokio_postgres::Row, code: &str) -> ScanOutcome {
     ScanOutcome {
-        code: code.to_owned(),
+        code: clean(code),
         accepted: row.get(0),
         reason_code: row.get(1),
-        message: row.get(2),
-        name: row.get(3),
-        ticket_type: row.get(4),
+        message: clean_opt(row.get(2)),
+        name: clean_opt(row.get(3)),
+        ticket_type: clean_opt(row.get(4)),
         at: row.get(5),
     }
 }
@@ -243,10 +244,10 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
         .iter()
         .map(|row| AttendeeHit {
             id: row.get(0),
-            name: row.get(1),
-            email: row.get(2),
+            name: clean(row.get(1)),
+            email: clean(row.get(2)),
             status: row.get(3),
-            tickets: row.get::<_, Option<String>>(4).unwrap_or_default(),
+            tickets: clean(&row.get::<_, Option<String>>(4).unwrap_or_default()),
             inside: row.get(5),
         })
         .collect())

@@ -349,7 +349,9 @@ fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Style::new()
     } else {
         theme.selected()
-    });
+    })
+    .highlight_symbol(">")
+    .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state = TableState::default().with_selected(Some(search.selected));
     frame.render_stateful_widget(table, indent(results), &mut table_state);
 }

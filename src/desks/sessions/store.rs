@@ -5,6 +5,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::SessionRow;
+use crate::desks::{clean, clean_opt};
 
 /// Today's sessions (the event's local day), or only `ids`.
 pub async fn sessions(
@@ -33,8 +34,8 @@ pub async fn sessions(
         .iter()
         .map(|row| SessionRow {
             id: row.get(0),
-            title: row.get(1),
-            room: row.get(2),
+            title: clean(row.get(1)),
+            room: clean_opt(row.get(2)),
             session_type: row.get(3),
             start: row.get(4),
             end: row.get(5),
