@@ -420,3 +420,84 @@ async fn the_demo_opens_the_console_and_q_stops_its_server() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[tokio::test]
+async fn expenses_submitted_and_decided_elsewhere_appear_live_and_a_approves() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let organizer = db
+        .member(f.event, "org", "Olga Organizer", "organizer")
+        .await;
+    let coordinator = db
+        .member(f.event, "coord", "Cody Coordinator", "coordinator")
+        .await;
+    let finance = db.member(f.event, "fin", "Fay Finance", "organizer").await;
+    let mut console = Console::start(
+        &db.url_as(&organizer.role),
+        &["--event", "fixture-conf"],
+        80,
+        24,
+    );
+    console
+        .wait_for(&["LIVE", "Olga Organizer"], async || {})
+        .await;
+    console.send("5");
+    console
+        .wait_for(&["450.00 CAD", "Showing pending (1)"], async || {})
+        .await;
+
+    // Another operator submits: it appears, oldest first, without a key pressed.
+    coordinator
+        .client
+        .query_one(
+            "SELECT submit_expense($1, 'Stage lights', 1200.00, 'technology', NULL, 'Bright Lights')",
+            &[&f.event],
+        )
+        .await
+        .expect("submit");
+    console
+        .wait_for(
+            &["1,200.00 CAD", "Bright Lights", "Showing pending (2)"],
+            async || {},
+        )
+        .await;
+
+    // Approve it from the keyboard: confirm first, then the database decides.
+    console.send("j");
+    console.send("a");
+    console
+        .wait_for(&["Approve expense", "[ Cancel ]"], async || {})
+        .await;
+    console.send("y");
+    console
+        .wait_for(
+            &["approved Stage lights", "Showing pending (1)"],
+            async || {},
+        )
+        .await;
+    let (status, approver): (String, Option<uuid::Uuid>) = {
+        let row = admin
+            .query_one(
+                "SELECT status, approved_by FROM event_expenses WHERE expense_name = 'Stage lights'",
+                &[],
+            )
+            .await
+            .expect("expense");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(status, "approved");
+    assert_eq!(approver, Some(organizer.profile));
+
+    // Decided by someone else: it leaves the queue live.
+    finance
+        .client
+        .query_one("SELECT id FROM approve_expense($1)", &[&f.expense])
+        .await
+        .expect("approve elsewhere");
+    console
+        .wait_for(&["Showing pending (0)"], async || {})
+        .await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

@@ -8,6 +8,7 @@ use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
+use eventos::desks::expenses::model::ExpenseRow;
 use eventos::desks::sessions::model::SessionRow;
 use eventos::ui::{Theme, render};
 use ratatui::Terminal;
@@ -166,6 +167,94 @@ fn sessions() -> Vec<SessionRow> {
         .collect()
 }
 
+fn expenses() -> Vec<ExpenseRow> {
+    let items = [
+        (
+            "Coffee service, day 2",
+            "catering",
+            "Café Ada",
+            "1840.50",
+            "pending",
+            42,
+        ),
+        (
+            "Stage lighting rental",
+            "technology",
+            "Bright Lights Inc",
+            "12500",
+            "pending",
+            7,
+        ),
+        (
+            "Keynote speaker travel",
+            "travel",
+            "Air Maple",
+            "987.25",
+            "pending",
+            8,
+        ),
+        (
+            "Printed badges",
+            "marketing",
+            "PrintCo",
+            "432.10",
+            "approved",
+            7,
+        ),
+        (
+            "Wi-Fi upgrade",
+            "venue",
+            "Harbour Centre",
+            "3000",
+            "paid",
+            8,
+        ),
+        (
+            "Late-night pizza",
+            "catering",
+            "Slice",
+            "212.40",
+            "rejected",
+            9,
+        ),
+        ("Signage", "marketing", "PrintCo", "75.5", "pending", 9),
+    ];
+    items
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, category, vendor, amount, status, by))| ExpenseRow {
+                id: Uuid::from_u128(900 + i as u128),
+                name: (*name).to_owned(),
+                category: Some((*category).to_owned()),
+                description: Some(format!("{name} for the Northwind Tech Summit")),
+                amount: amount.parse().expect("amount"),
+                currency: "CAD".to_owned(),
+                vendor: Some((*vendor).to_owned()),
+                invoice_number: Some(format!("INV-{:04}", 100 + i)),
+                status: (*status).to_owned(),
+                created_by: Some(Uuid::from_u128(*by)),
+                submitter: match by {
+                    42 => "Olivia Organizer",
+                    7 => "Tom Tech",
+                    8 => "Lina Liaison",
+                    _ => "Max Marketing",
+                }
+                .to_owned(),
+                created_at: ago(300 - i as i64 * 37, 0),
+                receipt_url: Some(format!("https://files.example.org/r/{i}.pdf")),
+                invoice_url: None,
+                approved_by: (*status == "approved" || *status == "paid")
+                    .then(|| "Fay Finance".to_owned()),
+                approved_at: (*status == "approved" || *status == "paid").then(|| ago(30, 0)),
+                rejection_reason: (*status == "rejected")
+                    .then(|| "not a conference expense".to_owned()),
+                payment_date: (*status == "paid").then(|| now().date_naive()),
+            },
+        )
+        .collect()
+}
+
 fn state(permissions: Permissions, role: &str) -> State {
     let mut state = State::new(
         EventInfo {
@@ -177,6 +266,7 @@ fn state(permissions: Permissions, role: &str) -> State {
         Operator {
             name: "Olivia Organizer".into(),
             role: role.into(),
+            profile: Some(Uuid::from_u128(42)),
         },
         permissions,
         FixedOffset::west_opt(5 * 3600).expect("offset"),
@@ -192,6 +282,7 @@ fn state(permissions: Permissions, role: &str) -> State {
                 feed: feed(),
                 problems: problems(),
                 sessions: sessions(),
+                expenses: expenses(),
                 badges: Badges {
                     gate_problems: 12,
                     offers_expiring: 3,
@@ -331,4 +422,22 @@ fn help() {
 fn a_small_terminal_says_what_it_needs() {
     let s = state(Permissions::all(), "organizer");
     insta::assert_snapshot!("too_small_79x24", draw(&s, 79, 24));
+}
+
+#[test]
+fn expenses_desk() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('5'));
+    press(&mut s, KeyCode::Char(' '));
+    both_sizes("expenses", &s);
+}
+
+#[test]
+fn expenses_desk_rejecting_needs_a_reason() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('5'));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char('r'));
+    press(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!("expenses_reject_reason_80x24", draw(&s, 80, 24));
 }

@@ -12,6 +12,7 @@ use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg, Snapshot};
 use crate::cli::sentence;
 use crate::desks::Permissions;
 use crate::desks::checkins::store as checkins;
+use crate::desks::expenses::store as expenses;
 use crate::desks::sessions::store as sessions;
 
 pub struct Effects {
@@ -72,6 +73,86 @@ impl Effects {
                     result,
                 }
             }
+            Cmd::Expenses { generation, ids } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    expenses::expenses(&db, self.event, ids.as_deref()).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Expenses {
+                    generation,
+                    requested: ids,
+                    result,
+                }
+            }
+            Cmd::ApproveExpense { expense, name } => Msg::Done {
+                done: Done::Expense {
+                    verb: "approved",
+                    name,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    expenses::approve(&db, expense).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::ApproveExpenses { expenses: marked } => {
+                // Each on its own: one refusal (four eyes, decided meanwhile) does not stop the rest.
+                let mut approved = 0;
+                let mut failed = Vec::new();
+                match client(&self.pool).await {
+                    Ok(db) => {
+                        for (id, name) in marked {
+                            match expenses::approve(&db, id).await {
+                                Ok(()) => approved += 1,
+                                Err(e) => failed.push((name, fail(e))),
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let why = fail(e);
+                        failed = marked.into_iter().map(|(_, n)| (n, why.clone())).collect();
+                    }
+                }
+                Msg::Done {
+                    done: Done::ApprovedMany { approved, failed },
+                    result: Ok(()),
+                }
+            }
+            Cmd::RejectExpense {
+                expense,
+                name,
+                reason,
+            } => Msg::Done {
+                done: Done::Expense {
+                    verb: "rejected",
+                    name,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    expenses::reject(&db, expense, &reason).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::MarkExpensePaid {
+                expense,
+                name,
+                date,
+            } => Msg::Done {
+                done: Done::Expense {
+                    verb: "marked paid",
+                    name,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    expenses::mark_paid(&db, expense, date).await
+                }
+                .await
+                .map_err(fail),
+            },
             Cmd::Badges { generation } => Msg::Badges {
                 generation,
                 result: self.badges().await.map_err(fail),
@@ -183,6 +264,11 @@ impl Effects {
                 feed: checkins::checkins(&db, self.event, None).await?,
                 problems: checkins::problems(&db, self.event, None).await?,
                 sessions: sessions::sessions(&db, self.event, None).await?,
+                expenses: if self.can_see_expenses {
+                    expenses::expenses(&db, self.event, None).await?
+                } else {
+                    Vec::new()
+                },
                 badges: badges(&db, self.event, self.can_see_expenses).await?,
             })
         }

@@ -286,7 +286,8 @@ async fn start(db: &tokio_postgres::Client, slug: &str) -> Result<Start> {
             "SELECT id, slug, name, time_zone,
                     extract(epoch FROM (now() AT TIME ZONE time_zone) - (now() AT TIME ZONE 'UTC'))::integer,
                     CASE WHEN acting_profile_id() IS NULL THEN session_user::text
-                         ELSE profile_name(acting_profile_id()) END
+                         ELSE profile_name(acting_profile_id()) END,
+                    acting_profile_id()
                FROM events WHERE slug = $1 AND deleted_at IS NULL",
             &[&slug],
         )
@@ -314,6 +315,7 @@ async fn start(db: &tokio_postgres::Client, slug: &str) -> Result<Start> {
         operator: Operator {
             name: crate::desks::clean(row.get(5)),
             role,
+            profile: row.get(6),
         },
         permissions,
     })

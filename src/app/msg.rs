@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::db::listen::{ListenerEvent, XidRange};
 use crate::desks::Permissions;
 use crate::desks::checkins::model::{AttendeeHit, CheckinRow, Problem, ScanOutcome, Summary};
+use crate::desks::expenses::model::ExpenseRow;
 use crate::desks::sessions::model::SessionRow;
 
 /// A failure in one sentence, ready for the footer.
@@ -30,6 +31,11 @@ pub enum Msg {
         generation: u64,
         requested: Option<Vec<Uuid>>,
         result: Result<Vec<SessionRow>, Failure>,
+    },
+    Expenses {
+        generation: u64,
+        requested: Option<Vec<Uuid>>,
+        result: Result<Vec<ExpenseRow>, Failure>,
     },
     Badges {
         generation: u64,
@@ -72,6 +78,15 @@ pub enum Done {
         title: String,
         capacity: Option<i32>,
     },
+    Expense {
+        verb: &'static str,
+        name: String,
+    },
+    /// Approvals of marked expenses, each on its own: how many went through, and why the rest did not.
+    ApprovedMany {
+        approved: usize,
+        failed: Vec<(String, String)>,
+    },
 }
 
 /// Everything the desks show, read after LISTEN so no change is missed.
@@ -81,6 +96,7 @@ pub struct Snapshot {
     pub feed: Vec<CheckinRow>,
     pub problems: Vec<Problem>,
     pub sessions: Vec<SessionRow>,
+    pub expenses: Vec<ExpenseRow>,
     pub badges: Badges,
 }
 
@@ -120,6 +136,10 @@ pub enum Cmd {
         /// None: all of today's.
         ids: Option<Vec<Uuid>>,
     },
+    Expenses {
+        generation: u64,
+        ids: Option<Vec<Uuid>>,
+    },
     Badges {
         generation: u64,
     },
@@ -148,5 +168,22 @@ pub enum Cmd {
         session: Uuid,
         title: String,
         capacity: Option<i32>,
+    },
+    ApproveExpense {
+        expense: Uuid,
+        name: String,
+    },
+    ApproveExpenses {
+        expenses: Vec<(Uuid, String)>,
+    },
+    RejectExpense {
+        expense: Uuid,
+        name: String,
+        reason: String,
+    },
+    MarkExpensePaid {
+        expense: Uuid,
+        name: String,
+        date: chrono::NaiveDate,
     },
 }

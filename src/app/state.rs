@@ -12,6 +12,9 @@ use super::keymap::{self, Action};
 use super::msg::{Badges, Cmd, Done, Msg};
 use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
 use crate::desks::checkins::model::{CheckinsDesk, Intent as CheckinIntent, ScanOutcome};
+use crate::desks::expenses::model::{
+    ExpenseRow, ExpensesDesk, Intent as ExpenseIntent, money, parse_payment_date,
+};
 use crate::desks::sessions::model::{
     Intent as SessionIntent, SessionRow, SessionsDesk, parse_capacity,
 };
@@ -33,6 +36,8 @@ pub struct Operator {
     pub name: String,
     /// Their team role at the event, or "administrator".
     pub role: String,
+    /// Their profile (None for an administrator without one): their own expenses are not theirs to approve.
+    pub profile: Option<Uuid>,
 }
 
 /// How far the screen can be trusted.
@@ -75,18 +80,84 @@ pub struct Confirm {
     pub danger: bool,
 }
 
+/// What a prompt asks for; Enter validates it in place, then asks for confirmation.
 #[derive(Debug, Clone)]
-pub struct CapacityPrompt {
-    pub session: SessionRow,
+pub enum PromptKind {
+    Capacity(SessionRow),
+    RejectReason(ExpenseRow),
+    PaymentDate(ExpenseRow),
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
     pub input: Input,
     pub error: Option<String>,
+}
+
+impl Prompt {
+    fn new(kind: PromptKind) -> Prompt {
+        Prompt {
+            kind,
+            input: Input::default(),
+            error: None,
+        }
+    }
+
+    /// The dialog's title, context lines, field label and the hint under the field.
+    pub fn describe(&self, state: &State) -> (String, Vec<String>, &'static str, String) {
+        match &self.kind {
+            PromptKind::Capacity(session) => (
+                "Change capacity".to_owned(),
+                vec![
+                    fit(&session.title, 56),
+                    format!(
+                        "now {}; registered {}, in the room {}",
+                        session.max.map_or("no limit".to_owned(), |m| m.to_string()),
+                        session.registered,
+                        session.present
+                    ),
+                ],
+                "New capacity: ",
+                "a whole number, or none for no limit".to_owned(),
+            ),
+            PromptKind::RejectReason(expense) => (
+                "Reject expense".to_owned(),
+                expense_lines(expense),
+                "Reason: ",
+                "required: the submitter sees it".to_owned(),
+            ),
+            PromptKind::PaymentDate(expense) => (
+                "Mark paid".to_owned(),
+                expense_lines(expense),
+                "Paid on: ",
+                format!(
+                    "YYYY-MM-DD; empty for today ({})",
+                    state.local(state.now, "%Y-%m-%d")
+                ),
+            ),
+        }
+    }
+}
+
+fn expense_lines(expense: &ExpenseRow) -> Vec<String> {
+    vec![
+        fit(&expense.name, 56),
+        format!(
+            "{} {}  {}  by {}",
+            money(expense.amount),
+            expense.currency,
+            expense.vendor.as_deref().unwrap_or("no vendor"),
+            fit(&expense.submitter, 24)
+        ),
+    ]
 }
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help,
     Confirm(Confirm),
-    Capacity(CapacityPrompt),
+    Prompt(Prompt),
 }
 
 /// Hints heard since the last fetch, coalesced: one fetch per desk per frame.
@@ -98,6 +169,8 @@ pub struct Pending {
     pub summary: bool,
     pub sessions: BTreeSet<Uuid>,
     pub all_sessions: bool,
+    pub expenses: BTreeSet<Uuid>,
+    pub all_expenses: bool,
     pub badges: bool,
     pub permissions: bool,
 }
@@ -107,6 +180,7 @@ pub struct InFlight {
     pub snapshot: bool,
     pub checkins: bool,
     pub sessions: bool,
+    pub expenses: bool,
     pub badges: bool,
 }
 
@@ -125,6 +199,7 @@ pub struct State {
     pub fresh_at: Option<DateTime<Utc>>,
     pub checkins: CheckinsDesk,
     pub sessions: SessionsDesk,
+    pub expenses: ExpensesDesk,
     pub badges: Badges,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
@@ -165,6 +240,7 @@ impl State {
             fresh_at: None,
             checkins: CheckinsDesk::default(),
             sessions: SessionsDesk::default(),
+            expenses: ExpensesDesk::default(),
             badges: Badges::default(),
             overlay: None,
             notice: None,
@@ -183,6 +259,7 @@ impl State {
         match self.desk {
             DeskId::Checkins => self.checkins.typing(),
             DeskId::Sessions => self.sessions.typing(),
+            DeskId::Expenses => self.expenses.typing(),
             _ => false,
         }
     }
@@ -231,6 +308,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                         .checkins
                         .replace(snapshot.summary, snapshot.feed, snapshot.problems);
                     state.sessions.replace(snapshot.sessions, state.now);
+                    state.expenses.replace(snapshot.expenses);
                     state.badges = snapshot.badges;
                     state.fresh_at = Some(state.now);
                     if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
@@ -284,6 +362,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 (Err(failure), _) => {
                     state.resync_due = true;
                     state.say(format!("cannot read sessions: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::Expenses {
+            generation,
+            requested,
+            result,
+        } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.expenses = false;
+            state.dirty = true;
+            match (result, requested) {
+                (Ok(rows), None) => state.expenses.replace(rows),
+                (Ok(rows), Some(ids)) => state.expenses.merge(&ids, rows),
+                (Err(failure), _) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot read expenses: {failure}"), Tone::Bad);
                 }
             }
         }
@@ -384,6 +481,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                         Done::SessionStatus { title, status } => {
                             format!("{} is now {status}", fit(title, 40))
                         }
+                        Done::Expense { verb, name } => format!("{verb} {}", fit(name, 50)),
+                        Done::ApprovedMany { approved, failed } => {
+                            let mut text = format!("approved {approved}");
+                            if !failed.is_empty() {
+                                let reasons: Vec<String> = failed
+                                    .iter()
+                                    .map(|(name, why)| format!("{}: {why}", fit(name, 24)))
+                                    .collect();
+                                text.push_str(&format!(
+                                    "; {} not approved: {}",
+                                    failed.len(),
+                                    reasons.join("; ")
+                                ));
+                            }
+                            if !failed.is_empty() {
+                                state.say(text, Tone::Bad);
+                                state.bell = true;
+                                return cmds;
+                            }
+                            text
+                        }
                         Done::SessionCapacity { title, capacity } => format!(
                             "{} now holds {}",
                             fit(title, 40),
@@ -432,6 +550,17 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
         p.sessions.clear();
         cmds.push(Cmd::Sessions { generation, ids });
         state.in_flight.sessions = true;
+    }
+    if !state.in_flight.expenses && (p.all_expenses || !p.expenses.is_empty()) {
+        let ids = if p.all_expenses {
+            None
+        } else {
+            Some(p.expenses.iter().copied().collect())
+        };
+        p.all_expenses = false;
+        p.expenses.clear();
+        cmds.push(Cmd::Expenses { generation, ids });
+        state.in_flight.expenses = true;
     }
     if !state.in_flight.badges && p.badges {
         p.badges = false;
@@ -551,7 +680,16 @@ pub fn route(state: &mut State, hint: &Hint) {
             p.all_sessions = true;
             p.badges = true;
         }
-        "event_expenses" | "event_announcements" => p.badges = true,
+        "event_expenses" => {
+            match hint.id {
+                Some(id) => {
+                    p.expenses.insert(id);
+                }
+                None => p.all_expenses = true,
+            }
+            p.badges = true;
+        }
+        "event_announcements" => p.badges = true,
         "event_teams" => p.permissions = true,
         _ => {}
     }
@@ -575,6 +713,10 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             DeskId::Sessions => {
                 let intent = state.sessions.type_key(key);
                 session_intent(state, intent);
+            }
+            DeskId::Expenses => {
+                let intent = state.expenses.type_key(key);
+                expense_intent(state, intent);
             }
             _ => {}
         }
@@ -626,6 +768,11 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             DeskId::Sessions => {
                 let intent = state.sessions.act(action);
                 session_intent(state, intent);
+            }
+            DeskId::Expenses => {
+                let me = state.operator.profile;
+                let intent = state.expenses.act(action, me);
+                expense_intent(state, intent);
             }
             DeskId::Waitlist if action == Action::Back => state.waitlist_session = None,
             _ => {}
@@ -740,15 +887,156 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
             }));
         }
         SessionIntent::AskCapacity(session) => {
-            state.overlay = Some(Overlay::Capacity(CapacityPrompt {
-                session,
-                input: Input::default(),
-                error: None,
-            }));
+            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Capacity(session))));
         }
         SessionIntent::OpenWaitlist(session) => {
             state.waitlist_session = Some((session.id, session.title));
             open_desk(state, DeskId::Waitlist);
+        }
+    }
+}
+
+fn expense_intent(state: &mut State, intent: ExpenseIntent) {
+    match intent {
+        ExpenseIntent::Nothing | ExpenseIntent::NotMine => {}
+        ExpenseIntent::Say(text) => state.say(text, Tone::Info),
+        ExpenseIntent::Approve(expense) => {
+            let mut lines = expense_lines(&expense);
+            lines.insert(0, "Approve this expense?".to_owned());
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Approve expense".to_owned(),
+                lines,
+                cmd: Cmd::ApproveExpense {
+                    expense: expense.id,
+                    name: expense.name,
+                },
+                yes_focused: false,
+                danger: false,
+            }));
+        }
+        ExpenseIntent::ApproveMany(expenses) => {
+            let mut totals: std::collections::BTreeMap<String, rust_decimal::Decimal> =
+                std::collections::BTreeMap::new();
+            for e in &expenses {
+                *totals.entry(e.currency.clone()).or_default() += e.amount;
+            }
+            let sum: Vec<String> = totals
+                .iter()
+                .map(|(currency, amount)| format!("{} {currency}", money(*amount)))
+                .collect();
+            let mine = expenses
+                .iter()
+                .filter(|e| {
+                    state.operator.profile.is_some() && e.created_by == state.operator.profile
+                })
+                .count();
+            let mut lines = vec![
+                format!("Approve {} marked expenses?", expenses.len()),
+                format!("Total {}", sum.join(" + ")),
+                "Each is approved on its own; any refusal is listed after.".to_owned(),
+            ];
+            if mine > 0 {
+                lines.push(format!(
+                    "{mine} of them are yours: those will be refused (four eyes)."
+                ));
+            }
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Approve marked".to_owned(),
+                lines,
+                cmd: Cmd::ApproveExpenses {
+                    expenses: expenses.into_iter().map(|e| (e.id, e.name)).collect(),
+                },
+                yes_focused: false,
+                danger: false,
+            }));
+        }
+        ExpenseIntent::Reject(expense) => {
+            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::RejectReason(
+                expense,
+            ))));
+        }
+        ExpenseIntent::MarkPaid(expense) => {
+            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::PaymentDate(
+                expense,
+            ))));
+        }
+    }
+}
+
+/// Validates a prompt's answer: the confirmation to show, or the sentence to show under the field.
+/// Ok(None): nothing would change.
+fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, String> {
+    let text = prompt.input.value();
+    match &prompt.kind {
+        PromptKind::Capacity(session) => {
+            let capacity = parse_capacity(text)?;
+            if capacity == session.max {
+                return Ok(None);
+            }
+            let show = |c: Option<i32>| c.map_or("no limit".to_owned(), |c| c.to_string());
+            let mut lines = vec![
+                fit(&session.title, 56),
+                format!("capacity {} -> {}", show(session.max), show(capacity)),
+                format!(
+                    "registered {}, in the room {}",
+                    session.registered, session.present
+                ),
+            ];
+            if let Some(c) = capacity
+                && c < session.registered.max(session.present)
+            {
+                lines.push("Below the people already in: the database will refuse it.".to_owned());
+            }
+            Ok(Some(Confirm {
+                title: "Change capacity".to_owned(),
+                lines,
+                cmd: Cmd::SetSessionCapacity {
+                    session: session.id,
+                    title: session.title.clone(),
+                    capacity,
+                },
+                yes_focused: false,
+                danger: false,
+            }))
+        }
+        PromptKind::RejectReason(expense) => {
+            let reason = text.trim();
+            if reason.is_empty() {
+                return Err("a rejection needs a reason".to_owned());
+            }
+            if reason.chars().count() > 500 {
+                return Err("a reason is at most 500 characters".to_owned());
+            }
+            let mut lines = expense_lines(expense);
+            lines.push(format!("reason: {}", fit(reason, 50)));
+            Ok(Some(Confirm {
+                title: "Reject expense".to_owned(),
+                lines,
+                cmd: Cmd::RejectExpense {
+                    expense: expense.id,
+                    name: expense.name.clone(),
+                    reason: reason.to_owned(),
+                },
+                yes_focused: false,
+                danger: true,
+            }))
+        }
+        PromptKind::PaymentDate(expense) => {
+            let today = state.now.with_timezone(&state.offset).date_naive();
+            let date = parse_payment_date(text, today)?;
+            let mut lines = expense_lines(expense);
+            lines.push(format!("paid on {date}"));
+            Ok(Some(Confirm {
+                title: "Mark paid".to_owned(),
+                lines,
+                cmd: Cmd::MarkExpensePaid {
+                    expense: expense.id,
+                    name: expense.name.clone(),
+                    date,
+                },
+                yes_focused: false,
+                danger: false,
+            }))
         }
     }
 }
@@ -795,55 +1083,26 @@ fn overlay_key(
             }
             _ => Some(Overlay::Confirm(confirm)),
         },
-        Overlay::Capacity(mut prompt) => match key.code {
+        Overlay::Prompt(mut prompt) => match key.code {
             KeyCode::Esc => {
                 state.say("cancelled: nothing changed", Tone::Info);
                 None
             }
-            KeyCode::Enter => match parse_capacity(prompt.input.value()) {
+            KeyCode::Enter => match prompt_answer(state, &prompt) {
                 Err(error) => {
                     prompt.error = Some(error);
-                    Some(Overlay::Capacity(prompt))
+                    Some(Overlay::Prompt(prompt))
                 }
-                Ok(capacity) if capacity == prompt.session.max => {
-                    state.say("that is the capacity already: nothing changed", Tone::Info);
+                Ok(None) => {
+                    state.say("that is how it is already: nothing changed", Tone::Info);
                     None
                 }
-                Ok(capacity) => {
-                    let session = prompt.session;
-                    let show = |c: Option<i32>| c.map_or("no limit".to_owned(), |c| c.to_string());
-                    let mut lines = vec![
-                        fit(&session.title, 56),
-                        format!("capacity {} -> {}", show(session.max), show(capacity)),
-                        format!(
-                            "registered {}, in the room {}",
-                            session.registered, session.present
-                        ),
-                    ];
-                    if let Some(c) = capacity
-                        && c < session.registered.max(session.present)
-                    {
-                        lines.push(
-                            "Below the people already in: the database will refuse it.".to_owned(),
-                        );
-                    }
-                    Some(Overlay::Confirm(Confirm {
-                        title: "Change capacity".to_owned(),
-                        lines,
-                        cmd: Cmd::SetSessionCapacity {
-                            session: session.id,
-                            title: session.title,
-                            capacity,
-                        },
-                        yes_focused: false,
-                        danger: false,
-                    }))
-                }
+                Ok(Some(confirm)) => Some(Overlay::Confirm(confirm)),
             },
             _ => {
                 prompt.input.handle_event(&Event::Key(key));
                 prompt.error = None;
-                Some(Overlay::Capacity(prompt))
+                Some(Overlay::Prompt(prompt))
             }
         },
     }
@@ -883,6 +1142,7 @@ mod tests {
             Operator {
                 name: "Vic Volunteer".into(),
                 role: "volunteer".into(),
+                profile: None,
             },
             permissions,
             FixedOffset::east_opt(0).expect("offset"),
@@ -944,6 +1204,7 @@ mod tests {
                     feed: vec![],
                     problems: vec![],
                     sessions: vec![session_row()],
+                    expenses: vec![],
                     badges: Badges::default(),
                 })),
             },
@@ -1032,7 +1293,7 @@ mod tests {
             update(&mut s, key(KeyCode::Char(c)));
         }
         assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
-        let Some(Overlay::Capacity(prompt)) = &s.overlay else {
+        let Some(Overlay::Prompt(prompt)) = &s.overlay else {
             panic!("the prompt stays open");
         };
         assert!(

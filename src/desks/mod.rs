@@ -2,6 +2,7 @@
 //! SQL it runs (store.rs).
 
 pub mod checkins;
+pub mod expenses;
 pub mod sessions;
 
 use chrono::{DateTime, FixedOffset, Utc};

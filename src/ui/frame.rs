@@ -34,6 +34,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     match state.desk {
         DeskId::Checkins => crate::desks::checkins::view::render(frame, body, state, theme),
         DeskId::Sessions => crate::desks::sessions::view::render(frame, body, state, theme),
+        DeskId::Expenses => crate::desks::expenses::view::render(frame, body, state, theme),
         other => render_later(frame, body, state, other, theme),
     }
     render_notice(frame, notice, state, theme);
@@ -63,32 +64,19 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             };
             dialog(frame, body, &confirm.title, lines, style, theme);
         }
-        Some(Overlay::Capacity(prompt)) => {
-            let current = prompt
-                .session
-                .max
-                .map_or("no limit".to_owned(), |m| m.to_string());
-            let mut lines = vec![
-                Line::raw(fit(&prompt.session.title, 56)),
-                Line::raw(format!(
-                    "now {current}; registered {}, in the room {}",
-                    prompt.session.registered, prompt.session.present
-                )),
-                Line::from(vec![
-                    Span::styled("New capacity: ", theme.header()),
-                    Span::raw(prompt.input.value().to_owned()),
-                    Span::styled("_", theme.key()),
-                ]),
-            ];
-            if let Some(error) = &prompt.error {
-                lines.push(Line::styled(error.clone(), theme.bad()));
-            } else {
-                lines.push(Line::styled(
-                    "a whole number, or none for no limit",
-                    theme.dim(),
-                ));
+        Some(Overlay::Prompt(prompt)) => {
+            let (title, context, label, hint) = prompt.describe(state);
+            let mut lines: Vec<Line> = context.into_iter().map(Line::raw).collect();
+            lines.push(Line::from(vec![
+                Span::styled(label, theme.header()),
+                Span::raw(fit(prompt.input.value(), 50)),
+                Span::styled("_", theme.key()),
+            ]));
+            match &prompt.error {
+                Some(error) => lines.push(Line::styled(error.clone(), theme.bad())),
+                None => lines.push(Line::styled(hint, theme.dim())),
             }
-            dialog(frame, body, "Change capacity", lines, theme.title(), theme);
+            dialog(frame, body, &title, lines, theme.title(), theme);
         }
         None => {}
     }
@@ -185,7 +173,7 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
                 pair("Left/Right", "move"),
             ];
         }
-        Some(Overlay::Capacity(_)) => return vec![pair("Enter", "next"), pair("Esc", "cancel")],
+        Some(Overlay::Prompt(_)) => return vec![pair("Enter", "next"), pair("Esc", "cancel")],
         None => {}
     }
     if state.desk == DeskId::Checkins && state.checkins.scan.on {
@@ -323,13 +311,6 @@ fn render_later(frame: &mut Frame, area: Rect, state: &State, desk: DeskId, them
                 lines.push(Line::raw(format!(" Session: {}", fit(title, 60))));
             }
         }
-        DeskId::Expenses => lines.push(Line::raw(format!(
-            " Expenses waiting for a decision: {}",
-            state
-                .badges
-                .pending_expenses
-                .map_or("-".to_owned(), |n| n.to_string())
-        ))),
         _ => {}
     }
     lines.push(Line::raw(""));
