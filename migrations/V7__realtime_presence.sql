@@ -64,3 +64,13 @@ END
 $$;
 REVOKE ALL ON FUNCTION realtime_flushed_at() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION realtime_flushed_at() TO eventos_operator, eventos_worker;
+
+-- offer_next() runs as the caller and calls waitlist_fill(), which V6 keeps from every role (it is the
+-- rules' internal machinery): an operator's "offer next" was refused with "permission denied for
+-- function waitlist_fill" (found by the console's Waitlist desk). offer_next becomes a definer function
+-- like the rest of the waitlist machinery; it checks manage_attendees itself (require_permission
+-- reads session_user, which a definer function does not change) and only operators and the worker
+-- may call it.
+ALTER FUNCTION offer_next(uuid, uuid, integer) SECURITY DEFINER;
+REVOKE EXECUTE ON FUNCTION offer_next(uuid, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION offer_next(uuid, uuid, integer) TO eventos_operator, eventos_worker;

@@ -501,3 +501,66 @@ async fn expenses_submitted_and_decided_elsewhere_appear_live_and_a_approves() {
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+#[tokio::test]
+async fn the_waitlist_offers_from_the_keyboard_and_shows_others_changes_live() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let organizer = db
+        .member(f.event, "org", "Olga Organizer", "organizer")
+        .await;
+    let coordinator = db
+        .member(f.event, "coord", "Cody Coordinator", "coordinator")
+        .await;
+    let mut console = Console::start(
+        &db.url_as(&organizer.role),
+        &["--event", "fixture-conf"],
+        80,
+        24,
+    );
+    console.wait_for(&["LIVE"], async || {}).await;
+    // From the Sessions desk to the session's queue.
+    console.send("2");
+    console.wait_for(&["Opening keynote"], async || {}).await;
+    console.send("w");
+    console
+        .wait_for(
+            &["Queue: Opening keynote", "Alan Turing", "waiting"],
+            async || {},
+        )
+        .await;
+    console.send("o");
+    console
+        .wait_for(&["Offer next", "[ Cancel ]"], async || {})
+        .await;
+    console.send("y");
+    console
+        .wait_for(&["offered 1 of 1 places", "offered"], async || {})
+        .await;
+    let status: String = admin
+        .query_one(
+            "SELECT status FROM event_waitlists WHERE id = $1",
+            &[&f.waitlist],
+        )
+        .await
+        .expect("entry")
+        .get(0);
+    assert_eq!(status, "offered");
+    // The countdown runs (m:ss), and a change by another operator shows up without a key.
+    let before = console.wait_for(&[":"], async || {}).await;
+    assert!(before.contains("offered"), "{before}");
+    coordinator
+        .client
+        .query_one(
+            "SELECT id FROM cancel_waitlist_entry($1, 'found a seat elsewhere')",
+            &[&f.waitlist],
+        )
+        .await
+        .expect("cancel elsewhere");
+    console
+        .wait_for(&["Nobody is waiting here."], async || {})
+        .await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

@@ -10,6 +10,7 @@ use eventos::desks::Permissions;
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use eventos::desks::expenses::model::ExpenseRow;
 use eventos::desks::sessions::model::SessionRow;
+use eventos::desks::waitlist::model::WaitRow;
 use eventos::ui::{Theme, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -255,6 +256,53 @@ fn expenses() -> Vec<ExpenseRow> {
         .collect()
 }
 
+fn waitlist() -> Vec<WaitRow> {
+    let people = [
+        "Ada Lovelace",
+        "Alan Turing",
+        "Grace Hopper",
+        "Donald Knuth",
+        "Radia Perlman",
+        "Ken Thompson",
+    ];
+    let mut rows = Vec::new();
+    for (q, (session, title)) in [
+        (None, None),
+        (Some(501u128), Some("Rust in Production")),
+        (Some(504u128), Some("Workshop: Postgres Row Level Security")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (i, person) in people.iter().enumerate().take(2 + q) {
+            let offered = i == 0;
+            rows.push(WaitRow {
+                id: Uuid::from_u128(2000 + (q * 10 + i) as u128),
+                session_id: session.map(Uuid::from_u128),
+                session: title.map(str::to_owned),
+                session_start: session.map(|s| ago(90, 0) + Duration::minutes(s as i64 - 500)),
+                position: Some(i as i32 + 1),
+                attendee: (*person).to_owned(),
+                reason: Some(
+                    if session.is_some() {
+                        "session_full"
+                    } else {
+                        "event_full"
+                    }
+                    .to_owned(),
+                ),
+                status: if offered { "offered" } else { "waiting" }.to_owned(),
+                offered_at: offered.then(|| ago(10, 0)),
+                expires_at: offered.then(|| now() + Duration::seconds(95 + 400 * q as i64)),
+                notified_at: offered.then(|| ago(10, 0)),
+                created_at: ago(120, 0),
+                updated_at: ago(10, 0),
+            });
+        }
+    }
+    rows
+}
+
 fn state(permissions: Permissions, role: &str) -> State {
     let mut state = State::new(
         EventInfo {
@@ -283,6 +331,7 @@ fn state(permissions: Permissions, role: &str) -> State {
                 problems: problems(),
                 sessions: sessions(),
                 expenses: expenses(),
+                waitlist: waitlist(),
                 badges: Badges {
                     gate_problems: 12,
                     offers_expiring: 3,
@@ -440,4 +489,24 @@ fn expenses_desk_rejecting_needs_a_reason() {
     press(&mut s, KeyCode::Char('r'));
     press(&mut s, KeyCode::Enter);
     insta::assert_snapshot!("expenses_reject_reason_80x24", draw(&s, 80, 24));
+}
+
+#[test]
+fn waitlist_desk() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('3'));
+    both_sizes("waitlist", &s);
+}
+
+#[test]
+fn waitlist_desk_opened_from_a_session() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('2'));
+    type_text(&mut s, "/Rust");
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Char('w'));
+    press(&mut s, KeyCode::Char('n'));
+    type_text(&mut s, "600");
+    press(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!("waitlist_release_places_80x24", draw(&s, 80, 24));
 }

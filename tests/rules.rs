@@ -1325,3 +1325,44 @@ async fn set_role_does_not_change_who_is_acting() {
     );
     assert_eq!(key, "four_eyes");
 }
+
+#[tokio::test]
+async fn an_operator_offers_the_next_place_and_a_volunteer_may_not() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let coordinator = db
+        .member(f.event, "coord", "Cody Coordinator", "coordinator")
+        .await;
+    let volunteer = db
+        .member(f.event, "vol", "Val Volunteer", "volunteer")
+        .await;
+    let refused = volunteer
+        .client
+        .query(
+            "SELECT * FROM offer_next($1, $2, 1)",
+            &[&f.event, &f.session],
+        )
+        .await
+        .expect_err("a volunteer cannot offer");
+    let (key, _) = refusal(&refused);
+    assert_eq!(key, "permission_denied");
+    let offered = coordinator
+        .client
+        .query(
+            "SELECT id FROM offer_next($1, $2, 1)",
+            &[&f.event, &f.session],
+        )
+        .await
+        .expect("a coordinator offers");
+    assert_eq!(offered.len(), 1);
+    let status: String = admin
+        .query_one(
+            "SELECT status FROM event_waitlists WHERE id = $1",
+            &[&f.waitlist],
+        )
+        .await
+        .expect("entry")
+        .get(0);
+    assert_eq!(status, "offered");
+}

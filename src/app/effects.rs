@@ -14,6 +14,7 @@ use crate::desks::Permissions;
 use crate::desks::checkins::store as checkins;
 use crate::desks::expenses::store as expenses;
 use crate::desks::sessions::store as sessions;
+use crate::desks::waitlist::store as waitlist;
 
 pub struct Effects {
     pub pool: Pool,
@@ -153,6 +154,92 @@ impl Effects {
                 .await
                 .map_err(fail),
             },
+            Cmd::Waitlist { generation, ids } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    waitlist::entries(&db, self.event, ids.as_deref()).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Waitlist {
+                    generation,
+                    requested: ids,
+                    result,
+                }
+            }
+            Cmd::OfferNext {
+                session,
+                queue,
+                places,
+            } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    waitlist::offer_next(&db, self.event, session, places).await
+                }
+                .await;
+                match result {
+                    Ok(offered) => Msg::Done {
+                        done: Done::Offered {
+                            queue,
+                            asked: places,
+                            offered,
+                        },
+                        result: Ok(()),
+                    },
+                    Err(e) => Msg::Done {
+                        done: Done::Offered {
+                            queue,
+                            asked: places,
+                            offered: 0,
+                        },
+                        result: Err(fail(e)),
+                    },
+                }
+            }
+            Cmd::ExtendOffer {
+                entry,
+                attendee,
+                minutes,
+            } => Msg::Done {
+                done: Done::Entry {
+                    verb: "extended the offer to",
+                    attendee,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    waitlist::extend(&db, entry, minutes).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::CancelEntry {
+                entry,
+                attendee,
+                reason,
+            } => Msg::Done {
+                done: Done::Entry {
+                    verb: "cancelled the waitlist entry of",
+                    attendee,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    waitlist::cancel(&db, entry, &reason).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::ConvertOffer { entry, attendee } => Msg::Done {
+                done: Done::Entry {
+                    verb: "converted the offer of",
+                    attendee,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    waitlist::convert(&db, entry).await
+                }
+                .await
+                .map_err(fail),
+            },
             Cmd::Badges { generation } => Msg::Badges {
                 generation,
                 result: self.badges().await.map_err(fail),
@@ -269,6 +356,7 @@ impl Effects {
                 } else {
                     Vec::new()
                 },
+                waitlist: waitlist::entries(&db, self.event, None).await?,
                 badges: badges(&db, self.event, self.can_see_expenses).await?,
             })
         }

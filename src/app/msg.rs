@@ -9,6 +9,7 @@ use crate::desks::Permissions;
 use crate::desks::checkins::model::{AttendeeHit, CheckinRow, Problem, ScanOutcome, Summary};
 use crate::desks::expenses::model::ExpenseRow;
 use crate::desks::sessions::model::SessionRow;
+use crate::desks::waitlist::model::WaitRow;
 
 /// A failure in one sentence, ready for the footer.
 pub type Failure = String;
@@ -36,6 +37,11 @@ pub enum Msg {
         generation: u64,
         requested: Option<Vec<Uuid>>,
         result: Result<Vec<ExpenseRow>, Failure>,
+    },
+    Waitlist {
+        generation: u64,
+        requested: Option<Vec<Uuid>>,
+        result: Result<Vec<WaitRow>, Failure>,
     },
     Badges {
         generation: u64,
@@ -87,6 +93,15 @@ pub enum Done {
         approved: usize,
         failed: Vec<(String, String)>,
     },
+    Offered {
+        queue: String,
+        asked: i32,
+        offered: usize,
+    },
+    Entry {
+        verb: &'static str,
+        attendee: String,
+    },
 }
 
 /// Everything the desks show, read after LISTEN so no change is missed.
@@ -97,6 +112,7 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
     pub sessions: Vec<SessionRow>,
     pub expenses: Vec<ExpenseRow>,
+    pub waitlist: Vec<WaitRow>,
     pub badges: Badges,
 }
 
@@ -137,6 +153,10 @@ pub enum Cmd {
         ids: Option<Vec<Uuid>>,
     },
     Expenses {
+        generation: u64,
+        ids: Option<Vec<Uuid>>,
+    },
+    Waitlist {
         generation: u64,
         ids: Option<Vec<Uuid>>,
     },
@@ -185,5 +205,24 @@ pub enum Cmd {
         expense: Uuid,
         name: String,
         date: chrono::NaiveDate,
+    },
+    OfferNext {
+        session: Option<Uuid>,
+        queue: String,
+        places: i32,
+    },
+    ExtendOffer {
+        entry: Uuid,
+        attendee: String,
+        minutes: i32,
+    },
+    CancelEntry {
+        entry: Uuid,
+        attendee: String,
+        reason: String,
+    },
+    ConvertOffer {
+        entry: Uuid,
+        attendee: String,
     },
 }

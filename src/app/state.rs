@@ -18,6 +18,9 @@ use crate::desks::expenses::model::{
 use crate::desks::sessions::model::{
     Intent as SessionIntent, SessionRow, SessionsDesk, parse_capacity,
 };
+use crate::desks::waitlist::model::{
+    Intent as WaitlistIntent, Queue, WaitRow, WaitlistDesk, parse_count,
+};
 use crate::desks::{DeskId, Permission, Permissions, clean, fit, local};
 
 /// Check-ins not announced for this long make the numbers stale (the worker flushes 4 times a second).
@@ -86,6 +89,9 @@ pub enum PromptKind {
     Capacity(SessionRow),
     RejectReason(ExpenseRow),
     PaymentDate(ExpenseRow),
+    ReleasePlaces(Queue),
+    ExtendMinutes(WaitRow),
+    CancelReason(WaitRow),
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +133,40 @@ impl Prompt {
                 "Reason: ",
                 "required: the submitter sees it".to_owned(),
             ),
+            PromptKind::ReleasePlaces(queue) => (
+                "Release places".to_owned(),
+                vec![format!(
+                    "Offer places to the next people in {}",
+                    fit(&queue.name, 40)
+                )],
+                "Places: ",
+                "1 to 500; empty for 1".to_owned(),
+            ),
+            PromptKind::ExtendMinutes(entry) => (
+                "Extend offer".to_owned(),
+                vec![format!(
+                    "{} in {}, expires {}",
+                    fit(&entry.attendee, 30),
+                    fit(entry.queue(), 24),
+                    entry
+                        .expires_at
+                        .map(|t| state.local(t, "%H:%M:%S"))
+                        .unwrap_or_default()
+                )],
+                "Extend by minutes: ",
+                "1 to 1440; empty for 15".to_owned(),
+            ),
+            PromptKind::CancelReason(entry) => (
+                "Cancel waitlist entry".to_owned(),
+                vec![format!(
+                    "{}, position {} in {}",
+                    fit(&entry.attendee, 30),
+                    entry.position.map_or("-".to_owned(), |p| p.to_string()),
+                    fit(entry.queue(), 24)
+                )],
+                "Reason: ",
+                "required: it is kept with the entry".to_owned(),
+            ),
             PromptKind::PaymentDate(expense) => (
                 "Mark paid".to_owned(),
                 expense_lines(expense),
@@ -157,7 +197,7 @@ fn expense_lines(expense: &ExpenseRow) -> Vec<String> {
 pub enum Overlay {
     Help,
     Confirm(Confirm),
-    Prompt(Prompt),
+    Prompt(Box<Prompt>),
 }
 
 /// Hints heard since the last fetch, coalesced: one fetch per desk per frame.
@@ -171,6 +211,8 @@ pub struct Pending {
     pub all_sessions: bool,
     pub expenses: BTreeSet<Uuid>,
     pub all_expenses: bool,
+    pub waitlist: BTreeSet<Uuid>,
+    pub all_waitlist: bool,
     pub badges: bool,
     pub permissions: bool,
 }
@@ -181,6 +223,7 @@ pub struct InFlight {
     pub checkins: bool,
     pub sessions: bool,
     pub expenses: bool,
+    pub waitlist: bool,
     pub badges: bool,
 }
 
@@ -200,11 +243,10 @@ pub struct State {
     pub checkins: CheckinsDesk,
     pub sessions: SessionsDesk,
     pub expenses: ExpensesDesk,
+    pub waitlist: WaitlistDesk,
     pub badges: Badges,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
-    /// The Waitlist desk's session filter, set from the Sessions desk.
-    pub waitlist_session: Option<(Uuid, String)>,
     pub pending: Pending,
     pub in_flight: InFlight,
     /// A failed snapshot is retried on the next tick.
@@ -241,10 +283,10 @@ impl State {
             checkins: CheckinsDesk::default(),
             sessions: SessionsDesk::default(),
             expenses: ExpensesDesk::default(),
+            waitlist: WaitlistDesk::default(),
             badges: Badges::default(),
             overlay: None,
             notice: None,
-            waitlist_session: None,
             pending: Pending::default(),
             in_flight: InFlight::default(),
             resync_due: false,
@@ -260,6 +302,7 @@ impl State {
             DeskId::Checkins => self.checkins.typing(),
             DeskId::Sessions => self.sessions.typing(),
             DeskId::Expenses => self.expenses.typing(),
+            DeskId::Waitlist => self.waitlist.typing(),
             _ => false,
         }
     }
@@ -309,6 +352,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                         .replace(snapshot.summary, snapshot.feed, snapshot.problems);
                     state.sessions.replace(snapshot.sessions, state.now);
                     state.expenses.replace(snapshot.expenses);
+                    state.waitlist.replace(snapshot.waitlist);
                     state.badges = snapshot.badges;
                     state.fresh_at = Some(state.now);
                     if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
@@ -381,6 +425,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 (Err(failure), _) => {
                     state.resync_due = true;
                     state.say(format!("cannot read expenses: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::Waitlist {
+            generation,
+            requested,
+            result,
+        } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.waitlist = false;
+            state.dirty = true;
+            match (result, requested) {
+                (Ok(rows), None) => state.waitlist.replace(rows),
+                (Ok(rows), Some(ids)) => state.waitlist.merge(&ids, rows),
+                (Err(failure), _) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot read the waitlists: {failure}"), Tone::Bad);
                 }
             }
         }
@@ -502,6 +565,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                             }
                             text
                         }
+                        Done::Offered {
+                            queue,
+                            asked,
+                            offered,
+                        } => {
+                            if *offered == 0 {
+                                state.say(
+                                    format!("nobody was offered a place in {}: no one is waiting, or no place is free", fit(queue, 30)),
+                                    Tone::Info,
+                                );
+                                return cmds;
+                            }
+                            format!("offered {offered} of {asked} places in {}", fit(queue, 40))
+                        }
+                        Done::Entry { verb, attendee } => format!("{verb} {}", fit(attendee, 40)),
                         Done::SessionCapacity { title, capacity } => format!(
                             "{} now holds {}",
                             fit(title, 40),
@@ -561,6 +639,17 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
         p.expenses.clear();
         cmds.push(Cmd::Expenses { generation, ids });
         state.in_flight.expenses = true;
+    }
+    if !state.in_flight.waitlist && (p.all_waitlist || !p.waitlist.is_empty()) {
+        let ids = if p.all_waitlist {
+            None
+        } else {
+            Some(p.waitlist.iter().copied().collect())
+        };
+        p.all_waitlist = false;
+        p.waitlist.clear();
+        cmds.push(Cmd::Waitlist { generation, ids });
+        state.in_flight.waitlist = true;
     }
     if !state.in_flight.badges && p.badges {
         p.badges = false;
@@ -676,6 +765,12 @@ pub fn route(state: &mut State, hint: &Hint) {
         },
         "attendees" | "tickets" => p.summary = true,
         "event_waitlists" => {
+            match hint.id {
+                Some(id) => {
+                    p.waitlist.insert(id);
+                }
+                None => p.all_waitlist = true,
+            }
             // Waiting counts live on the sessions rows' line.
             p.all_sessions = true;
             p.badges = true;
@@ -717,6 +812,10 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             DeskId::Expenses => {
                 let intent = state.expenses.type_key(key);
                 expense_intent(state, intent);
+            }
+            DeskId::Waitlist => {
+                let intent = state.waitlist.type_key(key);
+                waitlist_intent(state, intent);
             }
             _ => {}
         }
@@ -774,7 +873,10 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 let intent = state.expenses.act(action, me);
                 expense_intent(state, intent);
             }
-            DeskId::Waitlist if action == Action::Back => state.waitlist_session = None,
+            DeskId::Waitlist => {
+                let intent = state.waitlist.act(action);
+                waitlist_intent(state, intent);
+            }
             _ => {}
         },
     }
@@ -887,10 +989,13 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
             }));
         }
         SessionIntent::AskCapacity(session) => {
-            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::Capacity(session))));
+            state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
+                PromptKind::Capacity(session),
+            ))));
         }
         SessionIntent::OpenWaitlist(session) => {
-            state.waitlist_session = Some((session.id, session.title));
+            state.waitlist.only_session = Some((session.id, session.title));
+            state.waitlist.selected = 0;
             open_desk(state, DeskId::Waitlist);
         }
     }
@@ -951,14 +1056,60 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
             }));
         }
         ExpenseIntent::Reject(expense) => {
-            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::RejectReason(
-                expense,
+            state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
+                PromptKind::RejectReason(expense),
             ))));
         }
         ExpenseIntent::MarkPaid(expense) => {
-            state.overlay = Some(Overlay::Prompt(Prompt::new(PromptKind::PaymentDate(
-                expense,
+            state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
+                PromptKind::PaymentDate(expense),
             ))));
+        }
+    }
+}
+
+fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
+    let prompt = |kind| Some(Overlay::Prompt(Box::new(Prompt::new(kind))));
+    match intent {
+        WaitlistIntent::Nothing | WaitlistIntent::NotMine => {}
+        WaitlistIntent::Say(text) => state.say(text, Tone::Info),
+        WaitlistIntent::OfferNext(queue) => {
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Offer next".to_owned(),
+                lines: vec![format!(
+                    "Offer the next place in {} to whoever is first?",
+                    fit(&queue.name, 40)
+                )],
+                cmd: Cmd::OfferNext {
+                    session: queue.session,
+                    queue: queue.name,
+                    places: 1,
+                },
+                yes_focused: false,
+                danger: false,
+            }));
+        }
+        WaitlistIntent::Release(queue) => state.overlay = prompt(PromptKind::ReleasePlaces(queue)),
+        WaitlistIntent::Extend(entry) => state.overlay = prompt(PromptKind::ExtendMinutes(entry)),
+        WaitlistIntent::Cancel(entry) => state.overlay = prompt(PromptKind::CancelReason(entry)),
+        WaitlistIntent::Convert(entry) => {
+            state.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Convert offer".to_owned(),
+                lines: vec![
+                    format!(
+                        "{} took the place in {}?",
+                        fit(&entry.attendee, 30),
+                        fit(entry.queue(), 30)
+                    ),
+                    "They are registered and leave the queue.".to_owned(),
+                ],
+                cmd: Cmd::ConvertOffer {
+                    entry: entry.id,
+                    attendee: entry.attendee,
+                },
+                yes_focused: false,
+                danger: false,
+            }));
         }
     }
 }
@@ -1015,6 +1166,69 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                 cmd: Cmd::RejectExpense {
                     expense: expense.id,
                     name: expense.name.clone(),
+                    reason: reason.to_owned(),
+                },
+                yes_focused: false,
+                danger: true,
+            }))
+        }
+        PromptKind::ReleasePlaces(queue) => {
+            let places = parse_count(text, 1, 1..=500, "places")?;
+            Ok(Some(Confirm {
+                title: "Release places".to_owned(),
+                lines: vec![format!(
+                    "Offer {places} place{} to the next in {}?",
+                    if places == 1 { "" } else { "s" },
+                    fit(&queue.name, 40)
+                )],
+                cmd: Cmd::OfferNext {
+                    session: queue.session,
+                    queue: queue.name.clone(),
+                    places,
+                },
+                yes_focused: false,
+                danger: false,
+            }))
+        }
+        PromptKind::ExtendMinutes(entry) => {
+            let minutes = parse_count(text, 15, 1..=1440, "minutes")?;
+            Ok(Some(Confirm {
+                title: "Extend offer".to_owned(),
+                lines: vec![format!(
+                    "Give {} {minutes} more minute{}?",
+                    fit(&entry.attendee, 30),
+                    if minutes == 1 { "" } else { "s" }
+                )],
+                cmd: Cmd::ExtendOffer {
+                    entry: entry.id,
+                    attendee: entry.attendee.clone(),
+                    minutes,
+                },
+                yes_focused: false,
+                danger: false,
+            }))
+        }
+        PromptKind::CancelReason(entry) => {
+            let reason = text.trim();
+            if reason.is_empty() {
+                return Err("cancelling an entry needs a reason".to_owned());
+            }
+            if reason.chars().count() > 500 {
+                return Err("a reason is at most 500 characters".to_owned());
+            }
+            Ok(Some(Confirm {
+                title: "Cancel waitlist entry".to_owned(),
+                lines: vec![
+                    format!(
+                        "Take {} off the {} queue?",
+                        fit(&entry.attendee, 30),
+                        fit(entry.queue(), 24)
+                    ),
+                    format!("reason: {}", fit(reason, 50)),
+                ],
+                cmd: Cmd::CancelEntry {
+                    entry: entry.id,
+                    attendee: entry.attendee.clone(),
                     reason: reason.to_owned(),
                 },
                 yes_focused: false,
@@ -1205,6 +1419,7 @@ mod tests {
                     problems: vec![],
                     sessions: vec![session_row()],
                     expenses: vec![],
+                    waitlist: vec![],
                     badges: Badges::default(),
                 })),
             },

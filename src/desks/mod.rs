@@ -4,6 +4,7 @@
 pub mod checkins;
 pub mod expenses;
 pub mod sessions;
+pub mod waitlist;
 
 use chrono::{DateTime, FixedOffset, Utc};
 

@@ -35,7 +35,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         DeskId::Checkins => crate::desks::checkins::view::render(frame, body, state, theme),
         DeskId::Sessions => crate::desks::sessions::view::render(frame, body, state, theme),
         DeskId::Expenses => crate::desks::expenses::view::render(frame, body, state, theme),
-        other => render_later(frame, body, state, other, theme),
+        DeskId::Waitlist => crate::desks::waitlist::view::render(frame, body, state, theme),
+        other => render_later(frame, body, other, theme),
     }
     render_notice(frame, notice, state, theme);
     render_hints(frame, hints, state, theme);
@@ -295,24 +296,12 @@ fn dialog(
 }
 
 /// The desks that arrive with the console's second part: their counts are live in the tab bar.
-fn render_later(frame: &mut Frame, area: Rect, state: &State, desk: DeskId, theme: &Theme) {
+fn render_later(frame: &mut Frame, area: Rect, desk: DeskId, theme: &Theme) {
     let mut lines = vec![
         Line::raw(""),
         Line::styled(format!(" {} desk", desk.title()), theme.header()),
         Line::raw(""),
     ];
-    match desk {
-        DeskId::Waitlist => {
-            lines.push(Line::raw(format!(
-                " Offers expiring in the next 10 minutes: {}",
-                state.badges.offers_expiring
-            )));
-            if let Some((_, title)) = &state.waitlist_session {
-                lines.push(Line::raw(format!(" Session: {}", fit(title, 60))));
-            }
-        }
-        _ => {}
-    }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         " This desk's actions are not in this build yet; use the SQL API (docs/sql-api.md).",

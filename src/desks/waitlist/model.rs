@@ -1,0 +1,362 @@
+//! The Waitlist desk's state and its pure update.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use uuid::Uuid;
+
+use crate::app::keymap::Action;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitRow {
+    pub id: Uuid,
+    /// None: the event's own queue.
+    pub session_id: Option<Uuid>,
+    pub session: Option<String>,
+    pub session_start: Option<DateTime<Utc>>,
+    pub position: Option<i32>,
+    pub attendee: String,
+    pub reason: Option<String>,
+    pub status: String,
+    pub offered_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub notified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WaitRow {
+    pub fn queue(&self) -> &str {
+        self.session.as_deref().unwrap_or("Event")
+    }
+
+    pub fn active(&self) -> bool {
+        matches!(self.status.as_str(), "waiting" | "offered")
+    }
+}
+
+/// A queue: the event's (None) or a session's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queue {
+    pub session: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WaitlistDesk {
+    pub rows: Vec<WaitRow>,
+    pub selected: usize,
+    /// Also the entries that ended in the last hour.
+    pub history: bool,
+    /// Only this session's queue (opened from the Sessions desk).
+    pub only_session: Option<(Uuid, String)>,
+    pub filter: Input,
+    pub filtering: bool,
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Nothing,
+    NotMine,
+    OfferNext(Queue),
+    Release(Queue),
+    Extend(WaitRow),
+    Cancel(WaitRow),
+    Convert(WaitRow),
+    Say(String),
+}
+
+impl WaitlistDesk {
+    pub fn typing(&self) -> bool {
+        self.filtering
+    }
+
+    pub fn replace(&mut self, rows: Vec<WaitRow>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows = rows;
+        self.loaded = true;
+        self.arrange(keep);
+    }
+
+    pub fn merge(&mut self, requested: &[Uuid], changed: Vec<WaitRow>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows.retain(|r| !requested.contains(&r.id));
+        self.rows.extend(changed);
+        self.arrange(keep);
+    }
+
+    fn arrange(&mut self, keep: Option<Uuid>) {
+        // The event's queue first, then sessions by start; in a queue, by position, ended last.
+        self.rows.sort_by(|a, b| {
+            (
+                a.session_id.is_some(),
+                a.session_start,
+                a.queue(),
+                !a.active(),
+                a.position,
+                a.updated_at,
+            )
+                .cmp(&(
+                    b.session_id.is_some(),
+                    b.session_start,
+                    b.queue(),
+                    !b.active(),
+                    b.position,
+                    b.updated_at,
+                ))
+        });
+        if let Some(id) = keep
+            && let Some(i) = self.visible().iter().position(|r| r.id == id)
+        {
+            self.selected = i;
+        }
+        let len = self.visible().len();
+        if self.selected >= len {
+            self.selected = len.saturating_sub(1);
+        }
+    }
+
+    pub fn visible(&self) -> Vec<&WaitRow> {
+        let needle = self.filter.value().trim().to_lowercase();
+        self.rows
+            .iter()
+            .filter(|r| self.history || r.active())
+            .filter(|r| {
+                self.only_session
+                    .as_ref()
+                    .is_none_or(|(id, _)| r.session_id == Some(*id))
+            })
+            .filter(|r| {
+                needle.is_empty()
+                    || r.attendee.to_lowercase().contains(&needle)
+                    || r.queue().to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<&WaitRow> {
+        self.visible().get(self.selected).copied()
+    }
+
+    /// Whether a countdown is on screen (the clock must tick every second).
+    pub fn counting_down(&self) -> bool {
+        self.visible().iter().any(|r| r.status == "offered")
+    }
+
+    /// Offers expiring within `minutes` of `now`.
+    pub fn expiring_within(&self, now: DateTime<Utc>, minutes: i64) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.status == "offered")
+            .filter(|r| {
+                r.expires_at
+                    .is_some_and(|e| e - now <= chrono::Duration::minutes(minutes))
+            })
+            .count()
+    }
+
+    fn selected_queue(&self) -> Option<Queue> {
+        if let Some(row) = self.selected_row() {
+            return Some(Queue {
+                session: row.session_id,
+                name: row.queue().to_owned(),
+            });
+        }
+        self.only_session.as_ref().map(|(id, name)| Queue {
+            session: Some(*id),
+            name: name.clone(),
+        })
+    }
+
+    pub fn type_key(&mut self, key: KeyEvent) -> Intent {
+        match key.code {
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.reset();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
+            _ => {
+                self.filter.handle_event(&Event::Key(key));
+                self.selected = 0;
+            }
+        }
+        Intent::Nothing
+    }
+
+    pub fn act(&mut self, action: Action) -> Intent {
+        let last = self.visible().len().saturating_sub(1);
+        let selected = self.selected_row().cloned();
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Filter => self.filtering = true,
+            Action::CycleView => {
+                self.history = !self.history;
+                self.selected = 0;
+            }
+            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
+            Action::Back if self.only_session.is_some() => {
+                self.only_session = None;
+                self.selected = 0;
+            }
+            Action::OfferNext | Action::Release => {
+                let Some(queue) = self.selected_queue() else {
+                    return Intent::Say("no queue here: select an entry first".to_owned());
+                };
+                return if action == Action::OfferNext {
+                    Intent::OfferNext(queue)
+                } else {
+                    Intent::Release(queue)
+                };
+            }
+            Action::Extend | Action::ConvertOffer => match selected {
+                Some(row) if row.status == "offered" => {
+                    return if action == Action::Extend {
+                        Intent::Extend(row)
+                    } else {
+                        Intent::Convert(row)
+                    };
+                }
+                Some(row) => {
+                    return Intent::Say(format!("this entry is {}, not offered", row.status));
+                }
+                None => {}
+            },
+            Action::CancelEntry => match selected {
+                Some(row) if row.active() => return Intent::Cancel(row),
+                Some(row) => return Intent::Say(format!("this entry is already {}", row.status)),
+                None => {}
+            },
+            _ => return Intent::NotMine,
+        }
+        Intent::Nothing
+    }
+}
+
+/// A whole number in `range` typed by the operator (places, minutes); empty means `default`.
+pub fn parse_count(
+    text: &str,
+    default: i32,
+    range: std::ops::RangeInclusive<i32>,
+    what: &str,
+) -> Result<i32, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(default);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n >= i64::from(*range.start()) && n <= i64::from(*range.end()) => Ok(n as i32),
+        Ok(_) => Err(format!(
+            "{what} must be between {} and {}",
+            range.start(),
+            range.end()
+        )),
+        Err(_) => Err(format!(
+            "{:?} is not a whole number",
+            crate::desks::fit(text, 20)
+        )),
+    }
+}
+
+/// "4:07" until expiry, "expired" after.
+pub fn countdown(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = (expires_at - now).num_seconds();
+    if left <= 0 {
+        return "expired".to_owned();
+    }
+    if left >= 3600 {
+        format!("{}h{:02}m", left / 3600, (left % 3600) / 60)
+    } else {
+        format!("{}:{:02}", left / 60, left % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn entry(n: u128, session: Option<u128>, position: i32, status: &str) -> WaitRow {
+        WaitRow {
+            id: Uuid::from_u128(n),
+            session_id: session.map(Uuid::from_u128),
+            session: session.map(|s| format!("Session {s}")),
+            session_start: session.map(|s| now() + Duration::minutes(s as i64)),
+            position: Some(position),
+            attendee: format!("Guest {n}"),
+            reason: Some("session_full".into()),
+            status: status.into(),
+            offered_at: (status == "offered").then(now),
+            expires_at: (status == "offered").then(|| now() + Duration::minutes(5)),
+            notified_at: None,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    #[test]
+    fn queues_are_ordered_event_first_then_sessions_then_position() {
+        let mut desk = WaitlistDesk::default();
+        desk.replace(vec![
+            entry(1, Some(20), 2, "waiting"),
+            entry(2, Some(10), 1, "offered"),
+            entry(3, None, 1, "waiting"),
+            entry(4, Some(20), 1, "waiting"),
+            entry(5, Some(20), 3, "expired"),
+        ]);
+        let ids: Vec<u128> = desk.visible().iter().map(|r| r.id.as_u128()).collect();
+        assert_eq!(ids, vec![3, 2, 4, 1], "ended entries only with history");
+        desk.act(Action::CycleView);
+        assert_eq!(desk.visible().len(), 5);
+    }
+
+    #[test]
+    fn a_session_filter_limits_the_queue_and_esc_clears_it() {
+        let mut desk = WaitlistDesk::default();
+        desk.replace(vec![
+            entry(1, Some(20), 1, "waiting"),
+            entry(2, None, 1, "waiting"),
+        ]);
+        desk.only_session = Some((Uuid::from_u128(20), "Session 20".into()));
+        assert_eq!(desk.visible().len(), 1);
+        assert!(
+            matches!(desk.act(Action::OfferNext), Intent::OfferNext(q) if q.session == Some(Uuid::from_u128(20)))
+        );
+        desk.act(Action::Back);
+        assert_eq!(desk.visible().len(), 2);
+    }
+
+    #[test]
+    fn only_offers_can_be_extended_or_converted() {
+        let mut desk = WaitlistDesk::default();
+        desk.replace(vec![entry(1, None, 1, "waiting")]);
+        assert!(matches!(desk.act(Action::Extend), Intent::Say(_)));
+        assert!(matches!(desk.act(Action::ConvertOffer), Intent::Say(_)));
+        assert!(matches!(desk.act(Action::CancelEntry), Intent::Cancel(_)));
+    }
+
+    #[test]
+    fn countdowns_and_counts() {
+        assert_eq!(countdown(now() + Duration::seconds(247), now()), "4:07");
+        assert_eq!(countdown(now() - Duration::seconds(1), now()), "expired");
+        assert_eq!(countdown(now() + Duration::minutes(125), now()), "2h05m");
+        assert_eq!(parse_count("", 1, 1..=500, "places"), Ok(1));
+        assert_eq!(parse_count("12", 1, 1..=500, "places"), Ok(12));
+        assert!(parse_count("0", 1, 1..=500, "places").is_err());
+        assert!(parse_count("99999999999", 1, 1..=500, "places").is_err());
+        assert!(parse_count("two", 1, 1..=500, "places").is_err());
+        assert!(parse_count("-4294967295", 1, 1..=500, "places").is_err());
+    }
+}
