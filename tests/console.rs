@@ -564,3 +564,67 @@ async fn the_waitlist_offers_from_the_keyboard_and_shows_others_changes_live() {
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+#[tokio::test]
+async fn an_announcement_written_at_the_keyboard_is_saved_and_others_sends_appear_live() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let marketing = db
+        .member(f.event, "mkt", "Max Marketing", "marketing")
+        .await;
+    let organizer = db
+        .member(f.event, "org", "Olga Organizer", "organizer")
+        .await;
+    let mut console = Console::start(
+        &db.url_as(&marketing.role),
+        &["--event", "fixture-conf"],
+        80,
+        24,
+    );
+    console
+        .wait_for(&["LIVE", "Max Marketing (marketing)"], async || {})
+        .await;
+    console.send("4");
+    console.wait_for(&["Welcome", "Draft 1"], async || {}).await;
+
+    // Compose: title, two lines of content, the keynote's audience in the room, scheduled later today.
+    console.send("n");
+    console.wait_for(&["New announcement"], async || {}).await;
+    console.send("Room change\t");
+    console.send("The keynote moves to Hall B.\rSee you there.\t");
+    console.send("\t\t");
+    console.send("keynote\t");
+    console.send("\t");
+    console.send("\x13"); // Ctrl-S
+    console
+        .wait_for(&["saved the draft: Room change", "Draft 2"], async || {})
+        .await;
+    let row = admin
+        .query_one(
+            "SELECT status, content, target_sessions, author_id FROM event_announcements WHERE title = 'Room change'",
+            &[],
+        )
+        .await
+        .expect("saved");
+    assert_eq!(row.get::<_, String>(0), "draft");
+    assert_eq!(
+        row.get::<_, String>(1),
+        "The keynote moves to Hall B.\nSee you there."
+    );
+    assert_eq!(row.get::<_, Vec<uuid::Uuid>>(2), vec![f.session]);
+    assert_eq!(row.get::<_, Option<uuid::Uuid>>(3), Some(marketing.profile));
+
+    // Another operator sends the fixture's announcement: it moves to sent, live.
+    organizer
+        .client
+        .query_one(
+            "SELECT id FROM send_announcement_now($1)",
+            &[&f.announcement],
+        )
+        .await
+        .expect("send elsewhere");
+    console.wait_for(&["Sent 1", "Draft 1"], async || {}).await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

@@ -7,6 +7,7 @@ use eventos::app::msg::{Badges, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
+use eventos::desks::announcements::model::AnnouncementRow;
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use eventos::desks::expenses::model::ExpenseRow;
 use eventos::desks::sessions::model::SessionRow;
@@ -303,6 +304,89 @@ fn waitlist() -> Vec<WaitRow> {
     rows
 }
 
+/// Title, status, priority, audience, delivery methods, minutes from now.
+type AnnouncementSpec<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [&'a str], i64);
+
+fn announcements() -> Vec<AnnouncementRow> {
+    let items: [AnnouncementSpec; 6] = [
+        (
+            "Doors open at 9:00",
+            "sent",
+            "normal",
+            "all",
+            &["email", "push"],
+            -90,
+        ),
+        (
+            "Keynote moved to Hall B",
+            "sent",
+            "urgent",
+            "attendees",
+            &["push", "sms"],
+            -20,
+        ),
+        (
+            "Lunch is served",
+            "scheduled",
+            "normal",
+            "attendees",
+            &["push", "in_app"],
+            45,
+        ),
+        (
+            "Speaker dinner shuttle",
+            "scheduled",
+            "high",
+            "speakers",
+            &["email"],
+            300,
+        ),
+        (
+            "Fire drill at 15:00",
+            "draft",
+            "urgent",
+            "all",
+            &["push", "sms"],
+            0,
+        ),
+        (
+            "Sponsor raffle",
+            "cancelled",
+            "low",
+            "all",
+            &["in_app"],
+            -60,
+        ),
+    ];
+    items
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (title, status, priority, audience, methods, minutes))| AnnouncementRow {
+                id: Uuid::from_u128(3000 + i as u128),
+                title: (*title).to_owned(),
+                content: format!("{title}.\nSee the app for details."),
+                priority: (*priority).to_owned(),
+                audience: Some((*audience).to_owned()),
+                target_sessions: vec![],
+                methods: methods.iter().map(|m| (*m).to_owned()).collect(),
+                scheduled_for: (*status == "scheduled")
+                    .then(|| now() + Duration::minutes(*minutes)),
+                sent_at: (*status == "sent").then(|| now() + Duration::minutes(*minutes)),
+                status: (*status).to_owned(),
+                author: Some("Max Marketing".to_owned()),
+                created_at: ago(200 - i as i64, 0),
+                recipients: match *audience {
+                    "all" => 5120,
+                    "attendees" => 5000,
+                    _ => 100,
+                },
+                session_titles: vec![],
+            },
+        )
+        .collect()
+}
+
 fn state(permissions: Permissions, role: &str) -> State {
     let mut state = State::new(
         EventInfo {
@@ -332,6 +416,7 @@ fn state(permissions: Permissions, role: &str) -> State {
                 sessions: sessions(),
                 expenses: expenses(),
                 waitlist: waitlist(),
+                announcements: announcements(),
                 badges: Badges {
                     gate_problems: 12,
                     offers_expiring: 3,
@@ -509,4 +594,54 @@ fn waitlist_desk_opened_from_a_session() {
     type_text(&mut s, "600");
     press(&mut s, KeyCode::Enter);
     insta::assert_snapshot!("waitlist_release_places_80x24", draw(&s, 80, 24));
+}
+
+#[test]
+fn announcements_desk() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('4'));
+    both_sizes("announcements", &s);
+}
+
+#[test]
+fn the_compose_form_marks_what_is_missing() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('4'));
+    press(&mut s, KeyCode::Char('n'));
+    type_text(&mut s, "Room change");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Right);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "cooking");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "09:00");
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    both_sizes("announcements_compose_errors", &s);
+}
+
+#[test]
+fn an_urgent_message_to_everyone_needs_the_slug_typed() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('4'));
+    // The urgent draft to all is first (drafts lead).
+    press(&mut s, KeyCode::Char('s'));
+    type_text(&mut s, "northwind");
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(cmds.is_empty(), "a wrong slug sends nothing");
+    insta::assert_snapshot!("announcements_type_slug_80x24", draw(&s, 80, 24));
+    type_text(&mut s, "-summit");
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(cmds.len(), 1, "the slug is the confirmation");
 }

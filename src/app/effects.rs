@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg, Snapshot};
 use crate::cli::sentence;
 use crate::desks::Permissions;
+use crate::desks::announcements::store as announcements;
 use crate::desks::checkins::store as checkins;
 use crate::desks::expenses::store as expenses;
 use crate::desks::sessions::store as sessions;
@@ -240,6 +241,78 @@ impl Effects {
                 .await
                 .map_err(fail),
             },
+            Cmd::Announcements { generation, ids } => {
+                let result = async {
+                    let db = client(&self.pool).await?;
+                    announcements::announcements(&db, self.event, ids.as_deref()).await
+                }
+                .await
+                .map_err(fail);
+                Msg::Announcements {
+                    generation,
+                    requested: ids,
+                    result,
+                }
+            }
+            Cmd::SaveAnnouncement {
+                id,
+                draft,
+                schedule,
+            } => {
+                let verb = match (id, schedule) {
+                    (_, Some(_)) => "scheduled",
+                    (None, None) => "saved the draft",
+                    (Some(_), None) => "saved the draft",
+                };
+                let title = draft.title.clone();
+                let result = async {
+                    let mut db = client(&self.pool).await?;
+                    announcements::save(&mut db, self.event, id, &draft, schedule).await
+                }
+                .await
+                .map(|_| ())
+                .map_err(fail);
+                Msg::Done {
+                    done: Done::Announcement { verb, title },
+                    result,
+                }
+            }
+            Cmd::SendAnnouncement { id, title } => Msg::Done {
+                done: Done::Announcement {
+                    verb: "sent",
+                    title,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    announcements::send_now(&db, id).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::ScheduleAnnouncement { id, title, at } => Msg::Done {
+                done: Done::Announcement {
+                    verb: "scheduled",
+                    title,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    announcements::schedule(&db, id, at).await
+                }
+                .await
+                .map_err(fail),
+            },
+            Cmd::CancelAnnouncement { id, title } => Msg::Done {
+                done: Done::Announcement {
+                    verb: "cancelled",
+                    title,
+                },
+                result: async {
+                    let db = client(&self.pool).await?;
+                    announcements::cancel(&db, id).await
+                }
+                .await
+                .map_err(fail),
+            },
             Cmd::Badges { generation } => Msg::Badges {
                 generation,
                 result: self.badges().await.map_err(fail),
@@ -357,6 +430,7 @@ impl Effects {
                     Vec::new()
                 },
                 waitlist: waitlist::entries(&db, self.event, None).await?,
+                announcements: announcements::announcements(&db, self.event, None).await?,
                 badges: badges(&db, self.event, self.can_see_expenses).await?,
             })
         }

@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use crate::db::listen::{ListenerEvent, XidRange};
 use crate::desks::Permissions;
+use crate::desks::announcements::compose::Draft;
+use crate::desks::announcements::model::AnnouncementRow;
 use crate::desks::checkins::model::{AttendeeHit, CheckinRow, Problem, ScanOutcome, Summary};
 use crate::desks::expenses::model::ExpenseRow;
 use crate::desks::sessions::model::SessionRow;
@@ -42,6 +44,11 @@ pub enum Msg {
         generation: u64,
         requested: Option<Vec<Uuid>>,
         result: Result<Vec<WaitRow>, Failure>,
+    },
+    Announcements {
+        generation: u64,
+        requested: Option<Vec<Uuid>>,
+        result: Result<Vec<AnnouncementRow>, Failure>,
     },
     Badges {
         generation: u64,
@@ -102,6 +109,10 @@ pub enum Done {
         verb: &'static str,
         attendee: String,
     },
+    Announcement {
+        verb: &'static str,
+        title: String,
+    },
 }
 
 /// Everything the desks show, read after LISTEN so no change is missed.
@@ -113,6 +124,7 @@ pub struct Snapshot {
     pub sessions: Vec<SessionRow>,
     pub expenses: Vec<ExpenseRow>,
     pub waitlist: Vec<WaitRow>,
+    pub announcements: Vec<AnnouncementRow>,
     pub badges: Badges,
 }
 
@@ -157,6 +169,10 @@ pub enum Cmd {
         ids: Option<Vec<Uuid>>,
     },
     Waitlist {
+        generation: u64,
+        ids: Option<Vec<Uuid>>,
+    },
+    Announcements {
         generation: u64,
         ids: Option<Vec<Uuid>>,
     },
@@ -224,5 +240,23 @@ pub enum Cmd {
     ConvertOffer {
         entry: Uuid,
         attendee: String,
+    },
+    SaveAnnouncement {
+        id: Option<Uuid>,
+        draft: Draft,
+        schedule: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    SendAnnouncement {
+        id: Uuid,
+        title: String,
+    },
+    ScheduleAnnouncement {
+        id: Uuid,
+        title: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    CancelAnnouncement {
+        id: Uuid,
+        title: String,
     },
 }

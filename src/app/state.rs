@@ -11,6 +11,10 @@ use uuid::Uuid;
 use super::keymap::{self, Action};
 use super::msg::{Badges, Cmd, Done, Msg};
 use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
+use crate::desks::announcements::compose::{Compose, FormKey};
+use crate::desks::announcements::model::{
+    AnnouncementRow, AnnouncementsDesk, Intent as AnnouncementIntent,
+};
 use crate::desks::checkins::model::{CheckinsDesk, Intent as CheckinIntent, ScanOutcome};
 use crate::desks::expenses::model::{
     ExpenseRow, ExpensesDesk, Intent as ExpenseIntent, money, parse_payment_date,
@@ -90,6 +94,9 @@ pub enum PromptKind {
     RejectReason(ExpenseRow),
     PaymentDate(ExpenseRow),
     ReleasePlaces(Queue),
+    ScheduleAt(AnnouncementRow),
+    /// An urgent message to everyone: the event's slug typed is the confirmation.
+    TypeSlug(AnnouncementRow),
     ExtendMinutes(WaitRow),
     CancelReason(WaitRow),
 }
@@ -132,6 +139,26 @@ impl Prompt {
                 expense_lines(expense),
                 "Reason: ",
                 "required: the submitter sees it".to_owned(),
+            ),
+            PromptKind::ScheduleAt(row) => (
+                "Schedule announcement".to_owned(),
+                vec![fit(&row.title, 56), format!("to {} people", row.recipients)],
+                "Send at: ",
+                "HH:MM today or YYYY-MM-DD HH:MM, event-local".to_owned(),
+            ),
+            PromptKind::TypeSlug(row) => (
+                "URGENT to everyone".to_owned(),
+                vec![
+                    fit(&row.title, 56),
+                    format!(
+                        "goes now to all {} people by {}",
+                        row.recipients,
+                        row.methods.join(", ")
+                    ),
+                    format!("Type the event's slug ({}) to send it.", state.event.slug),
+                ],
+                "Slug: ",
+                "anything else cancels nothing and sends nothing".to_owned(),
             ),
             PromptKind::ReleasePlaces(queue) => (
                 "Release places".to_owned(),
@@ -196,8 +223,9 @@ fn expense_lines(expense: &ExpenseRow) -> Vec<String> {
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help,
-    Confirm(Confirm),
+    Confirm(Box<Confirm>),
     Prompt(Box<Prompt>),
+    Compose(Box<Compose>),
 }
 
 /// Hints heard since the last fetch, coalesced: one fetch per desk per frame.
@@ -213,6 +241,8 @@ pub struct Pending {
     pub all_expenses: bool,
     pub waitlist: BTreeSet<Uuid>,
     pub all_waitlist: bool,
+    pub announcements: BTreeSet<Uuid>,
+    pub all_announcements: bool,
     pub badges: bool,
     pub permissions: bool,
 }
@@ -224,6 +254,7 @@ pub struct InFlight {
     pub sessions: bool,
     pub expenses: bool,
     pub waitlist: bool,
+    pub announcements: bool,
     pub badges: bool,
 }
 
@@ -244,6 +275,7 @@ pub struct State {
     pub sessions: SessionsDesk,
     pub expenses: ExpensesDesk,
     pub waitlist: WaitlistDesk,
+    pub announcements: AnnouncementsDesk,
     pub badges: Badges,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
@@ -284,6 +316,7 @@ impl State {
             sessions: SessionsDesk::default(),
             expenses: ExpensesDesk::default(),
             waitlist: WaitlistDesk::default(),
+            announcements: AnnouncementsDesk::default(),
             badges: Badges::default(),
             overlay: None,
             notice: None,
@@ -303,7 +336,7 @@ impl State {
             DeskId::Sessions => self.sessions.typing(),
             DeskId::Expenses => self.expenses.typing(),
             DeskId::Waitlist => self.waitlist.typing(),
-            _ => false,
+            DeskId::Announcements => self.announcements.typing(),
         }
     }
 
@@ -353,6 +386,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     state.sessions.replace(snapshot.sessions, state.now);
                     state.expenses.replace(snapshot.expenses);
                     state.waitlist.replace(snapshot.waitlist);
+                    state.announcements.replace(snapshot.announcements);
                     state.badges = snapshot.badges;
                     state.fresh_at = Some(state.now);
                     if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
@@ -444,6 +478,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 (Err(failure), _) => {
                     state.resync_due = true;
                     state.say(format!("cannot read the waitlists: {failure}"), Tone::Bad);
+                }
+            }
+        }
+        Msg::Announcements {
+            generation,
+            requested,
+            result,
+        } => {
+            if generation != state.generation {
+                return cmds;
+            }
+            state.in_flight.announcements = false;
+            state.dirty = true;
+            match (result, requested) {
+                (Ok(rows), None) => state.announcements.replace(rows),
+                (Ok(rows), Some(ids)) => state.announcements.merge(&ids, rows),
+                (Err(failure), _) => {
+                    state.resync_due = true;
+                    state.say(format!("cannot read announcements: {failure}"), Tone::Bad);
                 }
             }
         }
@@ -579,6 +632,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                             }
                             format!("offered {offered} of {asked} places in {}", fit(queue, 40))
                         }
+                        Done::Announcement { verb, title } => {
+                            format!("{verb}: {}", fit(title, 50))
+                        }
                         Done::Entry { verb, attendee } => format!("{verb} {}", fit(attendee, 40)),
                         Done::SessionCapacity { title, capacity } => format!(
                             "{} now holds {}",
@@ -650,6 +706,17 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
         p.waitlist.clear();
         cmds.push(Cmd::Waitlist { generation, ids });
         state.in_flight.waitlist = true;
+    }
+    if !state.in_flight.announcements && (p.all_announcements || !p.announcements.is_empty()) {
+        let ids = if p.all_announcements {
+            None
+        } else {
+            Some(p.announcements.iter().copied().collect())
+        };
+        p.all_announcements = false;
+        p.announcements.clear();
+        cmds.push(Cmd::Announcements { generation, ids });
+        state.in_flight.announcements = true;
     }
     if !state.in_flight.badges && p.badges {
         p.badges = false;
@@ -784,7 +851,14 @@ pub fn route(state: &mut State, hint: &Hint) {
             }
             p.badges = true;
         }
-        "event_announcements" => p.badges = true,
+        "event_announcements" => match hint.id {
+            Some(id) => {
+                p.announcements.insert(id);
+            }
+            None => p.all_announcements = true,
+        },
+        // Recipient counts follow who is registered and present.
+        "session_registrations" => p.all_announcements = true,
         "event_teams" => p.permissions = true,
         _ => {}
     }
@@ -817,7 +891,10 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 let intent = state.waitlist.type_key(key);
                 waitlist_intent(state, intent);
             }
-            _ => {}
+            DeskId::Announcements => {
+                let intent = state.announcements.type_key(key);
+                announcement_intent(state, intent);
+            }
         }
         return;
     }
@@ -877,7 +954,10 @@ fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 let intent = state.waitlist.act(action);
                 waitlist_intent(state, intent);
             }
-            _ => {}
+            DeskId::Announcements => {
+                let intent = state.announcements.act(action);
+                announcement_intent(state, intent);
+            }
         },
     }
 }
@@ -919,7 +999,7 @@ fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>)
             if hit.inside {
                 lines.push("The database says they are inside already.".to_owned());
             }
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Manual check-in".to_owned(),
                 lines,
                 cmd: Cmd::CheckIn {
@@ -928,10 +1008,10 @@ fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>)
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
         CheckinIntent::CheckOut(hit) => {
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Check out".to_owned(),
                 lines: vec![
                     format!("Check {} out of the event?", fit(&hit.name, 40)),
@@ -943,7 +1023,7 @@ fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>)
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
     }
 }
@@ -976,7 +1056,7 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
                     session.registered, session.waiting
                 ));
             }
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: format!("Set session {status}"),
                 lines,
                 cmd: Cmd::SetSessionStatus {
@@ -986,7 +1066,7 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
                 },
                 yes_focused: false,
                 danger,
-            }));
+            })));
         }
         SessionIntent::AskCapacity(session) => {
             state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
@@ -1008,7 +1088,7 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
         ExpenseIntent::Approve(expense) => {
             let mut lines = expense_lines(&expense);
             lines.insert(0, "Approve this expense?".to_owned());
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Approve expense".to_owned(),
                 lines,
                 cmd: Cmd::ApproveExpense {
@@ -1017,7 +1097,7 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
         ExpenseIntent::ApproveMany(expenses) => {
             let mut totals: std::collections::BTreeMap<String, rust_decimal::Decimal> =
@@ -1045,7 +1125,7 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
                     "{mine} of them are yours: those will be refused (four eyes)."
                 ));
             }
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Approve marked".to_owned(),
                 lines,
                 cmd: Cmd::ApproveExpenses {
@@ -1053,7 +1133,7 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
         ExpenseIntent::Reject(expense) => {
             state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
@@ -1068,13 +1148,77 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
     }
 }
 
+fn announcement_intent(state: &mut State, intent: AnnouncementIntent) {
+    match intent {
+        AnnouncementIntent::Nothing | AnnouncementIntent::NotMine => {}
+        AnnouncementIntent::Say(text) => state.say(text, Tone::Info),
+        AnnouncementIntent::Compose => {
+            state.overlay = Some(Overlay::Compose(Box::default()));
+        }
+        AnnouncementIntent::Edit(row) => {
+            state.overlay = Some(Overlay::Compose(Box::new(Compose::edit(&row))));
+        }
+        AnnouncementIntent::SendNow(row) => {
+            if row.blast() {
+                state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
+                    PromptKind::TypeSlug(row),
+                ))));
+                return;
+            }
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Send now".to_owned(),
+                lines: vec![
+                    fit(&row.title, 56),
+                    format!(
+                        "{} to {} ({} people) by {}",
+                        row.priority,
+                        row.audience.as_deref().unwrap_or("nobody chosen"),
+                        row.recipients,
+                        if row.methods.is_empty() {
+                            "no method chosen".to_owned()
+                        } else {
+                            row.methods.join(", ")
+                        }
+                    ),
+                ],
+                cmd: Cmd::SendAnnouncement {
+                    id: row.id,
+                    title: row.title,
+                },
+                yes_focused: false,
+                danger: row.priority == "urgent",
+            })));
+        }
+        AnnouncementIntent::Schedule(row) => {
+            state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
+                PromptKind::ScheduleAt(row),
+            ))));
+        }
+        AnnouncementIntent::Cancel(row) => {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+                title: "Cancel announcement".to_owned(),
+                lines: vec![
+                    fit(&row.title, 56),
+                    format!("now {}; a cancelled announcement is final", row.status),
+                ],
+                cmd: Cmd::CancelAnnouncement {
+                    id: row.id,
+                    title: row.title,
+                },
+                yes_focused: false,
+                danger: true,
+            })));
+        }
+    }
+}
+
 fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
     let prompt = |kind| Some(Overlay::Prompt(Box::new(Prompt::new(kind))));
     match intent {
         WaitlistIntent::Nothing | WaitlistIntent::NotMine => {}
         WaitlistIntent::Say(text) => state.say(text, Tone::Info),
         WaitlistIntent::OfferNext(queue) => {
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Offer next".to_owned(),
                 lines: vec![format!(
                     "Offer the next place in {} to whoever is first?",
@@ -1087,13 +1231,13 @@ fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
         WaitlistIntent::Release(queue) => state.overlay = prompt(PromptKind::ReleasePlaces(queue)),
         WaitlistIntent::Extend(entry) => state.overlay = prompt(PromptKind::ExtendMinutes(entry)),
         WaitlistIntent::Cancel(entry) => state.overlay = prompt(PromptKind::CancelReason(entry)),
         WaitlistIntent::Convert(entry) => {
-            state.overlay = Some(Overlay::Confirm(Confirm {
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
                 title: "Convert offer".to_owned(),
                 lines: vec![
                     format!(
@@ -1109,7 +1253,7 @@ fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
                 },
                 yes_focused: false,
                 danger: false,
-            }));
+            })));
         }
     }
 }
@@ -1169,6 +1313,49 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                     reason: reason.to_owned(),
                 },
                 yes_focused: false,
+                danger: true,
+            }))
+        }
+        PromptKind::ScheduleAt(row) => {
+            let at =
+                crate::desks::announcements::compose::parse_when(text, state.now, state.offset)?
+                    .ok_or_else(|| "say when: HH:MM today or YYYY-MM-DD HH:MM".to_owned())?;
+            Ok(Some(Confirm {
+                title: "Schedule announcement".to_owned(),
+                lines: vec![
+                    fit(&row.title, 56),
+                    format!(
+                        "at {} to {} people by {}",
+                        state.local(at, "%Y-%m-%d %H:%M"),
+                        row.recipients,
+                        row.methods.join(", ")
+                    ),
+                ],
+                cmd: Cmd::ScheduleAnnouncement {
+                    id: row.id,
+                    title: row.title.clone(),
+                    at,
+                },
+                yes_focused: false,
+                danger: false,
+            }))
+        }
+        PromptKind::TypeSlug(row) => {
+            if text.trim() != state.event.slug {
+                return Err(format!(
+                    "that is not {}: type it exactly, or Esc",
+                    state.event.slug
+                ));
+            }
+            // The typed slug is the confirmation: overlay_key sends without a second dialog.
+            Ok(Some(Confirm {
+                title: String::new(),
+                lines: Vec::new(),
+                cmd: Cmd::SendAnnouncement {
+                    id: row.id,
+                    title: row.title.clone(),
+                },
+                yes_focused: true,
                 danger: true,
             }))
         }
@@ -1297,6 +1484,31 @@ fn overlay_key(
             }
             _ => Some(Overlay::Confirm(confirm)),
         },
+        Overlay::Compose(mut form) => match form.key(key) {
+            FormKey::Stay => Some(Overlay::Compose(form)),
+            FormKey::Close => {
+                state.say("closed: nothing saved", Tone::Info);
+                None
+            }
+            FormKey::Save => {
+                let today = &state.sessions.rows;
+                match form.check(today, state.now, state.offset) {
+                    None => {
+                        state.say("not saved: see the fields marked <-", Tone::Bad);
+                        Some(Overlay::Compose(form))
+                    }
+                    Some((draft, schedule)) => {
+                        state.say("saving...", Tone::Info);
+                        cmds.push(Cmd::SaveAnnouncement {
+                            id: form.editing,
+                            draft,
+                            schedule,
+                        });
+                        None
+                    }
+                }
+            }
+        },
         Overlay::Prompt(mut prompt) => match key.code {
             KeyCode::Esc => {
                 state.say("cancelled: nothing changed", Tone::Info);
@@ -1311,7 +1523,13 @@ fn overlay_key(
                     state.say("that is how it is already: nothing changed", Tone::Info);
                     None
                 }
-                Ok(Some(confirm)) => Some(Overlay::Confirm(confirm)),
+                Ok(Some(confirm)) if matches!(prompt.kind, PromptKind::TypeSlug(_)) => {
+                    // The slug typed was the confirmation.
+                    state.say("sending...", Tone::Info);
+                    cmds.push(confirm.cmd);
+                    None
+                }
+                Ok(Some(confirm)) => Some(Overlay::Confirm(Box::new(confirm))),
             },
             _ => {
                 prompt.input.handle_event(&Event::Key(key));
@@ -1420,6 +1638,7 @@ mod tests {
                     sessions: vec![session_row()],
                     expenses: vec![],
                     waitlist: vec![],
+                    announcements: vec![],
                     badges: Badges::default(),
                 })),
             },

@@ -1,6 +1,7 @@
 //! The desks: one folder each, with its state and pure update (model.rs), its screen (view.rs) and the
 //! SQL it runs (store.rs).
 
+pub mod announcements;
 pub mod checkins;
 pub mod expenses;
 pub mod sessions;

@@ -36,7 +36,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         DeskId::Sessions => crate::desks::sessions::view::render(frame, body, state, theme),
         DeskId::Expenses => crate::desks::expenses::view::render(frame, body, state, theme),
         DeskId::Waitlist => crate::desks::waitlist::view::render(frame, body, state, theme),
-        other => render_later(frame, body, other, theme),
+        DeskId::Announcements => {
+            crate::desks::announcements::view::render(frame, body, state, theme)
+        }
     }
     render_notice(frame, notice, state, theme);
     render_hints(frame, hints, state, theme);
@@ -64,6 +66,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
                 theme.title()
             };
             dialog(frame, body, &confirm.title, lines, style, theme);
+        }
+        Some(Overlay::Compose(form)) => {
+            crate::desks::announcements::view::render_compose(frame, body, form, theme);
         }
         Some(Overlay::Prompt(prompt)) => {
             let (title, context, label, hint) = prompt.describe(state);
@@ -172,6 +177,13 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
                 pair("y", "confirm"),
                 pair("n/Esc", "cancel"),
                 pair("Left/Right", "move"),
+            ];
+        }
+        Some(Overlay::Compose(_)) => {
+            return vec![
+                pair("Ctrl-S", "save"),
+                pair("Tab", "next field"),
+                pair("Esc", "close"),
             ];
         }
         Some(Overlay::Prompt(_)) => return vec![pair("Enter", "next"), pair("Esc", "cancel")],
@@ -293,19 +305,4 @@ fn dialog(
             .wrap(Wrap { trim: false }),
         rect,
     );
-}
-
-/// The desks that arrive with the console's second part: their counts are live in the tab bar.
-fn render_later(frame: &mut Frame, area: Rect, desk: DeskId, theme: &Theme) {
-    let mut lines = vec![
-        Line::raw(""),
-        Line::styled(format!(" {} desk", desk.title()), theme.header()),
-        Line::raw(""),
-    ];
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " This desk's actions are not in this build yet; use the SQL API (docs/sql-api.md).",
-        theme.dim(),
-    ));
-    frame.render_widget(Paragraph::new(lines), area);
 }

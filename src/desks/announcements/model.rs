@@ -1,0 +1,252 @@
+//! The Announcements desk's state and its pure update.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+use uuid::Uuid;
+
+use crate::app::keymap::Action;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncementRow {
+    pub id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub priority: String,
+    pub audience: Option<String>,
+    pub target_sessions: Vec<Uuid>,
+    pub methods: Vec<String>,
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub author: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// People it reaches (announcement_recipients).
+    pub recipients: i64,
+    pub session_titles: Vec<String>,
+}
+
+impl AnnouncementRow {
+    /// The moment shown: when it went out, or when it is due.
+    pub fn when(&self) -> Option<DateTime<Utc>> {
+        self.sent_at.or(self.scheduled_for)
+    }
+
+    fn group(&self) -> u8 {
+        match self.status.as_str() {
+            "draft" => 0,
+            "scheduled" => 1,
+            "sent" => 2,
+            _ => 3,
+        }
+    }
+
+    /// An urgent message to everyone: sending it needs the event's slug typed.
+    pub fn blast(&self) -> bool {
+        self.priority == "urgent" && self.audience.as_deref().unwrap_or("all") == "all"
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AnnouncementsDesk {
+    /// Draft, scheduled (soonest first), sent (newest first), cancelled.
+    pub rows: Vec<AnnouncementRow>,
+    pub selected: usize,
+    pub filter: Input,
+    pub filtering: bool,
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Nothing,
+    NotMine,
+    Compose,
+    Edit(AnnouncementRow),
+    SendNow(AnnouncementRow),
+    Schedule(AnnouncementRow),
+    Cancel(AnnouncementRow),
+    Say(String),
+}
+
+impl AnnouncementsDesk {
+    pub fn typing(&self) -> bool {
+        self.filtering
+    }
+
+    pub fn replace(&mut self, rows: Vec<AnnouncementRow>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows = rows;
+        self.loaded = true;
+        self.arrange(keep);
+    }
+
+    pub fn merge(&mut self, requested: &[Uuid], changed: Vec<AnnouncementRow>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows.retain(|r| !requested.contains(&r.id));
+        self.rows.extend(changed);
+        self.arrange(keep);
+    }
+
+    fn arrange(&mut self, keep: Option<Uuid>) {
+        self.rows.sort_by(|a, b| {
+            a.group().cmp(&b.group()).then_with(|| match a.group() {
+                1 => a.scheduled_for.cmp(&b.scheduled_for),
+                2 => b.sent_at.cmp(&a.sent_at),
+                _ => b.created_at.cmp(&a.created_at),
+            })
+        });
+        if let Some(id) = keep
+            && let Some(i) = self.visible().iter().position(|r| r.id == id)
+        {
+            self.selected = i;
+        }
+        let len = self.visible().len();
+        if self.selected >= len {
+            self.selected = len.saturating_sub(1);
+        }
+    }
+
+    pub fn visible(&self) -> Vec<&AnnouncementRow> {
+        let needle = self.filter.value().trim().to_lowercase();
+        self.rows
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || r.title.to_lowercase().contains(&needle)
+                    || r.status.contains(&needle)
+                    || r.priority.contains(&needle)
+            })
+            .collect()
+    }
+
+    pub fn selected_row(&self) -> Option<&AnnouncementRow> {
+        self.visible().get(self.selected).copied()
+    }
+
+    pub fn type_key(&mut self, key: KeyEvent) -> Intent {
+        match key.code {
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.reset();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
+            _ => {
+                self.filter.handle_event(&Event::Key(key));
+                self.selected = 0;
+            }
+        }
+        Intent::Nothing
+    }
+
+    pub fn act(&mut self, action: Action) -> Intent {
+        let last = self.visible().len().saturating_sub(1);
+        let selected = self.selected_row().cloned();
+        let open = |row: &AnnouncementRow| matches!(row.status.as_str(), "draft" | "scheduled");
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Filter => self.filtering = true,
+            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
+            Action::NewAnnouncement => return Intent::Compose,
+            Action::EditAnnouncement => match selected {
+                Some(row) if row.status == "draft" => return Intent::Edit(row),
+                Some(row) => {
+                    return Intent::Say(format!(
+                        "only a draft can be edited; this one is {}",
+                        row.status
+                    ));
+                }
+                None => {}
+            },
+            Action::SendNow | Action::Schedule | Action::CancelAnnouncement => match selected {
+                Some(row) if open(&row) => {
+                    return match action {
+                        Action::SendNow => Intent::SendNow(row),
+                        Action::Schedule => Intent::Schedule(row),
+                        _ => Intent::Cancel(row),
+                    };
+                }
+                Some(row) => {
+                    return Intent::Say(format!(
+                        "this announcement was {} and is final",
+                        row.status
+                    ));
+                }
+                None => {}
+            },
+            _ => return Intent::NotMine,
+        }
+        Intent::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn row(n: u128, status: &str, minutes: i64) -> AnnouncementRow {
+        AnnouncementRow {
+            id: Uuid::from_u128(n),
+            title: format!("A{n}"),
+            content: "text".into(),
+            priority: "normal".into(),
+            audience: Some("all".into()),
+            target_sessions: vec![],
+            methods: vec!["push".into()],
+            scheduled_for: (status == "scheduled").then(|| now() + Duration::minutes(minutes)),
+            sent_at: (status == "sent").then(|| now() + Duration::minutes(minutes)),
+            status: status.into(),
+            author: None,
+            created_at: now() + Duration::minutes(minutes),
+            recipients: 10,
+            session_titles: vec![],
+        }
+    }
+
+    #[test]
+    fn grouped_draft_scheduled_sent_cancelled() {
+        let mut desk = AnnouncementsDesk::default();
+        desk.replace(vec![
+            row(1, "sent", -30),
+            row(2, "scheduled", 60),
+            row(3, "cancelled", 0),
+            row(4, "sent", -5),
+            row(5, "scheduled", 10),
+            row(6, "draft", 0),
+        ]);
+        let ids: Vec<u128> = desk.rows.iter().map(|r| r.id.as_u128()).collect();
+        assert_eq!(ids, vec![6, 5, 2, 4, 1, 3]);
+    }
+
+    #[test]
+    fn sent_and_cancelled_are_final() {
+        let mut desk = AnnouncementsDesk::default();
+        desk.replace(vec![row(1, "sent", 0)]);
+        assert!(matches!(desk.act(Action::SendNow), Intent::Say(s) if s.contains("final")));
+        assert!(matches!(desk.act(Action::EditAnnouncement), Intent::Say(_)));
+        assert_eq!(desk.act(Action::NewAnnouncement), Intent::Compose);
+    }
+
+    #[test]
+    fn an_urgent_message_to_everyone_is_a_blast() {
+        let mut r = row(1, "draft", 0);
+        assert!(!r.blast());
+        r.priority = "urgent".into();
+        assert!(r.blast());
+        r.audience = Some("speakers".into());
+        assert!(!r.blast());
+    }
+}

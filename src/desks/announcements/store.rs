@@ -1,0 +1,140 @@
+//! The Announcements desk's SQL.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use super::compose::Draft;
+use super::model::AnnouncementRow;
+use crate::desks::{clean, clean_opt};
+
+/// The event's announcements, or only `ids`, with how many people each reaches.
+pub async fn announcements(
+    client: &Client,
+    event: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<AnnouncementRow>> {
+    let rows = client
+        .query(
+            "SELECT a.id, a.title, a.content, a.priority, a.target_audience,
+                    coalesce(a.target_sessions, '{}'), coalesce(a.delivery_method, '{}'),
+                    a.scheduled_for, a.sent_at, a.status, profile_name(a.author_id), a.created_at,
+                    (SELECT count(*) FROM announcement_recipients(a.id)),
+                    (SELECT coalesce(array_agg(s.title ORDER BY s.start_time), '{}')
+                       FROM sessions s WHERE s.id = ANY (a.target_sessions))
+               FROM event_announcements a
+              WHERE a.event_id = $1 AND ($2::uuid[] IS NULL OR a.id = ANY ($2::uuid[]))",
+            &[&event, &ids],
+        )
+        .await
+        .context("cannot read announcements")?;
+    Ok(rows
+        .iter()
+        .map(|r| AnnouncementRow {
+            id: r.get(0),
+            title: clean(r.get(1)),
+            content: r.get::<_, String>(2).replace('\r', ""),
+            priority: r.get(3),
+            audience: r.get(4),
+            target_sessions: r.get(5),
+            methods: r.get(6),
+            scheduled_for: r.get(7),
+            sent_at: r.get(8),
+            status: r.get(9),
+            author: clean_opt(r.get(10)),
+            created_at: r.get(11),
+            recipients: r.get(12),
+            session_titles: r
+                .get::<_, Vec<String>>(13)
+                .iter()
+                .map(|t| clean(t))
+                .collect(),
+        })
+        .collect())
+}
+
+/// Creates (or, for a draft, rewrites) an announcement and schedules it when a time is given; all or
+/// nothing. Returns its id.
+pub async fn save(
+    client: &mut Client,
+    event: Uuid,
+    id: Option<Uuid>,
+    draft: &Draft,
+    schedule: Option<DateTime<Utc>>,
+) -> Result<Uuid> {
+    let tx = client.transaction().await.context("cannot start saving")?;
+    let id = match id {
+        None => tx
+            .query_one(
+                "SELECT id FROM create_announcement($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &event,
+                    &draft.title,
+                    &draft.content,
+                    &draft.priority,
+                    &draft.audience,
+                    &draft.sessions,
+                    &draft.methods,
+                ],
+            )
+            .await
+            .context("cannot save the announcement")?
+            .get(0),
+        Some(id) => {
+            let updated = tx
+                .execute(
+                    "UPDATE event_announcements
+                        SET title = $2, content = $3, priority = $4, target_audience = $5,
+                            target_sessions = $6, delivery_method = $7
+                      WHERE id = $1 AND status = 'draft'",
+                    &[
+                        &id,
+                        &draft.title,
+                        &draft.content,
+                        &draft.priority,
+                        &draft.audience,
+                        &draft.sessions,
+                        &draft.methods,
+                    ],
+                )
+                .await
+                .context("cannot save the announcement")?;
+            if updated == 0 {
+                anyhow::bail!("only a draft can be edited, and this one is not a draft any more");
+            }
+            id
+        }
+    };
+    if let Some(at) = schedule {
+        tx.query_one("SELECT id FROM schedule_announcement($1, $2)", &[&id, &at])
+            .await
+            .context("cannot schedule it")?;
+    }
+    tx.commit().await.context("cannot save the announcement")?;
+    Ok(id)
+}
+
+pub async fn send_now(client: &Client, id: Uuid) -> Result<()> {
+    client
+        .query_one("SELECT id FROM send_announcement_now($1)", &[&id])
+        .await
+        .context("cannot send")?;
+    Ok(())
+}
+
+pub async fn schedule(client: &Client, id: Uuid, at: DateTime<Utc>) -> Result<()> {
+    client
+        .query_one("SELECT id FROM schedule_announcement($1, $2)", &[&id, &at])
+        .await
+        .context("cannot schedule")?;
+    Ok(())
+}
+
+pub async fn cancel(client: &Client, id: Uuid) -> Result<()> {
+    client
+        .query_one("SELECT id FROM cancel_announcement($1)", &[&id])
+        .await
+        .context("cannot cancel")?;
+    Ok(())
+}
