@@ -59,6 +59,20 @@ async fn the_default_seed_is_a_live_conference_with_every_state() {
         3,
         "valid, void, refunded"
     );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id
+                WHERE t.event_id = $1 AND t.price_paid <> tt.price"
+        )
+        .await,
+        0,
+        "every ticket paid its type's price"
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT ticket_type_id) FROM tickets WHERE event_id = $1").await,
+        4,
+        "VIP, general, day pass, student"
+    );
     assert_eq!(count("SELECT count(*) FROM venues v JOIN events e ON v.parent_id = e.venue_id WHERE e.id = $1").await, 8);
     let sessions = count("SELECT count(*) FROM sessions WHERE event_id = $1").await;
     assert!((110..=130).contains(&sessions), "{sessions} sessions");

@@ -1,17 +1,24 @@
 //! `eventos seed`: a realistic, deterministic conference in any EventOS database, with times relative to
-//! now so that today is its live day. Set-based SQL throughout, so a million attendees take a minute or
-//! two, not an hour. Randomness is a hash of (seed, what, row number): the same --seed gives the same
-//! event, whatever the query plans.
+//! now so that today is its live day. The rows that grow with the attendees (orders, attendees, tickets,
+//! door check-ins, networking) are drawn here and sent by binary COPY; the rest is set-based SQL, so a
+//! million attendees take a minute or two, not an hour. Randomness is a hash of (seed, what, row
+//! number), here and in SQL: the same --seed gives the same event, whatever the query plans.
 //!
 //! Historic decisions (approved and paid expenses, sent announcements, expired offers) carry their past
 //! actors and times, which the rules would never let a client back-date: that part is written with
 //! triggers off (session_replication_role = replica), which needs a superuser; anywhere else the seed
 //! writes only what an operator could have written today, and says so.
 
+use std::pin::Pin;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
 use tokio_postgres::Client;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use uuid::Uuid;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -148,7 +155,7 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
          CREATE TEMPORARY TABLE seed_names (kind text, n int, value text) ON COMMIT DROP;
          CREATE OR REPLACE FUNCTION pg_temp.r(seed int, what text, k bigint) RETURNS float8
            LANGUAGE sql IMMUTABLE
-           AS $$ SELECT ('x' || substr(md5(seed || ':' || what || ':' || k), 1, 8))::bit(32)::bigint / 4294967296.0 $$;",
+           AS $$ SELECT (hashint8extended(k, hashtextextended(what, seed)) & 4294967295)::float8 / 4294967296.0 $$;",
     )
     .await
     .context("cannot prepare the seed session")?;
@@ -206,103 +213,31 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
     .await
     .context("cannot create ticket types")?;
 
-    // Orders (groups of one to three), attendees, one ticket each. Every reference is made valid by
-    // construction, so an administrator's bulk load skips the per-row foreign-key and realtime triggers
-    // (as pg_restore does): most of a million-attendee seed's time otherwise.
-    if superuser {
-        tx.batch_execute("SET LOCAL session_replication_role = replica")
-            .await?;
-    }
-    tx.execute(
-        "INSERT INTO orders (event_id, order_number, buyer_email, buyer_name, status, subtotal_amount, tax_amount,
-                             total_amount, refunded_amount, payment_provider, payment_reference, paid_at, created_at)
-         SELECT $1, upper(left(md5($4), 6)) || '-' || lpad(o::text, 7, '0'),
-                'buyer' || o || '@example.org', 'Buyer ' || o,
-                CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 'refunded' ELSE 'paid' END,
-                299, 38.87, 337.87, CASE WHEN pg_temp.r($2, 'refund', o) < 0.01 THEN 337.87 ELSE 0 END,
-                'stripe', 'pi_' || md5($4 || ':' || $2 || ':order:' || o), now() - interval '30 days' * pg_temp.r($2, 'paid', o),
-                now() - interval '30 days' * pg_temp.r($2, 'paid', o)
-           FROM generate_series(1, ($3::int * 2 + 2) / 3) AS o",
-        &[&event_id, &s, &n, &options.slug],
-    )
-    .await
-    .context("cannot create orders")?;
-    // Numbered orders in a table of their own: joined by number, a million attendees find theirs by
-    // index instead of scanning a CTE once per attendee.
-    tx.execute(
-        "CREATE TEMPORARY TABLE seed_orders ON COMMIT DROP AS
-           SELECT row_number() OVER (ORDER BY order_number)::int AS o, id FROM orders WHERE event_id = $1",
-        &[&event_id],
-    )
-    .await
-    .context("cannot number the orders")?;
-    tx.batch_execute("CREATE UNIQUE INDEX ON seed_orders (o); ANALYZE seed_orders;")
+    // Orders, attendees with a ticket each, today's arrivals at the doors: the bulk of a large seed,
+    // drawn here and sent by binary COPY. Every reference is valid by construction, so an
+    // administrator's load skips the per-row foreign-key, guard and realtime triggers (as pg_restore
+    // does) and fills in what the guard would.
+    let bulk = Bulk::prepare(&tx, event_id, options, superuser).await?;
+    bulk_mode(&tx, superuser, true).await?;
+    bulk.orders(&tx).await?;
+    bulk.attendees(&tx).await?;
+    bulk.tickets(&tx).await?;
+    bulk.people(&tx).await?;
+    bulk.door_checkins(&tx).await?;
+    bulk.networking(&tx).await?;
+    bulk_mode(&tx, superuser, false).await?;
+    // The planner and the desks see a million new rows, not the empty tables of a minute ago.
+    tx.batch_execute("ANALYZE orders, attendees, tickets, event_checkins")
         .await
-        .context("cannot index the orders")?;
-    tx.execute(
-        "WITH names AS (
-           SELECT (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'first') AS first,
-                  (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'last') AS last,
-                  (SELECT array_agg(value ORDER BY n) FROM seed_names WHERE kind = 'company') AS company),
-         ord AS (SELECT o, id FROM seed_orders)
-         INSERT INTO attendees (event_id, order_id, first_name, last_name, email, company, job_title, status, cancelled_at, created_at)
-         SELECT $1, ord.id, f, l, lower(regexp_replace(f || '.' || l, '[^a-zA-Z.]', '', 'g')) || '.' || g || '@example.org',
-                names.company[1 + floor(pg_temp.r($2, 'company', g) * cardinality(names.company))::int],
-                (ARRAY['Engineer', 'Senior Engineer', 'Engineering Manager', 'Product Manager', 'Designer',
-                       'Data Scientist', 'CTO', 'Developer Advocate', 'Student', 'Architect'])[1 + floor(pg_temp.r($2, 'job', g) * 10)::int],
-                CASE WHEN pg_temp.r($2, 'cancel', g) < 0.02 THEN 'cancelled' ELSE 'registered' END,
-                CASE WHEN pg_temp.r($2, 'cancel', g) < 0.02 THEN now() - interval '3 days' END,
-                now() - interval '30 days' * pg_temp.r($2, 'paid', (g * 2 + 2) / 3)
-           FROM generate_series(1, $3::int) AS g
-           CROSS JOIN names
-           JOIN ord ON ord.o = (g * 2 + 2) / 3
-           CROSS JOIN LATERAL (SELECT names.first[1 + floor(pg_temp.r($2, 'first', g) * cardinality(names.first))::int] AS f,
-                                      names.last[1 + floor(pg_temp.r($2, 'last', g) * cardinality(names.last))::int] AS l) AS who",
-        &[&event_id, &s, &n],
-    )
-    .await
-    .context("cannot create attendees")?;
-    tx.execute(
-        "WITH tt AS (SELECT array_agg(id ORDER BY price DESC, name) AS ids FROM ticket_types WHERE event_id = $1),
-              a AS (SELECT id, order_id, row_number() OVER (ORDER BY email) AS g FROM attendees WHERE event_id = $1)
-         INSERT INTO tickets (event_id, attendee_id, order_id, ticket_type_id, code, status, price_paid, status_changed_at)
-         SELECT $1, a.id, a.order_id,
-                CASE WHEN x < 0.08 THEN tt.ids[1] WHEN x < 0.18 THEN tt.ids[4] WHEN x < 0.26 THEN tt.ids[5] ELSE tt.ids[2] END,
-                -- Unique across events (the slug's prefix and the number) and not guessable (the hash).
-                upper(left(md5($3), 3) || lpad(to_hex(a.g), 6, '0') || substr(md5($3 || ':' || $2 || ':ticket:' || a.g), 1, 5)),
-                CASE WHEN v < 0.015 THEN 'void' WHEN v < 0.025 THEN 'refunded' ELSE 'valid' END,
-                CASE WHEN x < 0.08 THEN 899 WHEN x < 0.18 THEN 149 WHEN x < 0.26 THEN 99 ELSE 299 END,
-                CASE WHEN v < 0.025 THEN now() - interval '2 days' END
-           FROM a CROSS JOIN tt
-           CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'type', a.g) AS x, pg_temp.r($2, 'void', a.g) AS v) AS p",
-        &[&event_id, &s, &options.slug],
-    )
-    .await
-    .context("cannot create tickets")?;
-    if superuser {
-        tx.batch_execute("SET LOCAL session_replication_role = origin")
-            .await?;
-    }
-    // Numbered attendees, for picking people by arithmetic instead of sorting by hash.
-    tx.batch_execute(&format!(
-        "CREATE TEMPORARY TABLE seed_people ON COMMIT DROP AS
-           SELECT row_number() OVER (ORDER BY a.email)::int AS g, a.id,
-                  a.status = 'registered' AND t.status = 'valid' AS ok, t.id AS ticket, t.code
-             FROM attendees a JOIN tickets t ON t.attendee_id = a.id
-            WHERE a.event_id = '{event_id}';
-         CREATE UNIQUE INDEX ON seed_people (g);
-         ANALYZE seed_people;"
-    ))
-    .await
-    .context("cannot number the attendees")?;
+        .context("cannot analyze the loaded tables")?;
 
     let operators = operators(&tx, event_id, &options.slug).await?;
     sessions(&tx, event_id, s).await?;
-    people_in_sessions(&tx, event_id, s, n).await?;
+    people_in_sessions(&tx, event_id, s, n, superuser).await?;
     move_sessions_along(&tx, event_id).await?;
     checkins(&tx, event_id, s, n, superuser).await?;
     money_and_messages(&tx, event_id, s, n, superuser).await?;
-    extras(&tx, event_id, s, n).await?;
+    extras(&tx, event_id, s).await?;
     tx.commit().await.context("cannot commit the seed")?;
 
     let counts = client
@@ -343,6 +278,670 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
 }
 
 type Tx<'a> = tokio_postgres::Transaction<'a>;
+
+/// Per-row triggers off for an administrator's bulk load (valid by construction, as pg_restore's), or
+/// back on. Only a superuser may turn them off; anyone else's rows go through the rules.
+async fn bulk_mode(tx: &Tx<'_>, superuser: bool, on: bool) -> Result<()> {
+    if superuser {
+        tx.batch_execute(if on {
+            "SET LOCAL session_replication_role = replica"
+        } else {
+            "SET LOCAL session_replication_role = origin"
+        })
+        .await
+        .context("cannot switch the per-row triggers")?;
+    }
+    Ok(())
+}
+
+/// A deterministic draw in [0, 1) from (seed, what, k), for the rows drawn on the client: SplitMix64's
+/// finalizer over a name hashed once, so a million rows cost microseconds, not md5s.
+#[derive(Debug, Clone, Copy)]
+struct Draw(u64);
+
+impl Draw {
+    fn new(seed: i32, what: &str) -> Draw {
+        // FNV-1a of the name.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in what.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Draw(mix(h ^ mix(i64::from(seed) as u64)))
+    }
+
+    fn bits(self, k: i64) -> u64 {
+        mix(self.0 ^ k as u64)
+    }
+
+    fn at(self, k: i64) -> f64 {
+        (self.bits(k) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn pick<T>(self, k: i64, list: &[T]) -> &T {
+        // at() < 1, so the index is always in range.
+        &list[(self.at(k) * list.len() as f64) as usize]
+    }
+}
+
+fn mix(z: u64) -> u64 {
+    let mut z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `span` times a draw, to the microsecond.
+fn scaled(span: Duration, x: f64) -> Duration {
+    Duration::microseconds((span.num_microseconds().unwrap_or(0) as f64 * x) as i64)
+}
+
+/// Ids of the bulk rows: one random version-4 base per seed, numbered, so the loads append to the
+/// id and foreign-key indexes instead of writing all over them.
+#[derive(Debug, Clone, Copy)]
+struct Ids(u128);
+
+impl Ids {
+    const ORDER: u128 = 1;
+    const ATTENDEE: u128 = 2;
+    const TICKET: u128 = 3;
+    const CHECKIN: u128 = 4;
+    const CONNECTION: u128 = 5;
+
+    fn of(self, table: u128, k: i64) -> Uuid {
+        Uuid::from_u128(self.0 | (table << 40) | (k as u128 & 0xff_ffff_ffff))
+    }
+}
+
+/// Someone's ticket and arrival, the same in every pass.
+struct Person {
+    registered: bool,
+    ticket_status: &'static str,
+    code: String,
+    arrival: Option<Arrival>,
+}
+
+/// A check-in at the door today, and when they left if they did.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    at: DateTime<Utc>,
+    gate: &'static str,
+    left: Option<DateTime<Utc>>,
+}
+
+impl Person {
+    fn ok(&self) -> bool {
+        self.registered && self.ticket_status == "valid"
+    }
+}
+
+const JOBS: [&str; 10] = [
+    "Engineer",
+    "Senior Engineer",
+    "Engineering Manager",
+    "Product Manager",
+    "Designer",
+    "Data Scientist",
+    "CTO",
+    "Developer Advocate",
+    "Student",
+    "Architect",
+];
+const GATES: [&str; 5] = [
+    "North Gate",
+    "North Gate",
+    "South Gate",
+    "East Gate",
+    "Registration Desk",
+];
+
+/// Orders, attendees, tickets and door check-ins, drawn on the client.
+struct Bulk {
+    event_id: Uuid,
+    n: i64,
+    seed: i32,
+    now: DateTime<Utc>,
+    ids: Ids,
+    /// Upper-case md5 of the slug: order numbers and ticket codes start with it, unique across events.
+    prefix: String,
+    /// By price, highest first, then name: VIP, General, Day Pass, Student, Speaker, Sponsor.
+    ticket_types: Vec<Uuid>,
+    first: Vec<String>,
+    last: Vec<String>,
+    company: Vec<String>,
+    /// A role under row-level security may not COPY into the tables themselves.
+    direct: bool,
+    /// Triggers are off (an administrator's load): check-outs are written whole, as the guard would.
+    triggers_off: bool,
+}
+
+impl Bulk {
+    async fn prepare(
+        tx: &Tx<'_>,
+        event_id: Uuid,
+        options: &SeedOptions,
+        superuser: bool,
+    ) -> Result<Bulk> {
+        let row = tx
+            .query_one(
+                "SELECT now(), gen_random_uuid(), upper(md5($1)),
+                        (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user),
+                        (SELECT array_agg(id ORDER BY price DESC, name) FROM ticket_types WHERE event_id = $2)",
+                &[&options.slug, &event_id],
+            )
+            .await
+            .context("cannot prepare the bulk load")?;
+        let base: Uuid = row.get(1);
+        let ticket_types: Vec<Uuid> = row.get(4);
+        if ticket_types.len() != 6 {
+            bail!("the event has {} ticket types, not 6", ticket_types.len());
+        }
+        Ok(Bulk {
+            event_id,
+            n: i64::from(options.attendees),
+            seed: options.seed,
+            now: row.get(0),
+            // Keep the version and variant bits, clear the 48 bits that number the rows.
+            ids: Ids(base.as_u128() & !0xffff_ffff_ffff),
+            prefix: row.get(2),
+            ticket_types,
+            first: list(FIRST_NAMES),
+            last: list(LAST_NAMES),
+            company: list(COMPANIES),
+            direct: row.get::<_, Option<bool>>(3).unwrap_or(false),
+            triggers_off: superuser,
+        })
+    }
+
+    fn draw(&self, what: &str) -> Draw {
+        Draw::new(self.seed, what)
+    }
+
+    fn orders_count(&self) -> i64 {
+        (self.n * 2 + 2) / 3
+    }
+
+    /// Attendee g's order: groups of one and two.
+    fn order_of(g: i64) -> i64 {
+        (g * 2 + 2) / 3
+    }
+
+    fn paid_at(&self, paid: Draw, o: i64) -> DateTime<Utc> {
+        self.now - scaled(Duration::days(30), paid.at(o))
+    }
+
+    fn person(&self, g: i64, d: &PersonDraws) -> Person {
+        let v = d.void.at(g);
+        let ticket_status = if v < 0.015 {
+            "void"
+        } else if v < 0.025 {
+            "refunded"
+        } else {
+            "valid"
+        };
+        let registered = d.cancel.at(g) >= 0.02;
+        let code = format!(
+            "{}{g:06X}{:05X}",
+            &self.prefix[..3],
+            d.code.bits(g) & 0xf_ffff
+        );
+        let x = d.arrive.at(g);
+        let arrival = (registered && ticket_status == "valid" && x < 0.62).then(|| {
+            let at = self.now
+                - if x < 0.07 {
+                    scaled(Duration::minutes(60), d.recent.at(g))
+                } else {
+                    Duration::hours(1) + scaled(Duration::hours(4), d.early.at(g))
+                };
+            let left = (d.leave.at(g) < 0.06).then(|| at + scaled(self.now - at, d.stay.at(g)));
+            let gate = *d.gate.pick(g, &GATES);
+            Arrival { at, gate, left }
+        });
+        Person {
+            registered,
+            ticket_status,
+            code,
+            arrival,
+        }
+    }
+
+    async fn orders(&self, tx: &Tx<'_>) -> Result<()> {
+        let (refund, paid, reference) = (
+            self.draw("refund"),
+            self.draw("paid"),
+            self.draw(&format!("{}:order", self.prefix)),
+        );
+        let zero = Decimal::ZERO;
+        let (subtotal, tax, total) = (
+            Decimal::new(299, 0),
+            Decimal::new(3887, 2),
+            Decimal::new(33787, 2),
+        );
+        let mut load = Loader::start(
+            tx,
+            "orders",
+            "id, event_id, order_number, buyer_email, buyer_name, status, subtotal_amount, tax_amount,
+             total_amount, refunded_amount, payment_provider, payment_reference, paid_at, created_at",
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::NUMERIC,
+                Type::NUMERIC,
+                Type::NUMERIC,
+                Type::NUMERIC,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TIMESTAMPTZ,
+                Type::TIMESTAMPTZ,
+            ],
+            self.direct,
+        )
+        .await?;
+        for o in 1..=self.orders_count() {
+            let refunded = refund.at(o) < 0.01;
+            let at = self.paid_at(paid, o);
+            load.row(&[
+                &self.ids.of(Ids::ORDER, o),
+                &self.event_id,
+                &format!("{}-{o:07}", &self.prefix[..6]),
+                &format!("buyer{o}@example.org"),
+                &format!("Buyer {o}"),
+                &if refunded { "refunded" } else { "paid" },
+                &subtotal,
+                &tax,
+                &total,
+                if refunded { &total } else { &zero },
+                &"stripe",
+                &format!("pi_{:016x}{:016x}", reference.bits(o), reference.bits(-o)),
+                &at,
+                &at,
+            ])
+            .await?;
+        }
+        load.finish().await
+    }
+
+    async fn attendees(&self, tx: &Tx<'_>) -> Result<()> {
+        let d = PersonDraws::new(self);
+        let (paid, first, last, company, job) = (
+            self.draw("paid"),
+            self.draw("first"),
+            self.draw("last"),
+            self.draw("company"),
+            self.draw("job"),
+        );
+        let cancelled_at = self.now - Duration::days(3);
+        let mut load = Loader::start(
+            tx,
+            "attendees",
+            "id, event_id, order_id, first_name, last_name, email, company, job_title, status, cancelled_at,
+             created_at",
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TIMESTAMPTZ,
+                Type::TIMESTAMPTZ,
+            ],
+            self.direct,
+        )
+        .await?;
+        let mut email = String::new();
+        for g in 1..=self.n {
+            let o = Self::order_of(g);
+            let (f, l) = (first.pick(g, &self.first), last.pick(g, &self.last));
+            email.clear();
+            email.extend(
+                f.chars()
+                    .chain(std::iter::once('.'))
+                    .chain(l.chars())
+                    .filter(|c| c.is_ascii_alphabetic() || *c == '.')
+                    .map(|c| c.to_ascii_lowercase()),
+            );
+            email.push_str(&format!(".{g}@example.org"));
+            let registered = d.cancel.at(g) >= 0.02;
+            let (company, job) = (company.pick(g, &self.company), job.pick(g, &JOBS));
+            load.row(&[
+                &self.ids.of(Ids::ATTENDEE, g),
+                &self.event_id,
+                &self.ids.of(Ids::ORDER, o),
+                f,
+                l,
+                &email,
+                company,
+                job,
+                &if registered {
+                    "registered"
+                } else {
+                    "cancelled"
+                },
+                &(!registered).then_some(cancelled_at),
+                &self.paid_at(paid, o),
+            ])
+            .await?;
+        }
+        load.finish().await
+    }
+
+    async fn tickets(&self, tx: &Tx<'_>) -> Result<()> {
+        let d = PersonDraws::new(self);
+        let kind = self.draw("type");
+        let changed_at = self.now - Duration::days(2);
+        let prices = [899, 299, 149, 99].map(|p| Decimal::new(p, 0));
+        let mut load = Loader::start(
+            tx,
+            "tickets",
+            "id, event_id, attendee_id, order_id, ticket_type_id, code, status, price_paid, status_changed_at",
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::NUMERIC,
+                Type::TIMESTAMPTZ,
+            ],
+            self.direct,
+        )
+        .await?;
+        for g in 1..=self.n {
+            let p = self.person(g, &d);
+            // 8% VIP, 10% day passes, 8% students, the rest general admission.
+            let x = kind.at(g);
+            let t = if x < 0.08 {
+                0
+            } else if x < 0.18 {
+                2
+            } else if x < 0.26 {
+                3
+            } else {
+                1
+            };
+            load.row(&[
+                &self.ids.of(Ids::TICKET, g),
+                &self.event_id,
+                &self.ids.of(Ids::ATTENDEE, g),
+                &self.ids.of(Ids::ORDER, Self::order_of(g)),
+                &self.ticket_types[t],
+                &p.code,
+                &p.ticket_status,
+                &prices[t],
+                &(p.ticket_status != "valid").then_some(changed_at),
+            ])
+            .await?;
+        }
+        load.finish().await
+    }
+
+    /// Today's arrivals (most of them hours ago, a steady trickle in the last hour) and a few early
+    /// leavers. With triggers on, the guard refuses a closed new entry: those check out afterwards.
+    async fn door_checkins(&self, tx: &Tx<'_>) -> Result<()> {
+        let d = PersonDraws::new(self);
+        let mut load = Loader::start(
+            tx,
+            "event_checkins",
+            "id, event_id, attendee_id, ticket_id, check_in_time, gate, location, check_in_method,
+             qr_code_scanned, check_out_time, is_present, attendance_duration",
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::TIMESTAMPTZ,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TIMESTAMPTZ,
+                Type::BOOL,
+                Type::INT4,
+            ],
+            self.direct,
+        )
+        .await?;
+        for g in 1..=self.n {
+            let p = self.person(g, &d);
+            let Some(Arrival { at, gate, left }) = p.arrival else {
+                continue;
+            };
+            let left = left.filter(|_| self.triggers_off);
+            load.row(&[
+                &self.ids.of(Ids::CHECKIN, g),
+                &self.event_id,
+                &self.ids.of(Ids::ATTENDEE, g),
+                &self.ids.of(Ids::TICKET, g),
+                &at,
+                &gate,
+                &gate,
+                &"qr_code",
+                &p.code,
+                &left,
+                &left.is_none(),
+                &left.map(|out| ((out - at).num_seconds() / 60) as i32),
+            ])
+            .await?;
+        }
+        load.finish().await?;
+        if !self.triggers_off {
+            tx.execute(
+                "UPDATE event_checkins c SET check_out_time = sp.left_at
+                   FROM seed_people sp WHERE c.id = sp.checkin AND sp.left_at IS NOT NULL",
+                &[],
+            )
+            .await
+            .context("cannot check some people out")?;
+        }
+        Ok(())
+    }
+
+    /// Networking: attendee k asks attendee 1 + 7919k mod n, for the first fifth of them.
+    async fn networking(&self, tx: &Tx<'_>) -> Result<()> {
+        const KINDS: [&str; 4] = ["business", "collaboration", "mentorship", "friendship"];
+        const STATES: [&str; 4] = ["pending", "accepted", "accepted", "declined"];
+        let mut load = Loader::start(
+            tx,
+            "networking_connections",
+            "id, event_id, requester_id, target_id, connection_type, status, message",
+            &[
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+            ],
+            self.direct,
+        )
+        .await?;
+        for k in 1..=(self.n / 5).max(2) {
+            let target = 1 + (k * 7919) % self.n;
+            if target == k {
+                continue;
+            }
+            load.row(&[
+                &self.ids.of(Ids::CONNECTION, k),
+                &self.event_id,
+                &self.ids.of(Ids::ATTENDEE, k),
+                &self.ids.of(Ids::ATTENDEE, target),
+                &KINDS[(k % 4) as usize],
+                &STATES[((k / 3) % 4) as usize],
+                &"Nice to meet you!",
+            ])
+            .await?;
+        }
+        load.finish().await
+    }
+
+    /// Everyone numbered in a temporary table, with their ticket and arrival, for picking people by
+    /// arithmetic in the set-based steps that follow.
+    async fn people(&self, tx: &Tx<'_>) -> Result<()> {
+        let d = PersonDraws::new(self);
+        tx.batch_execute(
+            "CREATE TEMPORARY TABLE seed_people (g int, id uuid, ok bool, ticket uuid, code text, tstatus text,
+                                                 checkin uuid, arrived timestamptz, gate text,
+                                                 left_at timestamptz, present bool) ON COMMIT DROP",
+        )
+        .await
+        .context("cannot number the attendees")?;
+        let mut load = Loader::start(
+            tx,
+            "seed_people",
+            "g, id, ok, ticket, code, tstatus, checkin, arrived, gate, left_at, present",
+            &[
+                Type::INT4,
+                Type::UUID,
+                Type::BOOL,
+                Type::UUID,
+                Type::TEXT,
+                Type::TEXT,
+                Type::UUID,
+                Type::TIMESTAMPTZ,
+                Type::TEXT,
+                Type::TIMESTAMPTZ,
+                Type::BOOL,
+            ],
+            true,
+        )
+        .await?;
+        for g in 1..=self.n {
+            let p = self.person(g, &d);
+            let arrival = p.arrival;
+            load.row(&[
+                &(g as i32),
+                &self.ids.of(Ids::ATTENDEE, g),
+                &p.ok(),
+                &self.ids.of(Ids::TICKET, g),
+                &p.code,
+                &p.ticket_status,
+                &arrival.map(|_| self.ids.of(Ids::CHECKIN, g)),
+                &arrival.map(|a| a.at),
+                &arrival.map(|a| a.gate),
+                &arrival.and_then(|a| a.left),
+                &arrival.is_some_and(|a| a.left.is_none()),
+            ])
+            .await?;
+        }
+        load.finish().await?;
+        tx.batch_execute(
+            "CREATE UNIQUE INDEX ON seed_people (g);
+             CREATE UNIQUE INDEX ON seed_people (id);
+             ANALYZE seed_people;",
+        )
+        .await
+        .context("cannot index the attendees")
+    }
+}
+
+/// The draws that make a [`Person`].
+struct PersonDraws {
+    void: Draw,
+    cancel: Draw,
+    code: Draw,
+    arrive: Draw,
+    recent: Draw,
+    early: Draw,
+    gate: Draw,
+    leave: Draw,
+    stay: Draw,
+}
+
+impl PersonDraws {
+    fn new(bulk: &Bulk) -> PersonDraws {
+        PersonDraws {
+            void: bulk.draw("void"),
+            cancel: bulk.draw("cancel"),
+            code: bulk.draw(&format!("{}:ticket", bulk.prefix)),
+            arrive: bulk.draw("arrive"),
+            recent: bulk.draw("recent"),
+            early: bulk.draw("early"),
+            gate: bulk.draw("gate"),
+            leave: bulk.draw("leave"),
+            stay: bulk.draw("stay"),
+        }
+    }
+}
+
+/// Rows by binary COPY into a table, or, for a role under row-level security (which may not COPY into
+/// it), into a temporary table and from there by one INSERT that the policies check.
+struct Loader<'a> {
+    tx: &'a Tx<'a>,
+    table: &'static str,
+    columns: &'static str,
+    staged: bool,
+    writer: Pin<Box<BinaryCopyInWriter>>,
+}
+
+impl<'a> Loader<'a> {
+    async fn start(
+        tx: &'a Tx<'a>,
+        table: &'static str,
+        columns: &'static str,
+        types: &[Type],
+        direct: bool,
+    ) -> Result<Loader<'a>> {
+        if !direct {
+            tx.batch_execute(&format!(
+                "CREATE TEMPORARY TABLE seed_stage ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+            ))
+            .await
+            .with_context(|| format!("cannot stage {table}"))?;
+        }
+        let target = if direct { table } else { "seed_stage" };
+        let sink = tx
+            .copy_in(&format!(
+                "COPY {target} ({columns}) FROM STDIN (FORMAT binary)"
+            ))
+            .await
+            .with_context(|| format!("cannot start loading {table}"))?;
+        Ok(Loader {
+            tx,
+            table,
+            columns,
+            staged: !direct,
+            writer: Box::pin(BinaryCopyInWriter::new(sink, types)),
+        })
+    }
+
+    async fn row(&mut self, values: &[&(dyn ToSql + Sync)]) -> Result<()> {
+        let table = self.table;
+        self.writer
+            .as_mut()
+            .write(values)
+            .await
+            .with_context(|| format!("cannot load {table}"))
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        let table = self.table;
+        self.writer
+            .as_mut()
+            .finish()
+            .await
+            .with_context(|| format!("cannot load {table}"))?;
+        if self.staged {
+            let columns = self.columns;
+            self.tx
+                .batch_execute(&format!(
+                    "INSERT INTO {table} ({columns}) SELECT {columns} FROM seed_stage; DROP TABLE seed_stage"
+                ))
+                .await
+                .with_context(|| format!("cannot load {table}"))?;
+        }
+        Ok(())
+    }
+}
 
 /// The operators of [`OPERATORS`], each with a login role. Returns (login, team role).
 async fn operators(tx: &Tx<'_>, event_id: uuid::Uuid, slug: &str) -> Result<Vec<(String, String)>> {
@@ -465,7 +1064,17 @@ async fn move_sessions_along(tx: &Tx<'_>, event_id: uuid::Uuid) -> Result<()> {
 
 /// Registrations (workshops and a few popular talks full), waitlists on the full ones, and a few
 /// cancellations that have just offered their places to the next in line.
-async fn people_in_sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()> {
+async fn people_in_sessions(
+    tx: &Tx<'_>,
+    event_id: uuid::Uuid,
+    s: i32,
+    n: i32,
+    superuser: bool,
+) -> Result<()> {
+    // Registrations are valid by construction (registered people with valid tickets, within capacity,
+    // sessions still open): an administrator's load skips the per-row guard and counter, whose
+    // session updates made a notification each, and sets the counters once.
+    bulk_mode(tx, superuser, true).await?;
     tx.execute(
         "WITH target AS (
            SELECT id, sn,
@@ -485,6 +1094,10 @@ async fn people_in_sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -
     )
     .await
     .context("cannot register people for sessions")?;
+    if superuser {
+        set_session_counters(tx, event_id).await?;
+        bulk_mode(tx, true, false).await?;
+    }
     // Twelve people wait for each full session that has not ended.
     tx.execute(
         "WITH full_sessions AS (
@@ -521,8 +1134,8 @@ async fn people_in_sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -
     Ok(())
 }
 
-/// Today's arrivals at the doors (most of them hours ago, a steady trickle in the last hour), people in
-/// the live sessions, a few early leavers, and the refused scans a real door sees.
+/// People in the live sessions, and the refused scans a real door sees (the doors' arrivals are part
+/// of the bulk load).
 async fn checkins(
     tx: &Tx<'_>,
     event_id: uuid::Uuid,
@@ -530,93 +1143,73 @@ async fn checkins(
     n: i32,
     superuser: bool,
 ) -> Result<()> {
-    // The doors' arrivals are valid by construction (registered people, valid tickets, one entry each):
-    // an administrator's bulk load skips the per-row guard, which would otherwise be most of a large
-    // seed's time, and fills in what the guard would. Session entries below go through the rules,
-    // which keep the rooms' counters.
-    if superuser {
-        tx.batch_execute("SET LOCAL session_replication_role = replica")
-            .await?;
-    }
-    tx.execute(
-        "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_time, gate, location,
-                                     check_in_method, qr_code_scanned)
-         SELECT $1, sp.id, sp.ticket,
-                now() - CASE WHEN x < 0.07 THEN interval '60 minutes' * pg_temp.r($2, 'recent', sp.g)
-                             ELSE interval '1 hour' + interval '4 hours' * pg_temp.r($2, 'early', sp.g) END,
-                gate, gate, 'qr_code', sp.code
-           FROM seed_people sp
-           CROSS JOIN LATERAL (SELECT pg_temp.r($2, 'arrive', sp.g) AS x) AS a
-           CROSS JOIN LATERAL (SELECT (ARRAY['North Gate', 'North Gate', 'South Gate', 'East Gate', 'Registration Desk'])
-                                        [1 + floor(pg_temp.r($2, 'gate', sp.g) * 5)::int] AS gate) AS gg
-          WHERE sp.ok AND x < 0.62",
-        &[&event_id, &s],
-    )
-    .await
-    .context("cannot create today's check-ins")?;
-    // Early leavers: the guard completes a check-out from check_out_time; in a bulk load, so does this.
-    tx.execute(
-        "WITH leaving AS (
-           SELECT c.id, c.check_in_time + (now() - c.check_in_time) * pg_temp.r($2, 'stay', sp.g) AS out_at
-             FROM event_checkins c JOIN seed_people sp ON sp.id = c.attendee_id
-            WHERE c.event_id = $1 AND c.session_id IS NULL AND pg_temp.r($2, 'leave', sp.g) < 0.06)
-         UPDATE event_checkins c SET check_out_time = l.out_at, is_present = false,
-                attendance_duration = floor(extract(epoch FROM l.out_at - c.check_in_time) / 60)::int
-           FROM leaving l WHERE c.id = l.id",
-        &[&event_id, &s],
-    )
-    .await
-    .context("cannot check some people out")?;
-    if superuser {
-        tx.batch_execute("SET LOCAL session_replication_role = origin")
-            .await?;
-    }
-    // The live sessions: most of their registered people who are on site are in the room.
+    // The live sessions: most of their registered people who are on site are in the room. Valid by
+    // construction (registered, present at the event, within the room's registrations), so an
+    // administrator's load skips the per-row guard and presence counter and sets the counters once.
+    bulk_mode(tx, superuser, true).await?;
     tx.execute(
         "INSERT INTO event_checkins (event_id, attendee_id, session_id, ticket_id, check_in_time, gate, location, check_in_method)
-         SELECT $1, r.attendee_id, r.session_id, c.ticket_id, greatest(s.start_time, c.check_in_time) + interval '2 minutes',
+         SELECT $1, r.attendee_id, r.session_id, sp.ticket, greatest(s.start_time, sp.arrived) + interval '2 minutes',
                 v.name || ' door', v.name, 'qr_code'
            FROM session_registrations r
            JOIN sessions s ON s.id = r.session_id AND s.status = 'live'
            JOIN venues v ON v.id = s.venue_id
-           JOIN event_checkins c ON c.attendee_id = r.attendee_id AND c.is_present AND c.session_id IS NULL
-           JOIN seed_people sp ON sp.id = r.attendee_id
+           JOIN seed_people sp ON sp.id = r.attendee_id AND sp.present
           WHERE r.event_id = $1 AND r.status = 'registered'
-            AND greatest(s.start_time, c.check_in_time) + interval '2 minutes' <= now()
+            AND greatest(s.start_time, sp.arrived) + interval '2 minutes' <= now()
             AND pg_temp.r($2, 'inroom:' || s.title, sp.g) < 0.8",
         &[&event_id, &s],
     )
     .await
     .context("cannot fill the live sessions")?;
+    if superuser {
+        set_session_counters(tx, event_id).await?;
+        bulk_mode(tx, true, false).await?;
+    }
     // Refused scans: duplicates, unknown codes, void and refunded tickets.
     tx.execute(
         "INSERT INTO refused_scans (event_id, code, code_length, gate, method, reason_code, reason, ticket_id,
                                     attendee_id, conflicting_checkin_id, scanned_at)
          SELECT $1, code, length(code), gate, 'qr_code', reason_code, reason, ticket, attendee, conflict, least(at, now())
            FROM (
-             SELECT c.qr_code_scanned AS code, 'South Gate' AS gate, 'already_checked_in' AS reason_code,
-                    'already checked in at ' || to_char(c.check_in_time AT TIME ZONE 'America/Toronto', 'HH24:MI')
-                      || ' at ' || c.gate AS reason,
-                    c.ticket_id AS ticket, c.attendee_id AS attendee, c.id AS conflict,
-                    c.check_in_time + interval '20 minutes' * pg_temp.r($2, 'dup', sp.g) AS at
-               FROM event_checkins c JOIN seed_people sp ON sp.id = c.attendee_id
-              WHERE c.event_id = $1 AND c.session_id IS NULL AND c.is_present
-                AND pg_temp.r($2, 'dupsel', sp.g) < 0.02
+             SELECT sp.code, 'South Gate' AS gate, 'already_checked_in' AS reason_code,
+                    'already checked in at ' || to_char(sp.arrived AT TIME ZONE 'America/Toronto', 'HH24:MI')
+                      || ' at ' || sp.gate AS reason,
+                    sp.ticket, sp.id AS attendee, sp.checkin AS conflict,
+                    sp.arrived + interval '20 minutes' * pg_temp.r($2, 'dup', sp.g) AS at
+               FROM seed_people sp
+              WHERE sp.present AND pg_temp.r($2, 'dupsel', sp.g) < 0.02
              UNION ALL
-             SELECT 'NW' || upper(substr(md5($2 || 'bogus' || k), 1, 10)), 'North Gate', 'unknown_code',
+             SELECT 'NW' || upper(to_hex(hashint8extended(k, hashtextextended('bogus', $2)))), 'North Gate', 'unknown_code',
                     'unknown ticket code', NULL, NULL, NULL, now() - interval '5 hours' * pg_temp.r($2, 'bogus', k)
                FROM generate_series(1, greatest($3 / 500, 3)) k
              UNION ALL
-             SELECT sp.code, 'East Gate', 'ticket_' || t.status,
-                    CASE t.status WHEN 'void' THEN 'ticket is void' ELSE 'ticket was refunded' END,
-                    t.id, sp.id, NULL, now() - interval '5 hours' * pg_temp.r($2, 'voidscan', sp.g)
-               FROM seed_people sp JOIN tickets t ON t.id = sp.ticket
-              WHERE t.status <> 'valid' AND pg_temp.r($2, 'voidtry', sp.g) < 0.4
+             SELECT sp.code, 'East Gate', 'ticket_' || sp.tstatus,
+                    CASE sp.tstatus WHEN 'void' THEN 'ticket is void' ELSE 'ticket was refunded' END,
+                    sp.ticket, sp.id, NULL, now() - interval '5 hours' * pg_temp.r($2, 'voidscan', sp.g)
+               FROM seed_people sp
+              WHERE sp.tstatus <> 'valid' AND pg_temp.r($2, 'voidtry', sp.g) < 0.4
            ) AS scans",
         &[&event_id, &s, &n],
     )
     .await
     .context("cannot create refused scans")?;
+    Ok(())
+}
+
+/// Sessions' registration and presence counters, from the rows an administrator's bulk load wrote
+/// with the counting triggers off.
+async fn set_session_counters(tx: &Tx<'_>, event_id: uuid::Uuid) -> Result<()> {
+    tx.execute(
+        "UPDATE sessions s
+            SET current_registrations = (SELECT count(*) FROM session_registrations r
+                                          WHERE r.session_id = s.id AND r.status = 'registered'),
+                present_count = (SELECT count(*) FROM event_checkins c WHERE c.session_id = s.id AND c.is_present)
+          WHERE s.event_id = $1",
+        &[&event_id],
+    )
+    .await
+    .context("cannot count the sessions' registrations and presence")?;
     Ok(())
 }
 
@@ -685,8 +1278,7 @@ async fn money_and_messages(
         return Ok(());
     }
     // History, as it happened: decided expenses, sent announcements (their outbox too).
-    tx.batch_execute("SET LOCAL session_replication_role = replica")
-        .await?;
+    bulk_mode(tx, true, true).await?;
     tx.execute(
         "WITH team AS (SELECT array_agg(t.member_id ORDER BY p.email) AS ids
                          FROM event_teams t JOIN profiles p ON p.id = t.member_id
@@ -734,19 +1326,29 @@ async fn money_and_messages(
     let sql = if n <= 20_000 {
         "SELECT announcement_write_outbox(id) FROM event_announcements WHERE event_id = $1 AND status = 'sent'"
     } else {
-        "UPDATE event_announcements a SET recipient_count = (SELECT count(*) FROM announcement_recipients(a.id))
-          WHERE a.event_id = $1 AND a.status = 'sent'"
+        // Recipients depend only on the audience here (no target sessions): count each audience once.
+        // Materialized: inlined into the join, the counts would run again for every announcement.
+        "WITH one AS MATERIALIZED (
+           SELECT DISTINCT ON (target_audience) target_audience, id
+             FROM event_announcements
+            WHERE event_id = $1 AND status = 'sent' AND target_sessions IS NULL
+            ORDER BY target_audience, id),
+         counts AS MATERIALIZED (
+           SELECT target_audience, (SELECT count(*) FROM announcement_recipients(one.id)) AS n FROM one)
+         UPDATE event_announcements a SET recipient_count = c.n
+           FROM counts c
+          WHERE a.event_id = $1 AND a.status = 'sent' AND a.target_sessions IS NULL
+            AND a.target_audience = c.target_audience"
     };
     tx.execute(sql, &[&event_id])
         .await
         .context("cannot record the sent announcements' deliveries")?;
-    tx.batch_execute("SET LOCAL session_replication_role = origin")
-        .await?;
+    bulk_mode(tx, true, false).await?;
     Ok(())
 }
 
-/// Sponsors in every tier, feedback, networking, materials and analytics.
-async fn extras(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()> {
+/// Sponsors in every tier, feedback, materials and analytics.
+async fn extras(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
     tx.execute(
         "WITH names AS (SELECT array_agg(value ORDER BY n) AS company FROM seed_names WHERE kind = 'company')
          INSERT INTO sponsors (event_id, company_name, contact_name, contact_email, sponsorship_tier, sponsorship_amount,
@@ -774,19 +1376,6 @@ async fn extras(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32, n: i32) -> Result<()>
     )
     .await
     .context("cannot create feedback")?;
-    tx.execute(
-        "INSERT INTO networking_connections (event_id, requester_id, target_id, connection_type, status, message)
-         SELECT $1, a.id, b.id, (ARRAY['business', 'collaboration', 'mentorship', 'friendship'])[1 + k % 4],
-                (ARRAY['pending', 'accepted', 'accepted', 'declined'])[1 + (k / 3) % 4], 'Nice to meet you!'
-           FROM generate_series(1, greatest($2 / 5, 2)) k
-           JOIN seed_people a ON a.g = k
-           JOIN seed_people b ON b.g = 1 + (k * 7919) % $2
-          WHERE a.id <> b.id
-         ON CONFLICT DO NOTHING",
-        &[&event_id, &n],
-    )
-    .await
-    .context("cannot create networking connections")?;
     tx.execute(
         "INSERT INTO event_materials (event_id, session_id, title, material_type, file_url, file_size, file_format, access_level)
          SELECT $1, id, 'Slides: ' || title, 'presentation', 'https://files.example.org/slides/' || id || '.pdf',
