@@ -1180,7 +1180,8 @@ async fn checkins(
                FROM seed_people sp
               WHERE sp.present AND pg_temp.r($2, 'dupsel', sp.g) < 0.02
              UNION ALL
-             SELECT 'NW' || upper(to_hex(hashint8extended(k, hashtextextended('bogus', $2)))), 'North Gate', 'unknown_code',
+             SELECT 'NW' || upper(lpad(to_hex(hashint8extended(k, hashtextextended('bogus', $2)) & 1099511627775), 10, '0')),
+                    'North Gate', 'unknown_code',
                     'unknown ticket code', NULL, NULL, NULL, now() - interval '5 hours' * pg_temp.r($2, 'bogus', k)
                FROM generate_series(1, greatest($3 / 500, 3)) k
              UNION ALL
