@@ -16,6 +16,8 @@ const WAIT: Duration = Duration::from_secs(20);
 struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// The reader has seen the end of the output (the program and its children closed the terminal).
+    drained: Arc<std::sync::atomic::AtomicBool>,
     writer: Box<dyn Write + Send>,
     master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
@@ -63,9 +65,11 @@ impl Console {
             0,
         )));
         let raw = Arc::new(Mutex::new(Vec::new()));
+        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
             let screen = Arc::clone(&screen);
             let raw = Arc::clone(&raw);
+            let drained = Arc::clone(&drained);
             std::thread::spawn(move || {
                 let mut buf = [0u8; 8192];
                 while let Ok(n) = reader.read(&mut buf) {
@@ -75,11 +79,13 @@ impl Console {
                     screen.lock().expect("screen").process(&buf[..n]);
                     raw.lock().expect("raw").extend_from_slice(&buf[..n]);
                 }
+                drained.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         }
         Console {
             screen,
             raw,
+            drained,
             writer,
             master: pty.master,
             child,
@@ -120,10 +126,16 @@ impl Console {
         }
     }
 
+    /// Waits for the program to exit and for everything it wrote to be read.
     async fn wait_exit(&mut self) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
+                while !self.drained.load(std::sync::atomic::Ordering::SeqCst)
+                    && Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 return status;
             }
             assert!(
