@@ -74,3 +74,39 @@ GRANT EXECUTE ON FUNCTION realtime_flushed_at() TO eventos_operator, eventos_wor
 ALTER FUNCTION offer_next(uuid, uuid, integer) SECURITY DEFINER;
 REVOKE EXECUTE ON FUNCTION offer_next(uuid, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION offer_next(uuid, uuid, integer) TO eventos_operator, eventos_worker;
+
+-- Editing a draft through the API like every other change (the console's Announcements desk): only a
+-- draft, by someone who may send announcements, with a title and some content.
+CREATE FUNCTION update_announcement(p_announcement uuid, p_title text, p_content text, p_priority text,
+                                    p_target_audience text, p_target_sessions uuid[], p_delivery_method text[])
+RETURNS event_announcements
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  a event_announcements;
+BEGIN
+  SELECT * INTO a FROM event_announcements WHERE id = p_announcement;
+  IF NOT FOUND THEN
+    PERFORM refuse('unknown_announcement', 'no such announcement');
+  END IF;
+  PERFORM require_permission(a.event_id, 'send_announcements');
+  IF btrim(coalesce(p_title, '')) = '' THEN
+    PERFORM refuse('announcement_title', 'an announcement needs a title');
+  END IF;
+  IF btrim(coalesce(p_content, '')) = '' THEN
+    PERFORM refuse('announcement_content', 'an announcement needs some content');
+  END IF;
+  UPDATE event_announcements
+     SET title = btrim(p_title), content = p_content, priority = p_priority,
+         target_audience = p_target_audience, target_sessions = p_target_sessions,
+         delivery_method = p_delivery_method
+   WHERE id = p_announcement AND status = 'draft'
+  RETURNING * INTO a;
+  IF NOT FOUND THEN
+    PERFORM refuse('announcement_not_draft',
+      format('only a draft can be edited; this one is %s', (SELECT status FROM event_announcements WHERE id = p_announcement)));
+  END IF;
+  RETURN a;
+END
+$$;

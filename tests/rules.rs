@@ -1366,3 +1366,73 @@ async fn an_operator_offers_the_next_place_and_a_volunteer_may_not() {
         .get(0);
     assert_eq!(status, "offered");
 }
+
+#[tokio::test]
+async fn only_a_draft_is_edited_and_only_by_someone_who_sends_announcements() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let marketing = db
+        .member(f.event, "mkt", "Max Marketing", "marketing")
+        .await;
+    let volunteer = db
+        .member(f.event, "vol", "Val Volunteer", "volunteer")
+        .await;
+    let edit = "SELECT id FROM update_announcement($1, $2, 'New text', 'high', 'attendees', NULL, ARRAY['push'])";
+    let (key, _) = refusal(
+        &volunteer
+            .client
+            .query_one(edit, &[&f.announcement, &"Edited"])
+            .await
+            .expect_err("a volunteer cannot edit"),
+    );
+    assert_eq!(key, "permission_denied");
+    let (key, _) = refusal(
+        &marketing
+            .client
+            .query_one(edit, &[&f.announcement, &"  "])
+            .await
+            .expect_err("a title is needed"),
+    );
+    assert_eq!(key, "announcement_title");
+    marketing
+        .client
+        .query_one(edit, &[&f.announcement, &"Edited"])
+        .await
+        .expect("a draft is edited");
+    let row = admin
+        .query_one(
+            "SELECT title, content, priority FROM event_announcements WHERE id = $1",
+            &[&f.announcement],
+        )
+        .await
+        .expect("row");
+    assert_eq!(
+        (
+            row.get::<_, String>(0),
+            row.get::<_, String>(1),
+            row.get::<_, String>(2)
+        ),
+        (
+            "Edited".to_owned(),
+            "New text".to_owned(),
+            "high".to_owned()
+        )
+    );
+    admin
+        .query_one(
+            "SELECT id FROM send_announcement_now($1)",
+            &[&f.announcement],
+        )
+        .await
+        .expect("send");
+    let (key, message) = refusal(
+        &marketing
+            .client
+            .query_one(edit, &[&f.announcement, &"Too late"])
+            .await
+            .expect_err("sent is final"),
+    );
+    assert_eq!(key, "announcement_not_draft");
+    assert_eq!(message, "only a draft can be edited; this one is sent");
+}

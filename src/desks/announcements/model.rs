@@ -42,9 +42,15 @@ impl AnnouncementRow {
         }
     }
 
-    /// An urgent message to everyone: sending it needs the event's slug typed.
+    /// An urgent message to every attendee (audience all or attendees, no session narrowing it):
+    /// sending it needs the event's slug typed.
     pub fn blast(&self) -> bool {
-        self.priority == "urgent" && self.audience.as_deref().unwrap_or("all") == "all"
+        self.priority == "urgent"
+            && matches!(
+                self.audience.as_deref().unwrap_or("all"),
+                "all" | "attendees"
+            )
+            && self.target_sessions.is_empty()
     }
 }
 
@@ -246,6 +252,11 @@ mod tests {
         assert!(!r.blast());
         r.priority = "urgent".into();
         assert!(r.blast());
+        r.audience = Some("attendees".into());
+        assert!(r.blast());
+        r.target_sessions = vec![Uuid::from_u128(9)];
+        assert!(!r.blast(), "a session's room is not everyone");
+        r.target_sessions.clear();
         r.audience = Some("speakers".into());
         assert!(!r.blast());
     }

@@ -54,7 +54,7 @@ pub async fn announcements(
         .collect())
 }
 
-/// Creates (or, for a draft, rewrites) an announcement and schedules it when a time is given; all or
+/// Creates (or, for a draft, rewrites) an announcement through the SQL API and schedules it when a time is given; all or
 /// nothing. Returns its id.
 pub async fn save(
     client: &mut Client,
@@ -82,27 +82,20 @@ pub async fn save(
             .context("cannot save the announcement")?
             .get(0),
         Some(id) => {
-            let updated = tx
-                .execute(
-                    "UPDATE event_announcements
-                        SET title = $2, content = $3, priority = $4, target_audience = $5,
-                            target_sessions = $6, delivery_method = $7
-                      WHERE id = $1 AND status = 'draft'",
-                    &[
-                        &id,
-                        &draft.title,
-                        &draft.content,
-                        &draft.priority,
-                        &draft.audience,
-                        &draft.sessions,
-                        &draft.methods,
-                    ],
-                )
-                .await
-                .context("cannot save the announcement")?;
-            if updated == 0 {
-                anyhow::bail!("only a draft can be edited, and this one is not a draft any more");
-            }
+            tx.query_one(
+                "SELECT id FROM update_announcement($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &id,
+                    &draft.title,
+                    &draft.content,
+                    &draft.priority,
+                    &draft.audience,
+                    &draft.sessions,
+                    &draft.methods,
+                ],
+            )
+            .await
+            .context("cannot save the announcement")?;
             id
         }
     };

@@ -18,8 +18,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let detail_height = if area.height >= 40 { 8 } else { 5 };
-    let [totals_row, filter_row, list, detail] = Layout::vertical([
+    let category_rows = if area.width >= 120 { 0 } else { 1 };
+    let [totals_row, category_row, filter_row, list, detail] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(category_rows),
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(detail_height),
@@ -49,6 +51,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), totals_row);
+    if category_rows > 0 {
+        // Narrow terminals: the categories on one line, largest first (a wide one has a side pane).
+        let mut categories: Vec<_> = totals.by_category.iter().collect();
+        categories.sort_by(|a, b| b.1.cmp(a.1));
+        let parts: Vec<String> = categories
+            .iter()
+            .map(|((category, currency), sum)| format!("{category} {} {currency}", money(**sum)))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(
+                    " by category: {}",
+                    parts.join(&format!(" {} ", theme.dot()))
+                ),
+                theme.dim(),
+            )),
+            category_row,
+        );
+    }
 
     let visible = desk.visible();
     let mut header = vec![Span::raw(format!(
