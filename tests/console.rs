@@ -640,3 +640,70 @@ async fn an_announcement_written_at_the_keyboard_is_saved_and_others_sends_appea
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+#[tokio::test]
+async fn an_expired_offer_rolls_to_the_next_person_on_screen() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let grace: uuid::Uuid = admin
+        .query_one(
+            "INSERT INTO attendees (event_id, first_name, last_name, email)
+             VALUES ($1, 'Grace', 'Hopper', 'grace@example.org') RETURNING id",
+            &[&f.event],
+        )
+        .await
+        .expect("attendee")
+        .get(0);
+    admin
+        .query_one(
+            "SELECT id FROM join_waitlist($1, $2)",
+            &[&grace, &f.session],
+        )
+        .await
+        .expect("Grace joins the queue");
+    let mut console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    console.wait_for(&["LIVE"], async || {}).await;
+    console.send("3");
+    console
+        .wait_for(&["Alan Turing", "Grace Hopper", "Waiting 2"], async || {})
+        .await;
+    admin
+        .query(
+            "SELECT id FROM offer_next($1, $2, 1)",
+            &[&f.event, &f.session],
+        )
+        .await
+        .expect("offer");
+    console
+        .wait_for(&["Offered 1", "Waiting 1"], async || {})
+        .await;
+    // Time passes: the offer window (a minute at the least) is over. Moved back with the rules'
+    // triggers off for this one statement, as the clock would.
+    admin
+        .batch_execute(&format!(
+            "SET session_replication_role = replica;
+             UPDATE event_waitlists SET expires_at = now() - interval '1 second'
+              WHERE session_id = '{}' AND status = 'offered';
+             SET session_replication_role = origin;",
+            f.session
+        ))
+        .await
+        .expect("the offer runs out");
+    // The worker's sweep moves the offer on; the desk shows it happen.
+    let swept: i32 = admin
+        .query_one("SELECT expire_offers()", &[])
+        .await
+        .expect("sweep")
+        .get(0);
+    assert_eq!(swept, 1);
+    let screen = console
+        .wait_for(&["Waiting 0", "Offered 1", "Grace Hopper"], async || {})
+        .await;
+    assert!(
+        !screen.contains("Alan Turing"),
+        "the expired entry left the queue:\n{screen}"
+    );
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
