@@ -54,10 +54,11 @@ impl Effects {
                 generation,
                 checkins: range,
                 problems,
+                summary,
             } => Msg::CheckinChanges {
                 generation,
                 result: self
-                    .checkin_changes(range, problems)
+                    .checkin_changes(range, problems, summary)
                     .await
                     .map(Box::new)
                     .map_err(fail),
@@ -446,6 +447,7 @@ impl Effects {
         &self,
         range: Option<crate::db::listen::XidRange>,
         problem_range: Option<crate::db::listen::XidRange>,
+        with_summary: bool,
     ) -> Result<CheckinChanges> {
         let db = client(&self.pool).await?;
         let checkins_changed = match range {
@@ -456,13 +458,20 @@ impl Effects {
             Some(range) => checkins::problems(&db, self.event, Some(range)).await?,
             None => Vec::new(),
         };
-        let summary = checkins::summary(&db, self.event).await?;
+        let started = std::time::Instant::now();
+        let summary = if with_summary {
+            Some(checkins::summary(&db, self.event).await?)
+        } else {
+            None
+        };
+        let summary_took = with_summary.then(|| started.elapsed());
         let sessions_touched = match range {
             Some(range) => checkins::sessions_touched(&db, self.event, range).await?,
             None => Vec::new(),
         };
         Ok(CheckinChanges {
             summary,
+            summary_took,
             checkins: checkins_changed,
             problems,
             sessions_touched,

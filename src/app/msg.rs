@@ -130,7 +130,10 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckinChanges {
-    pub summary: Summary,
+    /// Read when asked for (at most once a second).
+    pub summary: Option<Summary>,
+    /// How long the totals took to read, which spaces out the next read.
+    pub summary_took: Option<std::time::Duration>,
     pub checkins: Vec<CheckinRow>,
     pub problems: Vec<Problem>,
     /// Sessions whose presence moved with these entries.
@@ -158,6 +161,8 @@ pub enum Cmd {
         generation: u64,
         checkins: Option<XidRange>,
         problems: Option<XidRange>,
+        /// Also read the totals.
+        summary: bool,
     },
     Sessions {
         generation: u64,

@@ -27,6 +27,9 @@ use crate::desks::waitlist::model::{
 };
 use crate::desks::{DeskId, Permission, Permissions, clean, fit, local};
 
+/// The check-in totals are read at most this often.
+pub const SUMMARY_EVERY: Duration = Duration::seconds(1);
+
 /// Check-ins not announced for this long make the numbers stale (the worker flushes 4 times a second).
 pub const STALE_AFTER: Duration = Duration::seconds(5);
 
@@ -281,6 +284,9 @@ pub struct State {
     pub notice: Option<Notice>,
     pub pending: Pending,
     pub in_flight: InFlight,
+    /// When the check-in totals were last asked for, and how long they took to read.
+    pub summary_at: Option<DateTime<Utc>>,
+    pub summary_took: Duration,
     /// A failed snapshot is retried on the next tick.
     pub resync_due: bool,
     pub quit: bool,
@@ -323,6 +329,8 @@ impl State {
             pending: Pending::default(),
             in_flight: InFlight::default(),
             resync_due: false,
+            summary_at: None,
+            summary_took: Duration::zero(),
             quit: false,
             bell: false,
             dirty: true,
@@ -408,7 +416,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             match result {
                 Ok(changes) => {
                     let changes = *changes;
-                    state.checkins.summary = Some(changes.summary);
+                    if let Some(summary) = changes.summary {
+                        state.checkins.summary = Some(summary);
+                    }
+                    if let Some(took) = changes.summary_took {
+                        state.summary_took = Duration::from_std(took).unwrap_or(SUMMARY_EVERY);
+                    }
                     state.checkins.merge_checkins(changes.checkins);
                     state.checkins.merge_problems(changes.problems);
                     state.pending.sessions.extend(changes.sessions_touched);
@@ -665,13 +678,22 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
     }
     let generation = state.generation;
     let p = &mut state.pending;
-    if !state.in_flight.checkins && (p.checkins.is_some() || p.problems.is_some() || p.summary) {
+    // The totals scan the event's entries (about 0.7 s at a million attendees, BENCHMARKS.md): at
+    // most once a second, and never more than a quarter of the time, so a console costs the server at
+    // most a quarter of a core; changed rows are fetched as they come.
+    let spacing = SUMMARY_EVERY.max(state.summary_took * 4);
+    let summary_due = p.summary && state.summary_at.is_none_or(|at| state.now - at >= spacing);
+    if !state.in_flight.checkins && (p.checkins.is_some() || p.problems.is_some() || summary_due) {
         cmds.push(Cmd::CheckinChanges {
             generation,
             checkins: p.checkins.take(),
             problems: p.problems.take(),
+            summary: summary_due,
         });
-        p.summary = false;
+        if summary_due {
+            p.summary = false;
+            state.summary_at = Some(state.now);
+        }
         state.in_flight.checkins = true;
     }
     if !state.in_flight.sessions && (p.all_sessions || !p.sessions.is_empty()) {
@@ -816,14 +838,18 @@ pub fn route(state: &mut State, hint: &Hint) {
     }
     let p = &mut state.pending;
     match hint.table.as_str() {
-        "event_checkins" => match hint.xid_range() {
-            Some(range) => p.checkins = Some(p.checkins.map_or(range, |r| r.merge(range))),
-            None => p.summary = true,
-        },
-        "refused_scans" => match hint.xid_range() {
-            Some(range) => p.problems = Some(p.problems.map_or(range, |r| r.merge(range))),
-            None => p.summary = true,
-        },
+        "event_checkins" => {
+            if let Some(range) = hint.xid_range() {
+                p.checkins = Some(p.checkins.map_or(range, |r| r.merge(range)));
+            }
+            p.summary = true;
+        }
+        "refused_scans" => {
+            if let Some(range) = hint.xid_range() {
+                p.problems = Some(p.problems.map_or(range, |r| r.merge(range)));
+            }
+            p.summary = true;
+        }
         "sessions" => match hint.id {
             Some(id) => {
                 p.sessions.insert(id);
@@ -1751,11 +1777,102 @@ mod tests {
                 generation: 1,
                 checkins: Some(XidRange { from: 100, to: 130 }),
                 problems: Some(XidRange { from: 105, to: 130 }),
+                summary: true,
             }]
         );
         // While that fetch is out, more hints wait; nothing else is sent.
         update(&mut s, batch("event_checkins", 130, 140));
         assert!(fetches(&mut s).is_empty());
+        // When it is back, the next rows come at once, the totals not before a second has passed.
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Err("gone".into()),
+            },
+        );
+        s.resync_due = false;
+        assert_eq!(
+            fetches(&mut s),
+            vec![Cmd::CheckinChanges {
+                generation: 1,
+                checkins: Some(XidRange { from: 130, to: 140 }),
+                problems: None,
+                summary: false,
+            }]
+        );
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Err("gone".into()),
+            },
+        );
+        s.resync_due = false;
+        assert!(
+            fetches(&mut s).is_empty(),
+            "the totals wait for their second"
+        );
+        update(&mut s, Msg::Tick(now() + Duration::seconds(1)));
+        let cmds = fetches(&mut s);
+        assert!(
+            matches!(
+                cmds.as_slice(),
+                [Cmd::CheckinChanges {
+                    summary: true,
+                    checkins: None,
+                    ..
+                }]
+            ),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn slow_totals_are_read_less_often() {
+        let mut s = live(Permissions::all());
+        update(&mut s, batch("event_checkins", 1, 2));
+        assert!(matches!(
+            fetches(&mut s).as_slice(),
+            [Cmd::CheckinChanges { summary: true, .. }]
+        ));
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Ok(Box::new(crate::app::msg::CheckinChanges {
+                    summary: Some(summary()),
+                    summary_took: Some(std::time::Duration::from_millis(700)),
+                    checkins: vec![],
+                    problems: vec![],
+                    sessions_touched: vec![],
+                })),
+            },
+        );
+        update(&mut s, batch("event_checkins", 2, 3));
+        for (after, due) in [(1, false), (2, false), (3, true)] {
+            update(&mut s, Msg::Tick(now() + Duration::seconds(after)));
+            let cmds = fetches(&mut s);
+            let asked = cmds
+                .iter()
+                .any(|c| matches!(c, Cmd::CheckinChanges { summary: true, .. }));
+            assert_eq!(asked, due, "after {after} s: {cmds:?}");
+            if !cmds.is_empty() {
+                update(
+                    &mut s,
+                    Msg::CheckinChanges {
+                        generation: 1,
+                        result: Ok(Box::new(crate::app::msg::CheckinChanges {
+                            summary: None,
+                            summary_took: None,
+                            checkins: vec![],
+                            problems: vec![],
+                            sessions_touched: vec![],
+                        })),
+                    },
+                );
+            }
+        }
     }
 
     #[test]

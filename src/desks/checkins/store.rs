@@ -105,36 +105,35 @@ fn bounds(range: Option<XidRange>) -> (Option<String>, Option<String>) {
     }
 }
 
-/// The desk's numbers: one statement, so they agree with each other.
+/// The desk's numbers: one statement, so they agree with each other. Two passes over the event's
+/// entries: about half a second at a million attendees (BENCHMARKS.md), so the console asks at most
+/// once a second.
 pub async fn summary(client: &Client, event: Uuid) -> Result<Summary> {
     let row = client
         .query_one(
-            "WITH entries AS (
-               SELECT attendee_id, gate, check_in_time, is_present
-                 FROM event_checkins WHERE event_id = $1 AND session_id IS NULL)
-             SELECT (SELECT count(*) FROM attendees
+            "SELECT (SELECT count(*) FROM attendees
                       WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
-                    (SELECT count(DISTINCT attendee_id) FROM entries),
-                    (SELECT count(*) FROM entries WHERE is_present),
-                    (SELECT coalesce(array_agg(g.gate ORDER BY g.total DESC, g.gate), '{}')
-                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total
-                               FROM entries GROUP BY 1) g),
-                    (SELECT coalesce(array_agg(g.total ORDER BY g.total DESC, g.gate), '{}')
-                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total
-                               FROM entries GROUP BY 1) g),
-                    (SELECT coalesce(array_agg(g.recent ORDER BY g.total DESC, g.gate), '{}')
-                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total,
-                                    count(*) FILTER (WHERE check_in_time > now() - interval '5 minutes') AS recent
-                               FROM entries GROUP BY 1) g),
+                    entries.checked_in, entries.present, gates.names, gates.totals, gates.recent,
                     (SELECT array_agg(coalesce(m.n, 0) ORDER BY k)
                        FROM generate_series(0, 59) k
-                       LEFT JOIN (SELECT floor(extract(epoch FROM now() - check_in_time) / 60)::int AS ago, count(*) AS n
+                       LEFT JOIN (SELECT floor(extract(epoch FROM now() - check_in_time) / 60)::int AS ago,
+                                         count(*) AS n
                                     FROM event_checkins
                                    WHERE event_id = $1 AND check_in_time > now() - interval '60 minutes'
                                    GROUP BY 1) m ON m.ago = 59 - k),
                     (SELECT count(*) FROM refused_scans
                       WHERE event_id = $1 AND scanned_at > now() - interval '15 minutes'),
-                    now()",
+                    now()
+               FROM (SELECT count(DISTINCT attendee_id) AS checked_in,
+                            count(*) FILTER (WHERE is_present) AS present
+                       FROM event_checkins WHERE event_id = $1 AND session_id IS NULL) entries,
+                    (SELECT coalesce(array_agg(g.gate ORDER BY g.total DESC, g.gate), '{}') AS names,
+                            coalesce(array_agg(g.total ORDER BY g.total DESC, g.gate), '{}') AS totals,
+                            coalesce(array_agg(g.recent ORDER BY g.total DESC, g.gate), '{}') AS recent
+                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total,
+                                    count(*) FILTER (WHERE check_in_time > now() - interval '5 minutes') AS recent
+                               FROM event_checkins WHERE event_id = $1 AND session_id IS NULL
+                              GROUP BY 1) g) gates",
             &[&event],
         )
         .await
