@@ -707,3 +707,37 @@ async fn an_expired_offer_rolls_to_the_next_person_on_screen() {
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+#[tokio::test]
+async fn several_live_events_bring_up_a_picker() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    admin
+        .execute(
+            "INSERT INTO events (slug, name, venue_id, organizer_id, starts_at, ends_at, time_zone, currency)
+             SELECT 'other-conf', 'Other Conf', venue_id, organizer_id, now() - interval '1 hour',
+                    now() + interval '5 hours', time_zone, currency
+               FROM events WHERE id = $1",
+            &[&f.event],
+        )
+        .await
+        .expect("a second event live today");
+    let mut console = Console::start(&db.url, &[], 80, 24);
+    console
+        .wait_for(
+            &[
+                "Several events are live today",
+                "Fixture Conf",
+                "Other Conf",
+            ],
+            async || {},
+        )
+        .await;
+    console.send("j\r");
+    console
+        .wait_for(&["Other Conf", "LIVE", "Checked in 0 / 0"], async || {})
+        .await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
