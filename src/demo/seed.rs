@@ -1235,7 +1235,10 @@ async fn money_and_messages(
 ) -> Result<()> {
     tx.execute(
         "WITH team AS (SELECT array_agg(t.member_id ORDER BY t.role, p.email) AS ids
-                         FROM event_teams t JOIN profiles p ON p.id = t.member_id WHERE t.event_id = $1),
+                         FROM event_teams t JOIN profiles p ON p.id = t.member_id
+                        -- Submitted by those whose role may submit (not volunteers or registration).
+                        WHERE t.event_id = $1
+                          AND ('submit_expenses' = ANY (t.permissions) OR 'manage_event' = ANY (t.permissions))),
               names AS (SELECT array_agg(value ORDER BY n) AS company FROM seed_names WHERE kind = 'company')
          INSERT INTO event_expenses (event_id, created_by, expense_name, expense_category, description, amount, currency,
                                      vendor_name, invoice_number, receipt_url, invoice_url, created_at)
