@@ -110,3 +110,20 @@ BEGIN
   RETURN a;
 END
 $$;
+
+-- A definer function's search_path must name pg_temp last: left out, pg_temp is searched FIRST for
+-- tables, so an operator (TEMPORARY is granted to PUBLIC by default) could create a temp table named
+-- like ours and have the owner's code read it. Every SECURITY DEFINER function of the schema gets
+-- pg_temp last; tests/catalog.rs checks it stays so.
+DO $$
+DECLARE
+  f regprocedure;
+BEGIN
+  FOR f IN
+    SELECT p.oid::regprocedure FROM pg_proc p
+     WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, public, pg_temp', f);
+  END LOOP;
+END
+$$;

@@ -175,3 +175,24 @@ async fn security_definer_functions_are_few_and_pinned() {
         "volatile definer functions anyone may call: {open:?}"
     );
 }
+
+#[tokio::test]
+async fn definer_functions_search_pg_temp_last() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p
+              WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+                AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c
+                                 WHERE c LIKE 'search_path=%' AND c LIKE '%pg_temp')",
+            &[],
+        )
+        .await
+        .expect("catalog");
+    let exposed: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(
+        exposed.is_empty(),
+        "definer functions that would search a caller's temp tables first: {exposed:?}"
+    );
+}

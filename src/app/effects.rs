@@ -17,12 +17,170 @@ use crate::desks::expenses::store as expenses;
 use crate::desks::sessions::store as sessions;
 use crate::desks::waitlist::store as waitlist;
 
+/// The longest any one effect may take.
+pub const EFFECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The answer to `cmd` when it could not run at all.
+pub fn failed(cmd: Cmd, why: String) -> Msg {
+    match cmd {
+        Cmd::Snapshot { generation, .. } => Msg::Snapshot {
+            generation,
+            result: Err(why),
+        },
+        Cmd::CheckinChanges { generation, .. } => Msg::CheckinChanges {
+            generation,
+            result: Err(why),
+        },
+        Cmd::Sessions { generation, ids } => Msg::Sessions {
+            generation,
+            requested: ids,
+            result: Err(why),
+        },
+        Cmd::Expenses { generation, ids } => Msg::Expenses {
+            generation,
+            requested: ids,
+            result: Err(why),
+        },
+        Cmd::Waitlist { generation, ids } => Msg::Waitlist {
+            generation,
+            requested: ids,
+            result: Err(why),
+        },
+        Cmd::Announcements { generation, ids } => Msg::Announcements {
+            generation,
+            requested: ids,
+            result: Err(why),
+        },
+        Cmd::Badges { generation, .. } => Msg::Badges {
+            generation,
+            result: Err(why),
+        },
+        Cmd::Permissions => Msg::Permissions(Err(why)),
+        Cmd::Scan { code } => Msg::Scanned {
+            code,
+            result: Err(why),
+        },
+        Cmd::Search { seq, .. } => Msg::SearchDone {
+            seq,
+            result: Err(why),
+        },
+        Cmd::CheckIn { attendee, name } => done(
+            Done::CheckedIn {
+                attendee,
+                outcome_name: name,
+            },
+            why,
+        ),
+        Cmd::CheckOut { attendee, name } => done(Done::CheckedOut { attendee, name }, why),
+        Cmd::SetSessionStatus { title, status, .. } => {
+            done(Done::SessionStatus { title, status }, why)
+        }
+        Cmd::SetSessionCapacity {
+            title, capacity, ..
+        } => done(Done::SessionCapacity { title, capacity }, why),
+        Cmd::ApproveExpense { name, .. } => done(
+            Done::Expense {
+                verb: "approved",
+                name,
+            },
+            why,
+        ),
+        Cmd::ApproveExpenses { expenses } => Msg::Done {
+            done: Done::ApprovedMany {
+                approved: 0,
+                failed: expenses
+                    .into_iter()
+                    .map(|(_, n)| (n, why.clone()))
+                    .collect(),
+            },
+            result: Ok(()),
+        },
+        Cmd::RejectExpense { name, .. } => done(
+            Done::Expense {
+                verb: "rejected",
+                name,
+            },
+            why,
+        ),
+        Cmd::MarkExpensePaid { name, .. } => done(
+            Done::Expense {
+                verb: "marked paid",
+                name,
+            },
+            why,
+        ),
+        Cmd::OfferNext { queue, places, .. } => done(
+            Done::Offered {
+                queue,
+                asked: places,
+                offered: 0,
+            },
+            why,
+        ),
+        Cmd::ExtendOffer { attendee, .. } => done(
+            Done::Entry {
+                verb: "extended the offer to",
+                attendee,
+            },
+            why,
+        ),
+        Cmd::CancelEntry { attendee, .. } => done(
+            Done::Entry {
+                verb: "cancelled the waitlist entry of",
+                attendee,
+            },
+            why,
+        ),
+        Cmd::ConvertOffer { attendee, .. } => done(
+            Done::Entry {
+                verb: "converted the offer of",
+                attendee,
+            },
+            why,
+        ),
+        Cmd::SaveAnnouncement { draft, .. } => done(
+            Done::AnnouncementSaved {
+                verb: "saved",
+                title: draft.title,
+            },
+            why,
+        ),
+        Cmd::SendAnnouncement { title, .. } => done(
+            Done::Announcement {
+                verb: "sent",
+                title,
+            },
+            why,
+        ),
+        Cmd::ScheduleAnnouncement { title, .. } => done(
+            Done::Announcement {
+                verb: "scheduled",
+                title,
+            },
+            why,
+        ),
+        Cmd::CancelAnnouncement { title, .. } => done(
+            Done::Announcement {
+                verb: "cancelled",
+                title,
+            },
+            why,
+        ),
+    }
+}
+
+fn done(done: Done, why: String) -> Msg {
+    Msg::Done {
+        done,
+        result: Err(why),
+    }
+}
+
 pub struct Effects {
     pub pool: Pool,
     pub event: Uuid,
     /// Where this console's scans are recorded as coming from.
     pub gate: String,
-    pub can_see_expenses: bool,
 }
 
 async fn client(pool: &Pool) -> Result<deadpool_postgres::Object> {
@@ -34,7 +192,22 @@ impl Effects {
     pub fn spawn(self: &Arc<Self>, cmd: Cmd, tx: UnboundedSender<Msg>) {
         let effects = Arc::clone(self);
         tokio::spawn(async move {
-            let msg = effects.run(cmd).await;
+            // A query that never answers (a lock wait, a half-open connection) must not leave its
+            // desk waiting forever: past the limit it is a failure like any other.
+            let msg = match tokio::time::timeout(EFFECT_TIMEOUT, effects.run(cmd.clone())).await {
+                Ok(msg) => msg,
+                Err(_) => {
+                    tracing::warn!(?cmd, "effect timed out");
+                    failed(
+                        cmd,
+                        format!(
+                            "the database did not answer within {} s (if it was a change, the desk \
+                             will show whether it went through)",
+                            EFFECT_TIMEOUT.as_secs()
+                        ),
+                    )
+                }
+            };
             // The console may have quit meanwhile; nobody is waiting then.
             let _ = tx.send(msg);
         });
@@ -46,9 +219,12 @@ impl Effects {
             sentence(&e)
         };
         match cmd {
-            Cmd::Snapshot { generation } => Msg::Snapshot {
+            Cmd::Snapshot {
                 generation,
-                result: self.snapshot().await.map(Box::new).map_err(fail),
+                expenses,
+            } => Msg::Snapshot {
+                generation,
+                result: self.snapshot(expenses).await.map(Box::new).map_err(fail),
             },
             Cmd::CheckinChanges {
                 generation,
@@ -274,7 +450,7 @@ impl Effects {
                 .map(|_| ())
                 .map_err(fail);
                 Msg::Done {
-                    done: Done::Announcement { verb, title },
+                    done: Done::AnnouncementSaved { verb, title },
                     result,
                 }
             }
@@ -314,9 +490,12 @@ impl Effects {
                 .await
                 .map_err(fail),
             },
-            Cmd::Badges { generation } => Msg::Badges {
+            Cmd::Badges {
                 generation,
-                result: self.badges().await.map_err(fail),
+                expenses,
+            } => Msg::Badges {
+                generation,
+                result: self.badges(expenses).await.map_err(fail),
             },
             Cmd::Permissions => Msg::Permissions(
                 async {
@@ -413,7 +592,7 @@ impl Effects {
         }
     }
 
-    async fn snapshot(&self) -> Result<Snapshot> {
+    async fn snapshot(&self, with_expenses: bool) -> Result<Snapshot> {
         let db = client(&self.pool).await?;
         // One repeatable-read transaction: every desk's numbers from the same moment.
         db.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -425,14 +604,14 @@ impl Effects {
                 feed: checkins::checkins(&db, self.event, None).await?,
                 problems: checkins::problems(&db, self.event, None).await?,
                 sessions: sessions::sessions(&db, self.event, None).await?,
-                expenses: if self.can_see_expenses {
+                expenses: if with_expenses {
                     expenses::expenses(&db, self.event, None).await?
                 } else {
                     Vec::new()
                 },
                 waitlist: waitlist::entries(&db, self.event, None).await?,
                 announcements: announcements::announcements(&db, self.event, None).await?,
-                badges: badges(&db, self.event, self.can_see_expenses).await?,
+                badges: badges(&db, self.event, with_expenses).await?,
             })
         }
         .await;
@@ -478,9 +657,9 @@ impl Effects {
         })
     }
 
-    async fn badges(&self) -> Result<Badges> {
+    async fn badges(&self, with_expenses: bool) -> Result<Badges> {
         let db = client(&self.pool).await?;
-        badges(&db, self.event, self.can_see_expenses).await
+        badges(&db, self.event, with_expenses).await
     }
 }
 

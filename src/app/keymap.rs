@@ -112,9 +112,9 @@ const fn desk(
 pub const BINDINGS: &[Binding] = &[
     desk(
         DeskId::Checkins,
-        &[(KeyCode::Char('s'), NONE)],
+        &[(KeyCode::Char('s'), NONE), (KeyCode::Enter, NONE)],
         "s",
-        "scan mode: every code typed (or scanned) and Enter checks in at once; Esc leaves",
+        "scan mode (also Enter): every code typed or scanned, then Enter, checks in at once; Esc leaves",
         Some("scan"),
         Action::ScanMode,
         Some(Permission::CheckIn),

@@ -82,7 +82,6 @@ pub async fn run(settings: &Settings, options: ConsoleOptions) -> Result<()> {
         pool,
         event: start.event.id,
         gate,
-        can_see_expenses: start.permissions.sees(crate::desks::DeskId::Expenses),
     });
     let mut guard = match guard {
         Some(g) => g,

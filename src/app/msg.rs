@@ -113,6 +113,11 @@ pub enum Done {
         verb: &'static str,
         title: String,
     },
+    /// The compose form's save (a refusal reopens the form).
+    AnnouncementSaved {
+        verb: &'static str,
+        title: String,
+    },
 }
 
 /// Everything the desks show, read after LISTEN so no change is missed.
@@ -156,6 +161,8 @@ pub struct Badges {
 pub enum Cmd {
     Snapshot {
         generation: u64,
+        /// Whether the operator may read expenses (their permissions can change mid-shift).
+        expenses: bool,
     },
     CheckinChanges {
         generation: u64,
@@ -183,6 +190,7 @@ pub enum Cmd {
     },
     Badges {
         generation: u64,
+        expenses: bool,
     },
     Permissions,
     Scan {

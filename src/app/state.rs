@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, FixedOffset, Timelike, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -99,7 +99,7 @@ pub enum PromptKind {
     ReleasePlaces(Queue),
     ScheduleAt(AnnouncementRow),
     /// An urgent message to everyone: the event's slug typed is the confirmation.
-    TypeSlug(AnnouncementRow),
+    TypeSlug(AnnouncementRow, Option<DateTime<Utc>>),
     ExtendMinutes(WaitRow),
     CancelReason(WaitRow),
 }
@@ -149,12 +149,16 @@ impl Prompt {
                 "Send at: ",
                 "HH:MM today or YYYY-MM-DD HH:MM, event-local".to_owned(),
             ),
-            PromptKind::TypeSlug(row) => (
+            PromptKind::TypeSlug(row, at) => (
                 "URGENT to everyone".to_owned(),
                 vec![
                     fit(&row.title, 56),
                     format!(
-                        "goes now to all {} people by {}",
+                        "goes {} to all {} people by {}",
+                        at.map_or("now".to_owned(), |t| format!(
+                            "at {}",
+                            state.local(t, "%Y-%m-%d %H:%M")
+                        )),
                         row.recipients,
                         row.methods.join(", ")
                     ),
@@ -217,7 +221,7 @@ fn expense_lines(expense: &ExpenseRow) -> Vec<String> {
             "{} {}  {}  by {}",
             money(expense.amount),
             expense.currency,
-            expense.vendor.as_deref().unwrap_or("no vendor"),
+            fit(expense.vendor.as_deref().unwrap_or("no vendor"), 24),
             fit(&expense.submitter, 24)
         ),
     ]
@@ -287,6 +291,10 @@ pub struct State {
     /// When the check-in totals were last asked for, and how long they took to read.
     pub summary_at: Option<DateTime<Utc>>,
     pub summary_took: Duration,
+    /// The compose form being saved, reopened if the database refuses it.
+    pub saving: Option<Box<Compose>>,
+    /// The listener is connected and LISTENing.
+    pub listening: bool,
     /// A failed snapshot is retried on the next tick.
     pub resync_due: bool,
     pub quit: bool,
@@ -329,6 +337,8 @@ impl State {
             pending: Pending::default(),
             in_flight: InFlight::default(),
             resync_due: false,
+            listening: false,
+            saving: None,
             summary_at: None,
             summary_took: Duration::zero(),
             quit: false,
@@ -533,6 +543,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                             Tone::Info,
                         );
                     }
+                    if permissions.sees(DeskId::Expenses)
+                        != state.permissions.sees(DeskId::Expenses)
+                    {
+                        // Expenses came into view (or left it): load them (or drop them).
+                        state.resync_due = true;
+                    }
                     state.operator.role = role;
                     state.permissions = permissions;
                     if !state.permissions.sees(state.desk) {
@@ -645,7 +661,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                             }
                             format!("offered {offered} of {asked} places in {}", fit(queue, 40))
                         }
-                        Done::Announcement { verb, title } => {
+                        Done::Announcement { verb, title }
+                        | Done::AnnouncementSaved { verb, title } => {
                             format!("{verb}: {}", fit(title, 50))
                         }
                         Done::Entry { verb, attendee } => format!("{verb} {}", fit(attendee, 40)),
@@ -658,9 +675,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     state.say(text, Tone::Good);
                 }
                 Err(failure) => {
+                    if matches!(done, Done::AnnouncementSaved { .. })
+                        && let Some(form) = state.saving.take()
+                        && state.overlay.is_none()
+                    {
+                        state.overlay = Some(Overlay::Compose(form));
+                    }
                     state.say(failure, Tone::Bad);
                     state.bell = true;
                 }
+            }
+            if matches!(done, Done::AnnouncementSaved { .. }) {
+                state.saving = None;
             }
         }
         Msg::Quit => state.quit = true,
@@ -742,7 +768,10 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
     }
     if !state.in_flight.badges && p.badges {
         p.badges = false;
-        cmds.push(Cmd::Badges { generation });
+        cmds.push(Cmd::Badges {
+            generation,
+            expenses: state.permissions.sees(DeskId::Expenses),
+        });
         state.in_flight.badges = true;
     }
     if p.permissions {
@@ -762,23 +791,33 @@ fn resync(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.resync_due = false;
     cmds.push(Cmd::Snapshot {
         generation: state.generation,
+        expenses: state.permissions.sees(DeskId::Expenses),
     });
 }
 
 fn tick(state: &mut State, now: DateTime<Utc>, cmds: &mut Vec<Cmd>) {
-    let minute_changed = now.with_second(0) != state.now.with_second(0)
-        || (now - state.now).num_seconds().abs() >= 60;
+    let minute_changed = now.timestamp().div_euclid(60) != state.now.timestamp().div_euclid(60);
+    let day_changed = state.local(now, "%F") != state.local(state.now, "%F");
     state.now = now;
     if minute_changed {
-        // The clock shows minutes; sessions move from next to now to over.
+        // The clock shows minutes; sessions move from next to now to over; the numbers over a time
+        // window (rates, the last hour, problems in 15 minutes, offers about to expire) age.
         state.dirty = true;
         let keep = state.sessions.selected_row().map(|r| r.id);
         state.sessions.arrange(now, keep);
+        state.pending.summary = true;
+        state.pending.badges = true;
     }
-    if state.resync_due
-        && !state.in_flight.snapshot
-        && !matches!(state.link, Link::Reconnecting { .. })
-    {
+    if day_changed {
+        // Past midnight at the event: today's sessions are another list.
+        state.pending.all_sessions = true;
+    }
+    if state.desk == DeskId::Waitlist && state.waitlist.counting_down() && state.overlay.is_none() {
+        // An offer's countdown is on screen.
+        state.dirty = true;
+    }
+    // A failed load is retried once the listener is in place (LISTEN before snapshot).
+    if state.resync_due && !state.in_flight.snapshot && state.listening {
         resync(state, cmds);
     }
 }
@@ -787,11 +826,17 @@ fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
     match event {
         ListenerEvent::Connected => {
             state.dirty = true;
+            state.listening = true;
             // LISTEN is in place: a snapshot read now misses nothing.
             resync(state, cmds);
         }
         ListenerEvent::Lost { reason } => {
             tracing::warn!(%reason, "realtime link lost");
+            state.listening = false;
+            // Whatever is still on its way was asked for on a link that is gone: drop it, so a
+            // late snapshot cannot turn the header LIVE with nobody listening.
+            state.generation += 1;
+            state.in_flight = InFlight::default();
             if !matches!(state.link, Link::Reconnecting { .. }) {
                 let since = state.fresh_at.unwrap_or(state.now);
                 state.link = Link::Reconnecting { since };
@@ -1187,7 +1232,7 @@ fn announcement_intent(state: &mut State, intent: AnnouncementIntent) {
         AnnouncementIntent::SendNow(row) => {
             if row.blast() {
                 state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
-                    PromptKind::TypeSlug(row),
+                    PromptKind::TypeSlug(row, None),
                 ))));
                 return;
             }
@@ -1366,21 +1411,29 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                 danger: false,
             }))
         }
-        PromptKind::TypeSlug(row) => {
+        PromptKind::TypeSlug(row, at) => {
             if text.trim() != state.event.slug {
                 return Err(format!(
                     "that is not {}: type it exactly, or Esc",
                     state.event.slug
                 ));
             }
-            // The typed slug is the confirmation: overlay_key sends without a second dialog.
-            Ok(Some(Confirm {
-                title: String::new(),
-                lines: Vec::new(),
-                cmd: Cmd::SendAnnouncement {
+            // The typed slug is the confirmation: overlay_key acts without a second dialog.
+            let cmd = match at {
+                Some(at) => Cmd::ScheduleAnnouncement {
+                    id: row.id,
+                    title: row.title.clone(),
+                    at: *at,
+                },
+                None => Cmd::SendAnnouncement {
                     id: row.id,
                     title: row.title.clone(),
                 },
+            };
+            Ok(Some(Confirm {
+                title: String::new(),
+                lines: Vec::new(),
+                cmd,
                 yes_focused: true,
                 danger: true,
             }))
@@ -1523,6 +1576,18 @@ fn overlay_key(
                         state.say("not saved: see the fields marked <-", Tone::Bad);
                         Some(Overlay::Compose(form))
                     }
+                    Some((draft, Some(_)))
+                        if draft.priority == "urgent"
+                            && matches!(draft.audience.as_str(), "all" | "attendees")
+                            && draft.sessions.is_none() =>
+                    {
+                        form.errors.push((
+                            crate::desks::announcements::compose::Field::Schedule,
+                            "urgent to everyone: save a draft, then t asks for the slug".to_owned(),
+                        ));
+                        state.say("not saved: see the fields marked <-", Tone::Bad);
+                        Some(Overlay::Compose(form))
+                    }
                     Some((draft, schedule)) => {
                         state.say("saving...", Tone::Info);
                         cmds.push(Cmd::SaveAnnouncement {
@@ -1530,6 +1595,8 @@ fn overlay_key(
                             draft,
                             schedule,
                         });
+                        // Kept until the database answers: a refusal reopens it as it was.
+                        state.saving = Some(form);
                         None
                     }
                 }
@@ -1549,11 +1616,23 @@ fn overlay_key(
                     state.say("that is how it is already: nothing changed", Tone::Info);
                     None
                 }
-                Ok(Some(confirm)) if matches!(prompt.kind, PromptKind::TypeSlug(_)) => {
+                Ok(Some(confirm)) if matches!(prompt.kind, PromptKind::TypeSlug(..)) => {
                     // The slug typed was the confirmation.
-                    state.say("sending...", Tone::Info);
+                    state.say("working...", Tone::Info);
                     cmds.push(confirm.cmd);
                     None
+                }
+                Ok(Some(confirm)) if matches!(&prompt.kind, PromptKind::ScheduleAt(row) if row.blast()) =>
+                {
+                    // Scheduling an urgent message to everyone asks for the slug too.
+                    match (&prompt.kind, confirm.cmd) {
+                        (PromptKind::ScheduleAt(row), Cmd::ScheduleAnnouncement { at, .. }) => {
+                            Some(Overlay::Prompt(Box::new(Prompt::new(
+                                PromptKind::TypeSlug(row.clone(), Some(at)),
+                            ))))
+                        }
+                        _ => None,
+                    }
                 }
                 Ok(Some(confirm)) => Some(Overlay::Confirm(Box::new(confirm))),
             },
@@ -1652,7 +1731,13 @@ mod tests {
     fn live(permissions: Permissions) -> State {
         let mut s = state(permissions);
         let cmds = update(&mut s, Msg::Listener(ListenerEvent::Connected));
-        assert_eq!(cmds, vec![Cmd::Snapshot { generation: 1 }]);
+        assert_eq!(
+            cmds,
+            vec![Cmd::Snapshot {
+                generation: 1,
+                expenses: permissions.sees(DeskId::Expenses)
+            }]
+        );
         update(
             &mut s,
             Msg::Snapshot {
@@ -1916,7 +2001,10 @@ mod tests {
             "no partial fetches while reconnecting"
         );
         let cmds = update(&mut s, Msg::Listener(ListenerEvent::Connected));
-        assert_eq!(cmds, vec![Cmd::Snapshot { generation: 2 }]);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::Snapshot { generation: 3, .. }]),
+            "{cmds:?}"
+        );
         assert!(
             matches!(s.link, Link::Reconnecting { .. }),
             "still not live before the resync"
@@ -1930,6 +2018,49 @@ mod tests {
             },
         );
         assert!(s.notice.is_none());
+    }
+
+    #[test]
+    fn a_failed_resync_is_retried_and_a_late_snapshot_cannot_claim_live() {
+        let mut s = live(Permissions::all());
+        let lost = || {
+            Msg::Listener(ListenerEvent::Lost {
+                reason: "gone".into(),
+            })
+        };
+        // A snapshot asked for just before the link broke arrives after: dropped, still RECONNECTING.
+        update(&mut s, Msg::Listener(ListenerEvent::Connected));
+        let asked = s.generation;
+        update(&mut s, lost());
+        update(
+            &mut s,
+            Msg::Snapshot {
+                generation: asked,
+                result: Err("late".into()),
+            },
+        );
+        assert!(matches!(s.link, Link::Reconnecting { .. }));
+        // Back, but the resync fails: the next tick tries again rather than waiting forever.
+        let cmds = update(&mut s, Msg::Listener(ListenerEvent::Connected));
+        let Some(Cmd::Snapshot { generation, .. }) = cmds.first().cloned() else {
+            panic!("expected a snapshot: {cmds:?}");
+        };
+        update(
+            &mut s,
+            Msg::Snapshot {
+                generation,
+                result: Err("too many clients".into()),
+            },
+        );
+        let cmds = update(&mut s, Msg::Tick(now() + Duration::seconds(1)));
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::Snapshot { .. }]),
+            "retried: {cmds:?}"
+        );
+        // While the link is down, no retry hammers the server.
+        update(&mut s, lost());
+        s.resync_due = true;
+        assert!(update(&mut s, Msg::Tick(now() + Duration::seconds(2))).is_empty());
     }
 
     #[test]

@@ -92,8 +92,13 @@ pub async fn run(
         attempt += 1;
         match listen_once(&settings, &time_zone, &events).await {
             Ok(()) => return, // the console is gone
-            Err(reason) => {
+            Err(Broken { connected, reason }) => {
                 tracing::warn!(%reason, attempt, "listener lost");
+                if connected {
+                    // It had been working: start the backoff again from the shortest wait.
+                    backoff = BACKOFF_FIRST;
+                    attempt = 1;
+                }
                 if events.send(ListenerEvent::Lost { reason }).is_err() {
                     return;
                 }
@@ -122,21 +127,35 @@ fn jitter(base: Duration, attempt: u64) -> Duration {
     base.mul_f64(fraction)
 }
 
-/// One connection's life. Ok(()) when the console has gone away; Err(reason) when the link broke.
+/// Why a connection's life ended: whether it had got as far as listening, and what broke.
+struct Broken {
+    connected: bool,
+    reason: String,
+}
+
+/// One connection's life. Ok(()) when the console has gone away.
 async fn listen_once(
     settings: &DatabaseSettings,
     time_zone: &str,
     events: &mpsc::UnboundedSender<ListenerEvent>,
-) -> Result<(), String> {
+) -> Result<(), Broken> {
+    let before = |reason: String| Broken {
+        connected: false,
+        reason,
+    };
+    let after = |reason: String| Broken {
+        connected: true,
+        reason,
+    };
     let mut settings = settings.clone();
     settings.pg.application_name("eventos-console-listener");
     let (client, mut notifications) = connect_listening(&settings)
         .await
-        .map_err(|e| crate::cli::sentence(&e))?;
+        .map_err(|e| before(crate::cli::sentence(&e)))?;
     client
         .batch_execute(&format!("LISTEN {CHANNEL}"))
         .await
-        .map_err(|e| format!("cannot listen: {e}"))?;
+        .map_err(|e| before(format!("cannot listen: {e}")))?;
     if events.send(ListenerEvent::Connected).is_err() {
         return Ok(());
     }
@@ -146,7 +165,7 @@ async fn listen_once(
                     realtime_flushed_at(), now()",
         )
         .await
-        .map_err(|e| format!("cannot prepare the liveness check: {e}"))?;
+        .map_err(|e| after(format!("cannot prepare the liveness check: {e}")))?;
     let mut ticker = tokio::time::interval(HEALTH_EVERY);
     loop {
         tokio::select! {
@@ -160,14 +179,16 @@ async fn listen_once(
                         return Ok(());
                     }
                 }
-                None => return Err("the listening connection closed".to_owned()),
+                None => return Err(after("the listening connection closed".to_owned())),
             },
             _ = ticker.tick() => {
                 let check = tokio::time::timeout(HEALTH_TIMEOUT, client.query_one(&health_sql, &[&time_zone])).await;
                 let row = match check {
                     Ok(Ok(row)) => row,
-                    Ok(Err(e)) => return Err(format!("liveness check failed: {e}")),
-                    Err(_) => return Err("the server did not answer the liveness check".to_owned()),
+                    Ok(Err(e)) => return Err(after(format!("liveness check failed: {e}"))),
+                    Err(_) => {
+                        return Err(after("the server did not answer the liveness check".to_owned()));
+                    }
                 };
                 let health = Health {
                     utc_offset_secs: row.get(0),

@@ -263,6 +263,7 @@ impl CheckinsDesk {
             .and_then(|s| s.hits.get(s.selected).cloned());
         match action {
             Action::ScanMode => {
+                self.search = None;
                 self.scan.on = true;
                 Intent::Nothing
             }

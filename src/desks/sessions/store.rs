@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::model::SessionRow;
 use crate::desks::{clean, clean_opt};
 
-/// Today's sessions (the event's local day), or only `ids`.
+/// Today's sessions (the event's local day), or only those of `ids` that are today's (a session
+/// moved to another day leaves the desk).
 pub async fn sessions(
     client: &Client,
     event: Uuid,
@@ -23,9 +24,8 @@ pub async fn sessions(
                JOIN events e ON e.id = s.event_id
                LEFT JOIN venues v ON v.id = s.venue_id
               WHERE s.event_id = $1
-                AND CASE WHEN $2::uuid[] IS NULL
-                         THEN (s.start_time AT TIME ZONE e.time_zone)::date = (now() AT TIME ZONE e.time_zone)::date
-                         ELSE s.id = ANY ($2::uuid[]) END",
+                AND (s.start_time AT TIME ZONE e.time_zone)::date = (now() AT TIME ZONE e.time_zone)::date
+                AND ($2::uuid[] IS NULL OR s.id = ANY ($2::uuid[]))",
             &[&event, &ids],
         )
         .await
