@@ -1227,7 +1227,11 @@ fn announcement_intent(state: &mut State, intent: AnnouncementIntent) {
             state.overlay = Some(Overlay::Compose(Box::default()));
         }
         AnnouncementIntent::Edit(row) => {
-            state.overlay = Some(Overlay::Compose(Box::new(Compose::edit(&row))));
+            state.overlay = Some(Overlay::Compose(Box::new(Compose::edit(
+                &row,
+                &state.sessions.rows,
+                state.offset,
+            ))));
         }
         AnnouncementIntent::SendNow(row) => {
             if row.blast() {

@@ -69,8 +69,10 @@ pub struct Compose {
     pub content: Input,
     pub priority: usize,
     pub audience: usize,
-    /// Comma-separated parts of today's session titles.
+    /// Parts of today's session titles, ';'-separated.
     pub sessions: Input,
+    /// Target sessions of an edited draft that are not today's (kept as they were).
+    pub other_days: Vec<Uuid>,
     pub methods: [bool; 4],
     /// Empty: save as a draft. "HH:MM" today, or "YYYY-MM-DD HH:MM", event-local.
     pub schedule: Input,
@@ -96,13 +98,15 @@ impl Compose {
             priority: 1,
             audience: 0,
             sessions: Input::default(),
+            other_days: Vec::new(),
             methods: [false, true, true, false],
             schedule: Input::default(),
             errors: Vec::new(),
         }
     }
 
-    pub fn edit(row: &AnnouncementRow) -> Compose {
+    /// A draft back in the form; its target sessions written as "HH:MM title" from today's list.
+    pub fn edit(row: &AnnouncementRow, today: &[SessionRow], offset: FixedOffset) -> Compose {
         let index = |list: &[&str], value: Option<&str>, default: usize| {
             value
                 .and_then(|v| list.iter().position(|x| *x == v))
@@ -115,7 +119,20 @@ impl Compose {
             content: Input::new(row.content.clone()),
             priority: index(&PRIORITIES, Some(&row.priority), 1),
             audience: index(&AUDIENCES, row.audience.as_deref(), 0),
-            sessions: Input::new(row.session_titles.join(", ")),
+            sessions: Input::new(
+                row.target_sessions
+                    .iter()
+                    .filter_map(|id| today.iter().find(|s| s.id == *id))
+                    .map(|s| session_label(s, offset))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other_days: row
+                .target_sessions
+                .iter()
+                .filter(|id| !today.iter().any(|s| s.id == **id))
+                .copied()
+                .collect(),
             methods: METHODS.map(|m| row.methods.iter().any(|x| x == m)),
             schedule: Input::default(),
             errors: Vec::new(),
@@ -216,8 +233,13 @@ impl Compose {
             self.errors
                 .push((Field::Methods, "choose at least one".to_owned()));
         }
-        let targets = match resolve_sessions(self.sessions.value(), sessions) {
-            Ok(ids) => ids,
+        let targets = match resolve_sessions(self.sessions.value(), sessions, offset) {
+            Ok(ids) if self.other_days.is_empty() => ids,
+            Ok(ids) => {
+                let mut all = self.other_days.clone();
+                all.extend(ids.unwrap_or_default());
+                Some(all)
+            }
             Err(e) => {
                 self.errors.push((Field::Sessions, e));
                 None
@@ -274,10 +296,25 @@ fn cycle(value: &mut usize, len: usize, key: KeyEvent, focus: &mut usize) {
     }
 }
 
-/// Comma-separated parts of session titles, each naming exactly one of today's sessions.
-pub fn resolve_sessions(text: &str, sessions: &[SessionRow]) -> Result<Option<Vec<Uuid>>, String> {
+/// How a session is written in the form: its event-local start time and title, which tells apart a
+/// workshop run twice in a day.
+pub fn session_label(session: &SessionRow, offset: FixedOffset) -> String {
+    format!(
+        "{} {}",
+        session.start.with_timezone(&offset).format("%H:%M"),
+        session.title
+    )
+}
+
+/// Parts of today's session titles separated by ';' (titles have commas), each naming exactly one
+/// session; a part may start with the session's HH:MM start time to pick one of several.
+pub fn resolve_sessions(
+    text: &str,
+    sessions: &[SessionRow],
+    offset: FixedOffset,
+) -> Result<Option<Vec<Uuid>>, String> {
     let parts: Vec<String> = text
-        .split(',')
+        .split(';')
         .map(|p| p.trim().to_lowercase())
         .filter(|p| !p.is_empty())
         .collect();
@@ -286,21 +323,43 @@ pub fn resolve_sessions(text: &str, sessions: &[SessionRow]) -> Result<Option<Ve
     }
     let mut ids = Vec::new();
     for part in parts {
+        // "14:00 workshop" names the 14:00 one; "workshop" any whose title contains it.
+        let (at, words) = match part.split_once(' ') {
+            Some((time, rest)) if NaiveTime::parse_from_str(time, "%H:%M").is_ok() => {
+                (Some(time.to_owned()), rest.trim().to_owned())
+            }
+            _ => (None, part.clone()),
+        };
         let matches: Vec<&SessionRow> = sessions
             .iter()
-            .filter(|s| s.title.to_lowercase().contains(&part))
+            .filter(|s| s.title.to_lowercase().contains(&words))
+            .filter(|s| {
+                at.as_deref()
+                    .is_none_or(|t| s.start.with_timezone(&offset).format("%H:%M").to_string() == t)
+            })
             .collect();
         match matches.as_slice() {
             [one] => ids.push(one.id),
             [] => return Err(format!("no session today matches {part:?}")),
             many => {
-                // An exact title wins over the titles that merely contain it.
-                match many.iter().find(|s| s.title.to_lowercase() == part) {
-                    Some(exact) => ids.push(exact.id),
-                    None => {
+                // An exact title wins over the titles that merely contain it, if it is one session.
+                let exact: Vec<&&SessionRow> = many
+                    .iter()
+                    .filter(|s| s.title.to_lowercase() == words)
+                    .collect();
+                match exact.as_slice() {
+                    [one] => ids.push(one.id),
+                    _ => {
+                        let starts: Vec<String> = many
+                            .iter()
+                            .take(3)
+                            .map(|s| s.start.with_timezone(&offset).format("%H:%M").to_string())
+                            .collect();
                         return Err(format!(
-                            "{part:?} matches {} sessions; type more of the title",
-                            many.len()
+                            "{part:?} matches {} sessions (at {}): put the start time first, e.g. \"{} {words}\"",
+                            many.len(),
+                            starts.join(", "),
+                            starts.first().map_or("09:00", String::as_str)
                         ));
                     }
                 }
@@ -396,18 +455,39 @@ mod tests {
 
     #[test]
     fn sessions_resolve_to_exactly_one_each() {
+        let mut afternoon = session(4, "Workshop: Postgres, in depth");
+        afternoon.start = now() + Duration::hours(4);
         let today = [
             session(1, "Rust in Production"),
             session(2, "Rust for Beginners"),
             session(3, "Keynote"),
+            session(5, "Workshop: Postgres, in depth"),
+            afternoon,
         ];
+        let tz = toronto();
         assert_eq!(
-            resolve_sessions("keynote, production", &today),
+            resolve_sessions("keynote; production", &today, tz),
             Ok(Some(vec![Uuid::from_u128(3), Uuid::from_u128(1)]))
         );
-        assert!(resolve_sessions("rust", &today).is_err());
-        assert!(resolve_sessions("cooking", &today).is_err());
-        assert_eq!(resolve_sessions("", &today), Ok(None));
+        assert!(resolve_sessions("rust", &today, tz).is_err());
+        assert!(resolve_sessions("cooking", &today, tz).is_err());
+        assert_eq!(resolve_sessions("", &today, tz), Ok(None));
+        // The same workshop twice: the start time (Toronto, 10:00 and 14:00) picks one.
+        let twice = resolve_sessions("workshop: postgres, in depth", &today, tz);
+        assert!(
+            twice.as_ref().is_err_and(|e| e.contains("10:00")),
+            "{twice:?}"
+        );
+        assert_eq!(
+            resolve_sessions("14:00 Workshop: Postgres, in depth", &today, tz),
+            Ok(Some(vec![Uuid::from_u128(4)]))
+        );
+        // What the form shows for an edited draft reads back as the same sessions.
+        let label = session_label(&today[4], tz);
+        assert_eq!(
+            resolve_sessions(&label, &today, tz),
+            Ok(Some(vec![Uuid::from_u128(4)]))
+        );
     }
 
     #[test]

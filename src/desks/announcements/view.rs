@@ -229,7 +229,8 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
             Field::Priority => vec![choices(&PRIORITIES, form.priority, focused, theme)],
             Field::Audience => vec![choices(&AUDIENCES, form.audience, focused, theme)],
             Field::Sessions => vec![Line::raw(if form.sessions.value().is_empty() && !focused {
-                "(all; or parts of today's session titles, comma-separated)".to_owned()
+                "(all; or parts of today's session titles, ;-separated, HH:MM first to pick)"
+                    .to_owned()
             } else {
                 format!("{}{cursor}", form.sessions.value())
             })],
