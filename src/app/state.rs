@@ -451,78 +451,62 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             generation,
             requested,
             result,
-        } => {
-            if generation != state.generation {
-                return cmds;
-            }
-            state.in_flight.sessions = false;
-            state.dirty = true;
-            match (result, requested) {
-                (Ok(rows), None) => state.sessions.replace(rows, state.now),
-                (Ok(rows), Some(ids)) => state.sessions.merge(&ids, rows, state.now),
-                (Err(failure), _) => {
-                    state.resync_due = true;
-                    state.say(format!("cannot read sessions: {failure}"), Tone::Bad);
-                }
-            }
-        }
+        } => rows_answer(
+            state,
+            generation,
+            |f| &mut f.sessions,
+            "sessions",
+            result,
+            |state, rows| match &requested {
+                None => state.sessions.replace(rows, state.now),
+                Some(ids) => state.sessions.merge(ids, rows, state.now),
+            },
+        ),
         Msg::Expenses {
             generation,
             requested,
             result,
-        } => {
-            if generation != state.generation {
-                return cmds;
-            }
-            state.in_flight.expenses = false;
-            state.dirty = true;
-            match (result, requested) {
-                (Ok(rows), None) => state.expenses.replace(rows),
-                (Ok(rows), Some(ids)) => state.expenses.merge(&ids, rows),
-                (Err(failure), _) => {
-                    state.resync_due = true;
-                    state.say(format!("cannot read expenses: {failure}"), Tone::Bad);
-                }
-            }
-        }
+        } => rows_answer(
+            state,
+            generation,
+            |f| &mut f.expenses,
+            "expenses",
+            result,
+            |state, rows| match &requested {
+                None => state.expenses.replace(rows),
+                Some(ids) => state.expenses.merge(ids, rows),
+            },
+        ),
         Msg::Waitlist {
             generation,
             requested,
             result,
-        } => {
-            if generation != state.generation {
-                return cmds;
-            }
-            state.in_flight.waitlist = false;
-            state.dirty = true;
-            match (result, requested) {
-                (Ok(rows), None) => state.waitlist.replace(rows),
-                (Ok(rows), Some(ids)) => state.waitlist.merge(&ids, rows),
-                (Err(failure), _) => {
-                    state.resync_due = true;
-                    state.say(format!("cannot read the waitlists: {failure}"), Tone::Bad);
-                }
-            }
-        }
+        } => rows_answer(
+            state,
+            generation,
+            |f| &mut f.waitlist,
+            "the waitlists",
+            result,
+            |state, rows| match &requested {
+                None => state.waitlist.replace(rows),
+                Some(ids) => state.waitlist.merge(ids, rows),
+            },
+        ),
         Msg::Announcements {
             generation,
             requested,
             result,
-        } => {
-            if generation != state.generation {
-                return cmds;
-            }
-            state.in_flight.announcements = false;
-            state.dirty = true;
-            match (result, requested) {
-                (Ok(rows), None) => state.announcements.replace(rows),
-                (Ok(rows), Some(ids)) => state.announcements.merge(&ids, rows),
-                (Err(failure), _) => {
-                    state.resync_due = true;
-                    state.say(format!("cannot read announcements: {failure}"), Tone::Bad);
-                }
-            }
-        }
+        } => rows_answer(
+            state,
+            generation,
+            |f| &mut f.announcements,
+            "announcements",
+            result,
+            |state, rows| match &requested {
+                None => state.announcements.replace(rows),
+                Some(ids) => state.announcements.merge(ids, rows),
+            },
+        ),
         Msg::Badges { generation, result } => {
             if generation != state.generation {
                 return cmds;
@@ -694,6 +678,41 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     cmds
 }
 
+/// What a desk keyed by id must fetch: nothing (None), everything (Some(None)) or these rows.
+fn take_pending(ids: &mut BTreeSet<Uuid>, all: &mut bool) -> Option<Option<Vec<Uuid>>> {
+    if !*all && ids.is_empty() {
+        return None;
+    }
+    let wanted = (!*all).then(|| ids.iter().copied().collect());
+    *all = false;
+    ids.clear();
+    Some(wanted)
+}
+
+/// A list desk's rows: dropped when asked for before a resync, applied by `apply`, or a failure that
+/// says so and resyncs on the next tick.
+fn rows_answer<T>(
+    state: &mut State,
+    generation: u64,
+    in_flight: fn(&mut InFlight) -> &mut bool,
+    what: &str,
+    result: Result<Vec<T>, super::msg::Failure>,
+    apply: impl FnOnce(&mut State, Vec<T>),
+) {
+    if generation != state.generation {
+        return;
+    }
+    *in_flight(&mut state.in_flight) = false;
+    state.dirty = true;
+    match result {
+        Ok(rows) => apply(state, rows),
+        Err(failure) => {
+            state.resync_due = true;
+            state.say(format!("cannot read {what}: {failure}"), Tone::Bad);
+        }
+    }
+}
+
 /// The fetches the hints heard since the last frame call for: one per desk, none while one is out.
 pub fn fetches(state: &mut State) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -722,47 +741,27 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
         }
         state.in_flight.checkins = true;
     }
-    if !state.in_flight.sessions && (p.all_sessions || !p.sessions.is_empty()) {
-        let ids = if p.all_sessions {
-            None
-        } else {
-            Some(p.sessions.iter().copied().collect())
-        };
-        p.all_sessions = false;
-        p.sessions.clear();
+    if !state.in_flight.sessions
+        && let Some(ids) = take_pending(&mut p.sessions, &mut p.all_sessions)
+    {
         cmds.push(Cmd::Sessions { generation, ids });
         state.in_flight.sessions = true;
     }
-    if !state.in_flight.expenses && (p.all_expenses || !p.expenses.is_empty()) {
-        let ids = if p.all_expenses {
-            None
-        } else {
-            Some(p.expenses.iter().copied().collect())
-        };
-        p.all_expenses = false;
-        p.expenses.clear();
+    if !state.in_flight.expenses
+        && let Some(ids) = take_pending(&mut p.expenses, &mut p.all_expenses)
+    {
         cmds.push(Cmd::Expenses { generation, ids });
         state.in_flight.expenses = true;
     }
-    if !state.in_flight.waitlist && (p.all_waitlist || !p.waitlist.is_empty()) {
-        let ids = if p.all_waitlist {
-            None
-        } else {
-            Some(p.waitlist.iter().copied().collect())
-        };
-        p.all_waitlist = false;
-        p.waitlist.clear();
+    if !state.in_flight.waitlist
+        && let Some(ids) = take_pending(&mut p.waitlist, &mut p.all_waitlist)
+    {
         cmds.push(Cmd::Waitlist { generation, ids });
         state.in_flight.waitlist = true;
     }
-    if !state.in_flight.announcements && (p.all_announcements || !p.announcements.is_empty()) {
-        let ids = if p.all_announcements {
-            None
-        } else {
-            Some(p.announcements.iter().copied().collect())
-        };
-        p.all_announcements = false;
-        p.announcements.clear();
+    if !state.in_flight.announcements
+        && let Some(ids) = take_pending(&mut p.announcements, &mut p.all_announcements)
+    {
         cmds.push(Cmd::Announcements { generation, ids });
         state.in_flight.announcements = true;
     }

@@ -4,6 +4,7 @@
 pub mod announcements;
 pub mod checkins;
 pub mod expenses;
+pub mod list;
 pub mod sessions;
 pub mod waitlist;
 

@@ -3,13 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crossterm::event::{Event, KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use rust_decimal::Decimal;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
+use crate::desks::list;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpenseRow {
@@ -106,8 +106,7 @@ impl ExpensesDesk {
 
     pub fn merge(&mut self, requested: &[Uuid], changed: Vec<ExpenseRow>) {
         let keep = self.selected_row().map(|r| r.id);
-        self.rows.retain(|r| !requested.contains(&r.id));
-        self.rows.extend(changed);
+        list::merge_by_id(&mut self.rows, requested, changed, |r| r.id);
         self.arrange(keep);
     }
 
@@ -122,15 +121,8 @@ impl ExpensesDesk {
             .map(|r| r.id)
             .collect();
         self.marked.retain(|id| present.contains(id));
-        if let Some(id) = keep
-            && let Some(i) = self.visible().iter().position(|r| r.id == id)
-        {
-            self.selected = i;
-        }
-        let len = self.visible().len();
-        if self.selected >= len {
-            self.selected = len.saturating_sub(1);
-        }
+        let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
+        list::follow(&mut self.selected, keep, &shown);
     }
 
     pub fn visible(&self) -> Vec<&ExpenseRow> {
@@ -185,34 +177,30 @@ impl ExpensesDesk {
     }
 
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        match key.code {
-            KeyCode::Esc => {
-                self.filtering = false;
-                self.filter.reset();
-            }
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
-            _ => {
-                self.filter.handle_event(&Event::Key(key));
-                self.selected = 0;
-            }
-        }
+        list::filter_key(
+            &mut self.filter,
+            &mut self.filtering,
+            &mut self.selected,
+            key,
+        );
         Intent::Nothing
     }
 
     /// `me`: the operator's profile, whose own expenses they may not approve (four eyes).
     pub fn act(&mut self, action: Action, me: Option<Uuid>) -> Intent {
-        let last = self.visible().len().saturating_sub(1);
+        let len = self.visible().len();
+        if list::navigate(
+            &mut self.selected,
+            &mut self.filtering,
+            &mut self.filter,
+            action,
+            len,
+        ) {
+            return Intent::Nothing;
+        }
         let selected = self.selected_row().cloned();
         match action {
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = last,
-            Action::Filter => self.filtering = true,
             Action::Back if !self.marked.is_empty() => self.marked.clear(),
-            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
             Action::CycleView => {
                 self.view = self.view.next();
                 self.selected = 0;
@@ -229,7 +217,7 @@ impl ExpensesDesk {
                 if !self.marked.remove(&row.id) {
                     self.marked.insert(row.id);
                 }
-                self.selected = (self.selected + 1).min(last);
+                self.selected = (self.selected + 1).min(len.saturating_sub(1));
             }
             Action::Approve => {
                 let Some(row) = selected else {

@@ -1,12 +1,12 @@
 //! The Sessions desk's state and its pure update.
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{Event, KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
+use crate::desks::list;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
@@ -85,8 +85,7 @@ impl SessionsDesk {
     /// Replaces the requested sessions with what the database returned (a deleted one leaves).
     pub fn merge(&mut self, requested: &[Uuid], changed: Vec<SessionRow>, now: DateTime<Utc>) {
         let keep = self.selected_row().map(|r| r.id);
-        self.rows.retain(|r| !requested.contains(&r.id));
-        self.rows.extend(changed);
+        list::merge_by_id(&mut self.rows, requested, changed, |r| r.id);
         self.arrange(now, keep);
     }
 
@@ -94,15 +93,8 @@ impl SessionsDesk {
     pub fn arrange(&mut self, now: DateTime<Utc>, keep: Option<Uuid>) {
         self.rows
             .sort_by_key(|r| (r.rank(now), r.start, r.title.clone()));
-        if let Some(id) = keep
-            && let Some(i) = self.visible().iter().position(|r| r.id == id)
-        {
-            self.selected = i;
-        }
-        let len = self.visible().len();
-        if self.selected >= len {
-            self.selected = len.saturating_sub(1);
-        }
+        let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
+        list::follow(&mut self.selected, keep, &shown);
     }
 
     /// The rows the filter lets through (title, room or type, case-insensitive).
@@ -129,32 +121,28 @@ impl SessionsDesk {
 
     /// A key while the filter box has the keyboard.
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        match key.code {
-            KeyCode::Esc => {
-                self.filtering = false;
-                self.filter.reset();
-            }
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
-            _ => {
-                self.filter.handle_event(&Event::Key(key));
-                self.selected = 0;
-            }
-        }
+        list::filter_key(
+            &mut self.filter,
+            &mut self.filtering,
+            &mut self.selected,
+            key,
+        );
         Intent::Nothing
     }
 
     /// An action from the keymap.
     pub fn act(&mut self, action: Action) -> Intent {
-        let last = self.visible().len().saturating_sub(1);
+        let len = self.visible().len();
+        if list::navigate(
+            &mut self.selected,
+            &mut self.filtering,
+            &mut self.filter,
+            action,
+            len,
+        ) {
+            return Intent::Nothing;
+        }
         match action {
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = last,
-            Action::Filter => self.filtering = true,
-            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
             Action::SetLive
             | Action::SetCompleted
             | Action::SetCancelled
@@ -163,7 +151,7 @@ impl SessionsDesk {
                 let Some(row) = self.selected_row().cloned() else {
                     return Intent::Nothing;
                 };
-                return match action {
+                match action {
                     Action::SetLive => Intent::SetStatus {
                         session: row,
                         status: "live",
@@ -178,11 +166,10 @@ impl SessionsDesk {
                     },
                     Action::Capacity => Intent::AskCapacity(row),
                     _ => Intent::OpenWaitlist(row),
-                };
+                }
             }
-            _ => return Intent::NotMine,
+            _ => Intent::NotMine,
         }
-        Intent::Nothing
     }
 }
 
@@ -208,7 +195,7 @@ pub fn parse_capacity(text: &str) -> Result<Option<i32>, String> {
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0)

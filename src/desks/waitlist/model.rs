@@ -1,12 +1,12 @@
 //! The Waitlist desk's state and its pure update.
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{Event, KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
-use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
+use crate::desks::list;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitRow {
@@ -82,8 +82,7 @@ impl WaitlistDesk {
 
     pub fn merge(&mut self, requested: &[Uuid], changed: Vec<WaitRow>) {
         let keep = self.selected_row().map(|r| r.id);
-        self.rows.retain(|r| !requested.contains(&r.id));
-        self.rows.extend(changed);
+        list::merge_by_id(&mut self.rows, requested, changed, |r| r.id);
         self.arrange(keep);
     }
 
@@ -107,15 +106,8 @@ impl WaitlistDesk {
                     b.updated_at,
                 ))
         });
-        if let Some(id) = keep
-            && let Some(i) = self.visible().iter().position(|r| r.id == id)
-        {
-            self.selected = i;
-        }
-        let len = self.visible().len();
-        if self.selected >= len {
-            self.selected = len.saturating_sub(1);
-        }
+        let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
+        list::follow(&mut self.selected, keep, &shown);
     }
 
     pub fn visible(&self) -> Vec<&WaitRow> {
@@ -171,36 +163,32 @@ impl WaitlistDesk {
     }
 
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        match key.code {
-            KeyCode::Esc => {
-                self.filtering = false;
-                self.filter.reset();
-            }
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
-            _ => {
-                self.filter.handle_event(&Event::Key(key));
-                self.selected = 0;
-            }
-        }
+        list::filter_key(
+            &mut self.filter,
+            &mut self.filtering,
+            &mut self.selected,
+            key,
+        );
         Intent::Nothing
     }
 
     pub fn act(&mut self, action: Action) -> Intent {
-        let last = self.visible().len().saturating_sub(1);
+        let len = self.visible().len();
+        if list::navigate(
+            &mut self.selected,
+            &mut self.filtering,
+            &mut self.filter,
+            action,
+            len,
+        ) {
+            return Intent::Nothing;
+        }
         let selected = self.selected_row().cloned();
         match action {
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = last,
-            Action::Filter => self.filtering = true,
             Action::CycleView => {
                 self.history = !self.history;
                 self.selected = 0;
             }
-            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
             Action::Back if self.only_session.is_some() => {
                 self.only_session = None;
                 self.selected = 0;
