@@ -111,6 +111,29 @@ pub struct Prompt {
     pub error: Option<String>,
 }
 
+impl Confirm {
+    /// A change to confirm: Cancel focused.
+    fn new(title: impl Into<String>, lines: Vec<String>, cmd: Cmd) -> Confirm {
+        Confirm {
+            title: title.into(),
+            lines,
+            cmd,
+            yes_focused: false,
+            danger: false,
+        }
+    }
+
+    /// Drawn as a warning (cancelling, rejecting, urgent).
+    fn dangerous(self) -> Confirm {
+        self.dangerous_if(true)
+    }
+
+    fn dangerous_if(mut self, danger: bool) -> Confirm {
+        self.danger = danger;
+        self
+    }
+}
+
 impl Prompt {
     fn new(kind: PromptKind) -> Prompt {
         Prompt {
@@ -1069,31 +1092,27 @@ fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>)
             if hit.inside {
                 lines.push("The database says they are inside already.".to_owned());
             }
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Manual check-in".to_owned(),
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Manual check-in",
                 lines,
-                cmd: Cmd::CheckIn {
+                Cmd::CheckIn {
                     attendee: hit.id,
                     name: hit.name,
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
         CheckinIntent::CheckOut(hit) => {
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Check out".to_owned(),
-                lines: vec![
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Check out",
+                vec![
                     format!("Check {} out of the event?", fit(&hit.name, 40)),
                     "A check-out is final for this entry; they can be checked in again.".to_owned(),
                 ],
-                cmd: Cmd::CheckOut {
+                Cmd::CheckOut {
                     attendee: hit.id,
                     name: hit.name,
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
     }
 }
@@ -1126,17 +1145,18 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
                     session.registered, session.waiting
                 ));
             }
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: format!("Set session {status}"),
-                lines,
-                cmd: Cmd::SetSessionStatus {
-                    session: session.id,
-                    title: session.title,
-                    status: status.to_owned(),
-                },
-                yes_focused: false,
-                danger,
-            })));
+            state.overlay = Some(Overlay::Confirm(Box::new(
+                Confirm::new(
+                    format!("Set session {status}"),
+                    lines,
+                    Cmd::SetSessionStatus {
+                        session: session.id,
+                        title: session.title,
+                        status: status.to_owned(),
+                    },
+                )
+                .dangerous_if(danger),
+            )));
         }
         SessionIntent::AskCapacity(session) => {
             state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
@@ -1158,16 +1178,14 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
         ExpenseIntent::Approve(expense) => {
             let mut lines = expense_lines(&expense);
             lines.insert(0, "Approve this expense?".to_owned());
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Approve expense".to_owned(),
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Approve expense",
                 lines,
-                cmd: Cmd::ApproveExpense {
+                Cmd::ApproveExpense {
                     expense: expense.id,
                     name: expense.name,
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
         ExpenseIntent::ApproveMany(expenses) => {
             let mut totals: std::collections::BTreeMap<String, rust_decimal::Decimal> =
@@ -1195,15 +1213,13 @@ fn expense_intent(state: &mut State, intent: ExpenseIntent) {
                     "{mine} of them are yours: those will be refused (four eyes)."
                 ));
             }
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Approve marked".to_owned(),
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Approve marked",
                 lines,
-                cmd: Cmd::ApproveExpenses {
+                Cmd::ApproveExpenses {
                     expenses: expenses.into_iter().map(|e| (e.id, e.name)).collect(),
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
         ExpenseIntent::Reject(expense) => {
             state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
@@ -1239,29 +1255,30 @@ fn announcement_intent(state: &mut State, intent: AnnouncementIntent) {
                 ))));
                 return;
             }
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Send now".to_owned(),
-                lines: vec![
-                    fit(&row.title, 56),
-                    format!(
-                        "{} to {} ({} people) by {}",
-                        row.priority,
-                        row.audience.as_deref().unwrap_or("nobody chosen"),
-                        row.recipients,
-                        if row.methods.is_empty() {
-                            "no method chosen".to_owned()
-                        } else {
-                            row.methods.join(", ")
-                        }
-                    ),
-                ],
-                cmd: Cmd::SendAnnouncement {
-                    id: row.id,
-                    title: row.title,
-                },
-                yes_focused: false,
-                danger: row.priority == "urgent",
-            })));
+            state.overlay = Some(Overlay::Confirm(Box::new(
+                Confirm::new(
+                    "Send now",
+                    vec![
+                        fit(&row.title, 56),
+                        format!(
+                            "{} to {} ({} people) by {}",
+                            row.priority,
+                            row.audience.as_deref().unwrap_or("nobody chosen"),
+                            row.recipients,
+                            if row.methods.is_empty() {
+                                "no method chosen".to_owned()
+                            } else {
+                                row.methods.join(", ")
+                            }
+                        ),
+                    ],
+                    Cmd::SendAnnouncement {
+                        id: row.id,
+                        title: row.title,
+                    },
+                )
+                .dangerous_if(row.priority == "urgent"),
+            )));
         }
         AnnouncementIntent::Schedule(row) => {
             state.overlay = Some(Overlay::Prompt(Box::new(Prompt::new(
@@ -1269,19 +1286,20 @@ fn announcement_intent(state: &mut State, intent: AnnouncementIntent) {
             ))));
         }
         AnnouncementIntent::Cancel(row) => {
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Cancel announcement".to_owned(),
-                lines: vec![
-                    fit(&row.title, 56),
-                    format!("now {}; a cancelled announcement is final", row.status),
-                ],
-                cmd: Cmd::CancelAnnouncement {
-                    id: row.id,
-                    title: row.title,
-                },
-                yes_focused: false,
-                danger: true,
-            })));
+            state.overlay = Some(Overlay::Confirm(Box::new(
+                Confirm::new(
+                    "Cancel announcement",
+                    vec![
+                        fit(&row.title, 56),
+                        format!("now {}; a cancelled announcement is final", row.status),
+                    ],
+                    Cmd::CancelAnnouncement {
+                        id: row.id,
+                        title: row.title,
+                    },
+                )
+                .dangerous(),
+            )));
         }
     }
 }
@@ -1292,28 +1310,26 @@ fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
         WaitlistIntent::Nothing | WaitlistIntent::NotMine => {}
         WaitlistIntent::Say(text) => state.say(text, Tone::Info),
         WaitlistIntent::OfferNext(queue) => {
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Offer next".to_owned(),
-                lines: vec![format!(
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Offer next",
+                vec![format!(
                     "Offer the next place in {} to whoever is first?",
                     fit(&queue.name, 40)
                 )],
-                cmd: Cmd::OfferNext {
+                Cmd::OfferNext {
                     session: queue.session,
                     queue: queue.name,
                     places: 1,
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
         WaitlistIntent::Release(queue) => state.overlay = prompt(PromptKind::ReleasePlaces(queue)),
         WaitlistIntent::Extend(entry) => state.overlay = prompt(PromptKind::ExtendMinutes(entry)),
         WaitlistIntent::Cancel(entry) => state.overlay = prompt(PromptKind::CancelReason(entry)),
         WaitlistIntent::Convert(entry) => {
-            state.overlay = Some(Overlay::Confirm(Box::new(Confirm {
-                title: "Convert offer".to_owned(),
-                lines: vec![
+            state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
+                "Convert offer",
+                vec![
                     format!(
                         "{} took the place in {}?",
                         fit(&entry.attendee, 30),
@@ -1321,26 +1337,46 @@ fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
                     ),
                     "They are registered and leave the queue.".to_owned(),
                 ],
-                cmd: Cmd::ConvertOffer {
+                Cmd::ConvertOffer {
                     entry: entry.id,
                     attendee: entry.attendee,
                 },
-                yes_focused: false,
-                danger: false,
-            })));
+            ))));
         }
     }
 }
 
-/// Validates a prompt's answer: the confirmation to show, or the sentence to show under the field.
-/// Ok(None): nothing would change.
-fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, String> {
+/// A reason typed into a prompt: something, and at most 500 characters.
+fn required_reason<'a>(text: &'a str, missing: &str) -> Result<&'a str, String> {
+    let reason = text.trim();
+    if reason.is_empty() {
+        return Err(missing.to_owned());
+    }
+    if reason.chars().count() > 500 {
+        return Err("a reason is at most 500 characters".to_owned());
+    }
+    Ok(reason)
+}
+
+/// What a prompt's answer leads to.
+enum Answer {
+    /// It is how things are already.
+    Unchanged,
+    Confirm(Confirm),
+    /// Another question first (scheduling an urgent message to everyone asks for the slug).
+    Ask(Box<Prompt>),
+    /// The answer was the confirmation (the slug typed).
+    Run(Cmd),
+}
+
+/// Validates a prompt's answer: what it leads to, or the sentence to show under the field.
+fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Answer, String> {
     let text = prompt.input.value();
     match &prompt.kind {
         PromptKind::Capacity(session) => {
             let capacity = parse_capacity(text)?;
             if capacity == session.max {
-                return Ok(None);
+                return Ok(Answer::Unchanged);
             }
             let show = |c: Option<i32>| c.map_or("no limit".to_owned(), |c| c.to_string());
             let mut lines = vec![
@@ -1356,47 +1392,47 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
             {
                 lines.push("Below the people already in: the database will refuse it.".to_owned());
             }
-            Ok(Some(Confirm {
-                title: "Change capacity".to_owned(),
+            Ok(Answer::Confirm(Confirm::new(
+                "Change capacity",
                 lines,
-                cmd: Cmd::SetSessionCapacity {
+                Cmd::SetSessionCapacity {
                     session: session.id,
                     title: session.title.clone(),
                     capacity,
                 },
-                yes_focused: false,
-                danger: false,
-            }))
+            )))
         }
         PromptKind::RejectReason(expense) => {
-            let reason = text.trim();
-            if reason.is_empty() {
-                return Err("a rejection needs a reason".to_owned());
-            }
-            if reason.chars().count() > 500 {
-                return Err("a reason is at most 500 characters".to_owned());
-            }
+            let reason = required_reason(text, "a rejection needs a reason")?;
             let mut lines = expense_lines(expense);
             lines.push(format!("reason: {}", fit(reason, 50)));
-            Ok(Some(Confirm {
-                title: "Reject expense".to_owned(),
-                lines,
-                cmd: Cmd::RejectExpense {
-                    expense: expense.id,
-                    name: expense.name.clone(),
-                    reason: reason.to_owned(),
-                },
-                yes_focused: false,
-                danger: true,
-            }))
+            Ok(Answer::Confirm(
+                Confirm::new(
+                    "Reject expense",
+                    lines,
+                    Cmd::RejectExpense {
+                        expense: expense.id,
+                        name: expense.name.clone(),
+                        reason: reason.to_owned(),
+                    },
+                )
+                .dangerous(),
+            ))
         }
         PromptKind::ScheduleAt(row) => {
             let at =
                 crate::desks::announcements::compose::parse_when(text, state.now, state.offset)?
                     .ok_or_else(|| "say when: HH:MM today or YYYY-MM-DD HH:MM".to_owned())?;
-            Ok(Some(Confirm {
-                title: "Schedule announcement".to_owned(),
-                lines: vec![
+            if row.blast() {
+                // An urgent message to everyone: the slug, typed, is the confirmation.
+                return Ok(Answer::Ask(Box::new(Prompt::new(PromptKind::TypeSlug(
+                    row.clone(),
+                    Some(at),
+                )))));
+            }
+            Ok(Answer::Confirm(Confirm::new(
+                "Schedule announcement",
+                vec![
                     fit(&row.title, 56),
                     format!(
                         "at {} to {} people by {}",
@@ -1405,14 +1441,12 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                         row.methods.join(", ")
                     ),
                 ],
-                cmd: Cmd::ScheduleAnnouncement {
+                Cmd::ScheduleAnnouncement {
                     id: row.id,
                     title: row.title.clone(),
                     at,
                 },
-                yes_focused: false,
-                danger: false,
-            }))
+            )))
         }
         PromptKind::TypeSlug(row, at) => {
             if text.trim() != state.event.slug {
@@ -1421,7 +1455,6 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                     state.event.slug
                 ));
             }
-            // The typed slug is the confirmation: overlay_key acts without a second dialog.
             let cmd = match at {
                 Some(at) => Cmd::ScheduleAnnouncement {
                     id: row.id,
@@ -1433,93 +1466,76 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Option<Confirm>, Stri
                     title: row.title.clone(),
                 },
             };
-            Ok(Some(Confirm {
-                title: String::new(),
-                lines: Vec::new(),
-                cmd,
-                yes_focused: true,
-                danger: true,
-            }))
+            Ok(Answer::Run(cmd))
         }
         PromptKind::ReleasePlaces(queue) => {
             let places = parse_count(text, 1, 1..=500, "places")?;
-            Ok(Some(Confirm {
-                title: "Release places".to_owned(),
-                lines: vec![format!(
+            Ok(Answer::Confirm(Confirm::new(
+                "Release places",
+                vec![format!(
                     "Offer {places} place{} to the next in {}?",
                     if places == 1 { "" } else { "s" },
                     fit(&queue.name, 40)
                 )],
-                cmd: Cmd::OfferNext {
+                Cmd::OfferNext {
                     session: queue.session,
                     queue: queue.name.clone(),
                     places,
                 },
-                yes_focused: false,
-                danger: false,
-            }))
+            )))
         }
         PromptKind::ExtendMinutes(entry) => {
             let minutes = parse_count(text, 15, 1..=1440, "minutes")?;
-            Ok(Some(Confirm {
-                title: "Extend offer".to_owned(),
-                lines: vec![format!(
+            Ok(Answer::Confirm(Confirm::new(
+                "Extend offer",
+                vec![format!(
                     "Give {} {minutes} more minute{}?",
                     fit(&entry.attendee, 30),
                     if minutes == 1 { "" } else { "s" }
                 )],
-                cmd: Cmd::ExtendOffer {
+                Cmd::ExtendOffer {
                     entry: entry.id,
                     attendee: entry.attendee.clone(),
                     minutes,
                 },
-                yes_focused: false,
-                danger: false,
-            }))
+            )))
         }
         PromptKind::CancelReason(entry) => {
-            let reason = text.trim();
-            if reason.is_empty() {
-                return Err("cancelling an entry needs a reason".to_owned());
-            }
-            if reason.chars().count() > 500 {
-                return Err("a reason is at most 500 characters".to_owned());
-            }
-            Ok(Some(Confirm {
-                title: "Cancel waitlist entry".to_owned(),
-                lines: vec![
-                    format!(
-                        "Take {} off the {} queue?",
-                        fit(&entry.attendee, 30),
-                        fit(entry.queue(), 24)
-                    ),
-                    format!("reason: {}", fit(reason, 50)),
-                ],
-                cmd: Cmd::CancelEntry {
-                    entry: entry.id,
-                    attendee: entry.attendee.clone(),
-                    reason: reason.to_owned(),
-                },
-                yes_focused: false,
-                danger: true,
-            }))
+            let reason = required_reason(text, "cancelling an entry needs a reason")?;
+            Ok(Answer::Confirm(
+                Confirm::new(
+                    "Cancel waitlist entry",
+                    vec![
+                        format!(
+                            "Take {} off the {} queue?",
+                            fit(&entry.attendee, 30),
+                            fit(entry.queue(), 24)
+                        ),
+                        format!("reason: {}", fit(reason, 50)),
+                    ],
+                    Cmd::CancelEntry {
+                        entry: entry.id,
+                        attendee: entry.attendee.clone(),
+                        reason: reason.to_owned(),
+                    },
+                )
+                .dangerous(),
+            ))
         }
         PromptKind::PaymentDate(expense) => {
             let today = state.now.with_timezone(&state.offset).date_naive();
             let date = parse_payment_date(text, today)?;
             let mut lines = expense_lines(expense);
             lines.push(format!("paid on {date}"));
-            Ok(Some(Confirm {
-                title: "Mark paid".to_owned(),
+            Ok(Answer::Confirm(Confirm::new(
+                "Mark paid",
                 lines,
-                cmd: Cmd::MarkExpensePaid {
+                Cmd::MarkExpensePaid {
                     expense: expense.id,
                     name: expense.name.clone(),
                     date,
                 },
-                yes_focused: false,
-                danger: false,
-            }))
+            )))
         }
     }
 }
@@ -1615,29 +1631,17 @@ fn overlay_key(
                     prompt.error = Some(error);
                     Some(Overlay::Prompt(prompt))
                 }
-                Ok(None) => {
+                Ok(Answer::Unchanged) => {
                     state.say("that is how it is already: nothing changed", Tone::Info);
                     None
                 }
-                Ok(Some(confirm)) if matches!(prompt.kind, PromptKind::TypeSlug(..)) => {
-                    // The slug typed was the confirmation.
+                Ok(Answer::Confirm(confirm)) => Some(Overlay::Confirm(Box::new(confirm))),
+                Ok(Answer::Ask(next)) => Some(Overlay::Prompt(next)),
+                Ok(Answer::Run(cmd)) => {
                     state.say("working...", Tone::Info);
-                    cmds.push(confirm.cmd);
+                    cmds.push(cmd);
                     None
                 }
-                Ok(Some(confirm)) if matches!(&prompt.kind, PromptKind::ScheduleAt(row) if row.blast()) =>
-                {
-                    // Scheduling an urgent message to everyone asks for the slug too.
-                    match (&prompt.kind, confirm.cmd) {
-                        (PromptKind::ScheduleAt(row), Cmd::ScheduleAnnouncement { at, .. }) => {
-                            Some(Overlay::Prompt(Box::new(Prompt::new(
-                                PromptKind::TypeSlug(row.clone(), Some(at)),
-                            ))))
-                        }
-                        _ => None,
-                    }
-                }
-                Ok(Some(confirm)) => Some(Overlay::Confirm(Box::new(confirm))),
             },
             _ => {
                 prompt.input.handle_event(&Event::Key(key));
