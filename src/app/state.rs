@@ -1165,7 +1165,7 @@ fn session_intent(state: &mut State, intent: SessionIntent) {
         }
         SessionIntent::OpenWaitlist(session) => {
             state.waitlist.only_session = Some((session.id, session.title));
-            state.waitlist.selected = 0;
+            state.waitlist.nav.selected = 0;
             open_desk(state, DeskId::Waitlist);
         }
     }

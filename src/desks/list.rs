@@ -8,54 +8,64 @@ use uuid::Uuid;
 
 use crate::app::keymap::Action;
 
-/// A key while the filter box has the keyboard: Esc clears and leaves it, Enter/Up/Down leave it.
-pub fn filter_key(filter: &mut Input, filtering: &mut bool, selected: &mut usize, key: KeyEvent) {
-    match key.code {
-        KeyCode::Esc => {
-            *filtering = false;
-            filter.reset();
-        }
-        KeyCode::Enter | KeyCode::Down | KeyCode::Up => *filtering = false,
-        _ => {
-            filter.handle_event(&Event::Key(key));
-            *selected = 0;
-        }
-    }
+/// The selected row and the `/` filter of a list desk.
+#[derive(Debug, Clone, Default)]
+pub struct ListNav {
+    pub selected: usize,
+    pub filter: Input,
+    /// The filter box has the keyboard.
+    pub filtering: bool,
 }
 
-/// Movement over `len` rows, `/` and Esc-clears-the-filter. True when the action was one of them.
-pub fn navigate(
-    selected: &mut usize,
-    filtering: &mut bool,
-    filter: &mut Input,
-    action: Action,
-    len: usize,
-) -> bool {
-    let last = len.saturating_sub(1);
-    match action {
-        Action::Down => *selected = (*selected + 1).min(last),
-        Action::Up => *selected = selected.saturating_sub(1),
-        Action::PageDown => *selected = (*selected + 10).min(last),
-        Action::PageUp => *selected = selected.saturating_sub(10),
-        Action::Top => *selected = 0,
-        Action::Bottom => *selected = last,
-        Action::Filter => *filtering = true,
-        Action::Back if !filter.value().is_empty() => filter.reset(),
-        _ => return false,
+impl ListNav {
+    /// The filter, lower-cased, for matching.
+    pub fn needle(&self) -> String {
+        self.filter.value().trim().to_lowercase()
     }
-    true
-}
 
-/// After the rows changed: the selection stays on the row it was on (`keep`) if still shown, and
-/// within the list.
-pub fn follow(selected: &mut usize, keep: Option<Uuid>, shown: &[Uuid]) {
-    if let Some(id) = keep
-        && let Some(i) = shown.iter().position(|r| *r == id)
-    {
-        *selected = i;
+    /// A key while the filter box has the keyboard: Esc clears and leaves it, Enter/Up/Down leave it.
+    pub fn type_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.reset();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.filtering = false,
+            _ => {
+                self.filter.handle_event(&Event::Key(key));
+                self.selected = 0;
+            }
+        }
     }
-    if *selected >= shown.len() {
-        *selected = shown.len().saturating_sub(1);
+
+    /// Movement over `len` rows, `/` and Esc-clears-the-filter. True when the action was one of them.
+    pub fn navigate(&mut self, action: Action, len: usize) -> bool {
+        let last = len.saturating_sub(1);
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::PageDown => self.selected = (self.selected + 10).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(10),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::Filter => self.filtering = true,
+            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// After the rows changed: the selection stays on the row it was on (`keep`) if still shown,
+    /// and within the list.
+    pub fn follow(&mut self, keep: Option<Uuid>, shown: &[Uuid]) {
+        if let Some(id) = keep
+            && let Some(i) = shown.iter().position(|r| *r == id)
+        {
+            self.selected = i;
+        }
+        if self.selected >= shown.len() {
+            self.selected = shown.len().saturating_sub(1);
+        }
     }
 }
 
@@ -77,48 +87,24 @@ mod tests {
     #[test]
     fn the_selection_follows_its_row_and_stays_in_range() {
         let ids: Vec<Uuid> = (1..=3).map(Uuid::from_u128).collect();
-        let mut selected = 0;
-        follow(&mut selected, Some(Uuid::from_u128(3)), &ids);
-        assert_eq!(selected, 2);
-        follow(&mut selected, Some(Uuid::from_u128(9)), &ids[..1]);
-        assert_eq!(selected, 0);
-        follow(&mut selected, None, &[]);
-        assert_eq!(selected, 0);
+        let mut nav = ListNav::default();
+        nav.follow(Some(Uuid::from_u128(3)), &ids);
+        assert_eq!(nav.selected, 2);
+        nav.follow(Some(Uuid::from_u128(9)), &ids[..1]);
+        assert_eq!(nav.selected, 0);
+        nav.follow(None, &[]);
+        assert_eq!(nav.selected, 0);
     }
 
     #[test]
     fn movement_stops_at_the_ends() {
-        let (mut selected, mut filtering, mut filter) = (0, false, Input::default());
-        assert!(navigate(
-            &mut selected,
-            &mut filtering,
-            &mut filter,
-            Action::Up,
-            3
-        ));
-        assert_eq!(selected, 0);
-        navigate(
-            &mut selected,
-            &mut filtering,
-            &mut filter,
-            Action::PageDown,
-            3,
-        );
-        assert_eq!(selected, 2);
-        assert!(!navigate(
-            &mut selected,
-            &mut filtering,
-            &mut filter,
-            Action::Back,
-            3
-        ));
-        navigate(
-            &mut selected,
-            &mut filtering,
-            &mut filter,
-            Action::Filter,
-            3,
-        );
-        assert!(filtering);
+        let mut nav = ListNav::default();
+        assert!(nav.navigate(Action::Up, 3));
+        assert_eq!(nav.selected, 0);
+        nav.navigate(Action::PageDown, 3);
+        assert_eq!(nav.selected, 2);
+        assert!(!nav.navigate(Action::Back, 3));
+        nav.navigate(Action::Filter, 3);
+        assert!(nav.filtering);
     }
 }

@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-use tui_input::Input;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
-use crate::desks::list;
+use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnnouncementRow {
@@ -58,9 +57,7 @@ impl AnnouncementRow {
 pub struct AnnouncementsDesk {
     /// Draft, scheduled (soonest first), sent (newest first), cancelled.
     pub rows: Vec<AnnouncementRow>,
-    pub selected: usize,
-    pub filter: Input,
-    pub filtering: bool,
+    pub nav: ListNav,
     pub loaded: bool,
 }
 
@@ -78,7 +75,7 @@ pub enum Intent {
 
 impl AnnouncementsDesk {
     pub fn typing(&self) -> bool {
-        self.filtering
+        self.nav.filtering
     }
 
     pub fn replace(&mut self, rows: Vec<AnnouncementRow>) {
@@ -103,11 +100,11 @@ impl AnnouncementsDesk {
             })
         });
         let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
-        list::follow(&mut self.selected, keep, &shown);
+        self.nav.follow(keep, &shown);
     }
 
     pub fn visible(&self) -> Vec<&AnnouncementRow> {
-        let needle = self.filter.value().trim().to_lowercase();
+        let needle = self.nav.needle();
         self.rows
             .iter()
             .filter(|r| {
@@ -120,28 +117,17 @@ impl AnnouncementsDesk {
     }
 
     pub fn selected_row(&self) -> Option<&AnnouncementRow> {
-        self.visible().get(self.selected).copied()
+        self.visible().get(self.nav.selected).copied()
     }
 
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        list::filter_key(
-            &mut self.filter,
-            &mut self.filtering,
-            &mut self.selected,
-            key,
-        );
+        self.nav.type_key(key);
         Intent::Nothing
     }
 
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if list::navigate(
-            &mut self.selected,
-            &mut self.filtering,
-            &mut self.filter,
-            action,
-            len,
-        ) {
+        if self.nav.navigate(action, len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();

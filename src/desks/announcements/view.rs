@@ -33,10 +33,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         count("sent"),
         count("cancelled")
     ))];
-    if desk.filtering || !desk.filter.value().is_empty() {
+    if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
-        spans.push(Span::styled(fit(desk.filter.value(), 20), theme.header()));
-        if desk.filtering {
+        spans.push(Span::styled(
+            fit(desk.nav.filter.value(), 20),
+            theme.header(),
+        ));
+        if desk.nav.filtering {
             spans.push(Span::styled("_", theme.key()));
         }
     }
@@ -102,7 +105,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .highlight_symbol(">")
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state =
-        TableState::default().with_selected((!visible.is_empty()).then_some(desk.selected));
+        TableState::default().with_selected((!visible.is_empty()).then_some(desk.nav.selected));
     frame.render_stateful_widget(
         table,
         Rect::new(

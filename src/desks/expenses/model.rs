@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::KeyEvent;
 use rust_decimal::Decimal;
-use tui_input::Input;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
-use crate::desks::list;
+use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpenseRow {
@@ -66,11 +65,9 @@ impl View {
 pub struct ExpensesDesk {
     pub rows: Vec<ExpenseRow>,
     pub view: View,
-    pub selected: usize,
+    pub nav: ListNav,
     /// Marked with Space for `A`.
     pub marked: BTreeSet<Uuid>,
-    pub filter: Input,
-    pub filtering: bool,
     pub loaded: bool,
 }
 
@@ -94,7 +91,7 @@ pub struct Totals {
 
 impl ExpensesDesk {
     pub fn typing(&self) -> bool {
-        self.filtering
+        self.nav.filtering
     }
 
     pub fn replace(&mut self, rows: Vec<ExpenseRow>) {
@@ -122,11 +119,11 @@ impl ExpensesDesk {
             .collect();
         self.marked.retain(|id| present.contains(id));
         let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
-        list::follow(&mut self.selected, keep, &shown);
+        self.nav.follow(keep, &shown);
     }
 
     pub fn visible(&self) -> Vec<&ExpenseRow> {
-        let needle = self.filter.value().trim().to_lowercase();
+        let needle = self.nav.needle();
         self.rows
             .iter()
             .filter(|r| match self.view {
@@ -149,7 +146,7 @@ impl ExpensesDesk {
     }
 
     pub fn selected_row(&self) -> Option<&ExpenseRow> {
-        self.visible().get(self.selected).copied()
+        self.visible().get(self.nav.selected).copied()
     }
 
     pub fn totals(&self) -> Totals {
@@ -177,25 +174,14 @@ impl ExpensesDesk {
     }
 
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        list::filter_key(
-            &mut self.filter,
-            &mut self.filtering,
-            &mut self.selected,
-            key,
-        );
+        self.nav.type_key(key);
         Intent::Nothing
     }
 
     /// `me`: the operator's profile, whose own expenses they may not approve (four eyes).
     pub fn act(&mut self, action: Action, me: Option<Uuid>) -> Intent {
         let len = self.visible().len();
-        if list::navigate(
-            &mut self.selected,
-            &mut self.filtering,
-            &mut self.filter,
-            action,
-            len,
-        ) {
+        if self.nav.navigate(action, len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();
@@ -203,7 +189,7 @@ impl ExpensesDesk {
             Action::Back if !self.marked.is_empty() => self.marked.clear(),
             Action::CycleView => {
                 self.view = self.view.next();
-                self.selected = 0;
+                self.nav.selected = 0;
             }
             Action::Mark => {
                 let Some(row) = selected else {
@@ -217,7 +203,7 @@ impl ExpensesDesk {
                 if !self.marked.remove(&row.id) {
                     self.marked.insert(row.id);
                 }
-                self.selected = (self.selected + 1).min(len.saturating_sub(1));
+                self.nav.selected = (self.nav.selected + 1).min(len.saturating_sub(1));
             }
             Action::Approve => {
                 let Some(row) = selected else {

@@ -83,10 +83,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.warn(),
         ));
     }
-    if desk.filtering || !desk.filter.value().is_empty() {
+    if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         header.push(Span::raw("   Filter: "));
-        header.push(Span::styled(fit(desk.filter.value(), 24), theme.header()));
-        if desk.filtering {
+        header.push(Span::styled(
+            fit(desk.nav.filter.value(), 24),
+            theme.header(),
+        ));
+        if desk.nav.filtering {
             header.push(Span::styled("_", theme.key()));
         }
     }
@@ -165,7 +168,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .highlight_symbol(">")
         .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
     let mut table_state =
-        TableState::default().with_selected((!visible.is_empty()).then_some(desk.selected));
+        TableState::default().with_selected((!visible.is_empty()).then_some(desk.nav.selected));
     frame.render_stateful_widget(
         table,
         Rect::new(

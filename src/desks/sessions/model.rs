@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-use tui_input::Input;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
-use crate::desks::list;
+use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
@@ -52,9 +51,7 @@ impl SessionRow {
 pub struct SessionsDesk {
     /// Now and next first (sorted by `arrange`).
     pub rows: Vec<SessionRow>,
-    pub selected: usize,
-    pub filter: Input,
-    pub filtering: bool,
+    pub nav: ListNav,
     pub loaded: bool,
 }
 
@@ -72,7 +69,7 @@ pub enum Intent {
 
 impl SessionsDesk {
     pub fn typing(&self) -> bool {
-        self.filtering
+        self.nav.filtering
     }
 
     pub fn replace(&mut self, rows: Vec<SessionRow>, now: DateTime<Utc>) {
@@ -94,12 +91,12 @@ impl SessionsDesk {
         self.rows
             .sort_by_key(|r| (r.rank(now), r.start, r.title.clone()));
         let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
-        list::follow(&mut self.selected, keep, &shown);
+        self.nav.follow(keep, &shown);
     }
 
     /// The rows the filter lets through (title, room or type, case-insensitive).
     pub fn visible(&self) -> Vec<&SessionRow> {
-        let needle = self.filter.value().trim().to_lowercase();
+        let needle = self.nav.needle();
         self.rows
             .iter()
             .filter(|r| {
@@ -116,30 +113,19 @@ impl SessionsDesk {
     }
 
     pub fn selected_row(&self) -> Option<&SessionRow> {
-        self.visible().get(self.selected).copied()
+        self.visible().get(self.nav.selected).copied()
     }
 
     /// A key while the filter box has the keyboard.
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        list::filter_key(
-            &mut self.filter,
-            &mut self.filtering,
-            &mut self.selected,
-            key,
-        );
+        self.nav.type_key(key);
         Intent::Nothing
     }
 
     /// An action from the keymap.
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if list::navigate(
-            &mut self.selected,
-            &mut self.filtering,
-            &mut self.filter,
-            action,
-            len,
-        ) {
+        if self.nav.navigate(action, len) {
             return Intent::Nothing;
         }
         match action {

@@ -32,10 +32,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         " Today: {} sessions, {live} live",
         desk.rows.len()
     ))];
-    if desk.filtering || !desk.filter.value().is_empty() {
+    if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
-        spans.push(Span::styled(fit(desk.filter.value(), 30), theme.header()));
-        if desk.filtering {
+        spans.push(Span::styled(
+            fit(desk.nav.filter.value(), 30),
+            theme.header(),
+        ));
+        if desk.nav.filtering {
             spans.push(Span::styled("_", theme.key()));
         }
         spans.push(Span::styled(
@@ -78,7 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut table_state = TableState::default().with_selected(if visible.is_empty() {
         None
     } else {
-        Some(desk.selected)
+        Some(desk.nav.selected)
     });
     let inner = Rect::new(
         table_area.x + 1,

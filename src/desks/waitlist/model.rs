@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-use tui_input::Input;
 use uuid::Uuid;
 
 use crate::app::keymap::Action;
-use crate::desks::list;
+use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitRow {
@@ -46,13 +45,11 @@ pub struct Queue {
 #[derive(Debug, Clone, Default)]
 pub struct WaitlistDesk {
     pub rows: Vec<WaitRow>,
-    pub selected: usize,
+    pub nav: ListNav,
     /// Also the entries that ended in the last hour.
     pub history: bool,
     /// Only this session's queue (opened from the Sessions desk).
     pub only_session: Option<(Uuid, String)>,
-    pub filter: Input,
-    pub filtering: bool,
     pub loaded: bool,
 }
 
@@ -70,7 +67,7 @@ pub enum Intent {
 
 impl WaitlistDesk {
     pub fn typing(&self) -> bool {
-        self.filtering
+        self.nav.filtering
     }
 
     pub fn replace(&mut self, rows: Vec<WaitRow>) {
@@ -107,11 +104,11 @@ impl WaitlistDesk {
                 ))
         });
         let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
-        list::follow(&mut self.selected, keep, &shown);
+        self.nav.follow(keep, &shown);
     }
 
     pub fn visible(&self) -> Vec<&WaitRow> {
-        let needle = self.filter.value().trim().to_lowercase();
+        let needle = self.nav.needle();
         self.rows
             .iter()
             .filter(|r| self.history || r.active())
@@ -129,7 +126,7 @@ impl WaitlistDesk {
     }
 
     pub fn selected_row(&self) -> Option<&WaitRow> {
-        self.visible().get(self.selected).copied()
+        self.visible().get(self.nav.selected).copied()
     }
 
     /// Whether a countdown is on screen (the clock must tick every second).
@@ -163,35 +160,24 @@ impl WaitlistDesk {
     }
 
     pub fn type_key(&mut self, key: KeyEvent) -> Intent {
-        list::filter_key(
-            &mut self.filter,
-            &mut self.filtering,
-            &mut self.selected,
-            key,
-        );
+        self.nav.type_key(key);
         Intent::Nothing
     }
 
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if list::navigate(
-            &mut self.selected,
-            &mut self.filtering,
-            &mut self.filter,
-            action,
-            len,
-        ) {
+        if self.nav.navigate(action, len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();
         match action {
             Action::CycleView => {
                 self.history = !self.history;
-                self.selected = 0;
+                self.nav.selected = 0;
             }
             Action::Back if self.only_session.is_some() => {
                 self.only_session = None;
-                self.selected = 0;
+                self.nav.selected = 0;
             }
             Action::OfferNext | Action::Release => {
                 let Some(queue) = self.selected_queue() else {
