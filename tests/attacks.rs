@@ -18,7 +18,8 @@ use uuid::Uuid;
 
 /// Everyone who attacks event A (the fixture's event), and event B next door.
 struct World {
-    db: TestDb,
+    /// Held for its Drop: the database and the attackers' roles go when the world does.
+    _db: TestDb,
     admin: Client,
     a: Fixture,
     b: Uuid,
@@ -60,7 +61,9 @@ async fn world() -> World {
     db.adopt_role(&nobody_role);
     let nobody = db.connect_as(&nobody_role).await;
     let stranger = db.operator("stranger", "Sam Stranger").await;
-    let volunteer = db.member(a.event, "vol", "Val Volunteer", "volunteer").await;
+    let volunteer = db
+        .member(a.event, "vol", "Val Volunteer", "volunteer")
+        .await;
     let registration = db
         .member(a.event, "reg", "Rita Registration", "registration")
         .await;
@@ -84,7 +87,7 @@ async fn world() -> World {
         .await;
     let b_organizer = db.member(b, "borg", "Bob B-Organizer", "organizer").await;
     World {
-        db,
+        _db: db,
         admin,
         a,
         b,
@@ -373,11 +376,7 @@ async fn finance_cannot_rewrite_who_approved_an_expense_from_a_nested_trigger() 
     .await;
     let err = attack.expect_err("the decision was rewritten");
     assert_eq!(refusal(&err), "expense_decision_fields", "{err:?}");
-    assert_unchanged(
-        "decision rewritten",
-        &before,
-        &fingerprint(&w.admin).await,
-    );
+    assert_unchanged("decision rewritten", &before, &fingerprint(&w.admin).await);
 }
 
 #[tokio::test]
@@ -582,11 +581,7 @@ async fn a_volunteer_cannot_back_date_a_check_in_by_writing_the_row() {
         .await;
     let err = attack.expect_err("a check-in ten years old was recorded");
     assert_eq!(refusal(&err), "checkin_time", "{err:?}");
-    assert_unchanged(
-        "back-dated check-in",
-        &before,
-        &fingerprint(&w.admin).await,
-    );
+    assert_unchanged("back-dated check-in", &before, &fingerprint(&w.admin).await);
 }
 
 #[tokio::test]
@@ -624,7 +619,10 @@ async fn helpers_do_not_answer_about_other_events() {
             "SELECT public.waitlist_offers_outstanding('{}', '{}')",
             w.a.event, w.a.session
         ),
-        format!("SELECT public.announcement_recipients('{}')", w.a.announcement),
+        format!(
+            "SELECT public.announcement_recipients('{}')",
+            w.a.announcement
+        ),
     ] {
         let err = w
             .nobody
@@ -768,11 +766,7 @@ async fn a_session_time_zone_does_not_move_the_payment_date_into_the_future() {
         .await
         .expect_err("paid on a date that has not come in the event's time zone");
     assert_eq!(refusal(&err), "payment_date", "{err:?}");
-    assert_unchanged(
-        "future payment date",
-        &before,
-        &fingerprint(&w.admin).await,
-    );
+    assert_unchanged("future payment date", &before, &fingerprint(&w.admin).await);
 }
 
 #[tokio::test]
@@ -781,7 +775,10 @@ async fn an_old_transaction_cannot_accept_an_offer_after_it_expired() {
     let offered: Uuid = w
         .registration
         .client
-        .query_one("SELECT id FROM offer_next($1, $2)", &[&w.a.event, &w.a.session])
+        .query_one(
+            "SELECT id FROM offer_next($1, $2)",
+            &[&w.a.event, &w.a.session],
+        )
         .await
         .expect("Alan is offered the place")
         .get(0);

@@ -256,7 +256,23 @@ async fn cutting_the_tail_is_caught_by_the_checkpoint_and_not_without_it() {
         "left as it was"
     );
 
-    // Writing on after the cut leaves a valid chain again, and a gap where the checkpointed entry was.
+    // Writing on after the cut links the next entry to the removed one (the database keeps the chain's
+    // head apart from the trail), so from then on the chain alone tells as well...
+    add_entries(&admin, &f, 1).await;
+    let broken = refusal(&verify(&db, &[]));
+    assert!(broken.contains("is broken at audit entry"), "{broken}");
+    // ...unless the superuser also rewrote the head and the entry after the cut: then only the
+    // checkpoint tells.
+    admin
+        .batch_execute(
+            "ALTER TABLE audit_log DISABLE TRIGGER USER;
+             DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log);
+             ALTER TABLE audit_log ENABLE TRIGGER USER;
+             UPDATE audit_chain_head SET (last_id, last_hash) =
+               (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1)",
+        )
+        .await
+        .expect("a thorough superuser");
     add_entries(&admin, &f, 3).await;
     assert_success(&verify(&db, &[]));
     let caught = refusal(&verify_with(&db, &path, &["--no-update"]));
