@@ -23,7 +23,9 @@
 --    create objects in schema public.
 -- 6. Raw writes are held to the API's rules: an operator's check-in, check-out and refused scan happen
 --    when they reach the database (the clock, not the start of a transaction kept open) and in the
---    operator's own name; a refused scan names only its own event's ticket, attendee, session and entry.
+--    operator's own name; a row names only its own event's rows (tickets, attendees, orders, sessions,
+--    speakers, check-ins), and another event's id reads like a missing one; a seat taken through an
+--    offer is the offered person's.
 --    Deadlines are read from the clock. "Today" for a payment date is the event's, not the session's
 --    time zone. An announcement is scheduled within a year.
 -- 7. The audit chain takes turns on a row only the owner can lock (an advisory lock, which any login may
@@ -170,6 +172,58 @@ END
 $$;
 CREATE TRIGGER refused_scans_guard BEFORE INSERT ON refused_scans
   FOR EACH ROW EXECUTE FUNCTION refused_scans_guard();
+-- References to another row of the event (TG_ARGV: 'column:table:what'): a row written by anyone but the
+-- owner's code names only rows of its own event. SECURITY INVOKER, like refused_scans_guard: the referenced
+-- row is read under the caller's row security, so another event's row and a missing one read the same
+-- (a foreign key's own check runs as the owner and would tell them apart).
+CREATE FUNCTION same_event_references() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  reference text;
+  parts text[];
+  new_row jsonb;
+  old_row jsonb;
+  found_it boolean;
+BEGIN
+  IF current_user = (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = TG_RELID) THEN
+    RETURN NEW;
+  END IF;
+  new_row := to_jsonb(NEW);
+  old_row := CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END;
+  FOREACH reference IN ARRAY TG_ARGV LOOP
+    parts := string_to_array(reference, ':');
+    IF new_row ->> parts[1] IS NOT NULL
+       AND (old_row IS NULL OR new_row -> parts[1] IS DISTINCT FROM old_row -> parts[1]
+            OR new_row -> 'event_id' IS DISTINCT FROM old_row -> 'event_id') THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I WHERE id = $1 AND event_id = $2)', parts[2])
+        INTO found_it USING (new_row ->> parts[1])::uuid, (new_row ->> 'event_id')::uuid;
+      IF NOT found_it THEN
+        RAISE EXCEPTION USING ERRCODE = 'EV001', CONSTRAINT = 'wrong_event',
+          MESSAGE = format('that %s is not one of this event''s', parts[3]);
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON attendees FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('order_id:orders:order');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON tickets FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('attendee_id:attendees:attendee', 'order_id:orders:order',
+                                         'ticket_type_id:ticket_types:ticket type');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON sessions FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('speaker_id:speakers:speaker');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON event_feedback FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('attendee_id:attendees:attendee', 'session_id:sessions:session');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON networking_connections FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('requester_id:attendees:attendee', 'target_id:attendees:attendee');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON event_materials FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('session_id:sessions:session');
+CREATE TRIGGER same_event_references BEFORE INSERT OR UPDATE ON event_analytics FOR EACH ROW
+  EXECUTE FUNCTION same_event_references('session_id:sessions:session');
+
 -- Refused scans are a log: operators add to it and never rewrite it.
 REVOKE UPDATE ON refused_scans FROM eventos_operator;
 
@@ -295,9 +349,18 @@ BEGIN
   IF a.status <> 'registered' THEN
     PERFORM public.refuse('attendee_cancelled', format('the attendee is %s for the event', a.status));
   END IF;
+  IF NEW.waitlist_id IS NOT NULL THEN
+    -- A seat taken through an offer: only by the person it was made to, for its own session, while it
+    -- stands (accept_offer). Naming someone else's offer once skipped the places held for offers.
+    IF NOT EXISTS (SELECT 1 FROM public.event_waitlists w
+                    WHERE w.id = NEW.waitlist_id AND w.session_id = NEW.session_id AND w.attendee_id = NEW.attendee_id
+                      AND w.status = 'offered' AND w.expires_at > clock_timestamp()) THEN
+      PERFORM public.refuse('not_offered', 'that seat was not offered to this attendee');
+    END IF;
+  END IF;
   IF s.max_attendees IS NOT NULL THEN
-    -- A seat that comes from an accepted offer uses the place the offer held.
-    offers := CASE WHEN NEW.waitlist_id IS NULL THEN public.waitlist_offers_outstanding(s.event_id, s.id) ELSE 0 END;
+    -- A seat that comes from an offer uses the place the offer held; the other offers keep theirs.
+    offers := public.waitlist_offers_outstanding(s.event_id, s.id) - CASE WHEN NEW.waitlist_id IS NULL THEN 0 ELSE 1 END;
     IF s.current_registrations + offers >= s.max_attendees THEN
       PERFORM public.refuse('session_full', CASE WHEN offers > 0
         THEN format('session is full: %s of %s places taken, %s held for waitlist offers',

@@ -46,7 +46,8 @@ async fn world() -> World {
             "WITH e AS (INSERT INTO events (slug, name, starts_at, ends_at)
                         VALUES ('event-b', 'Event B', now(), now() + interval '1 day') RETURNING id),
                   at AS (INSERT INTO attendees (event_id, first_name, email)
-                         SELECT id, 'Bea', 'bea@example.org' FROM e RETURNING id)
+                         SELECT id, 'Bea', 'bea@example.org' FROM e RETURNING id),
+                  tt AS (INSERT INTO ticket_types (event_id, name) SELECT id, 'General' FROM e)
              SELECT e.id, at.id FROM e, at",
             &[],
         )
@@ -516,6 +517,49 @@ async fn an_operator_with_no_team_cannot_lock_another_events_queue() {
     assert_eq!(sqlstate(&err), "42501", "{err:?}");
 }
 
+#[tokio::test]
+async fn registration_cannot_give_a_seat_held_for_someone_elses_offer() {
+    let w = world().await;
+    // One seat left, held for Alan's offer.
+    w.coordinator
+        .client
+        .query_one("SELECT * FROM set_session_capacity($1, 2)", &[&w.a.session])
+        .await
+        .expect("capacity 2");
+    let offered: Uuid = w
+        .registration
+        .client
+        .query_one(
+            "SELECT id FROM offer_next($1, $2)",
+            &[&w.a.event, &w.a.session],
+        )
+        .await
+        .expect("Alan is offered the last seat")
+        .get(0);
+    let carl: Uuid = w
+        .admin
+        .query_one(
+            "INSERT INTO attendees (event_id, first_name, email) VALUES ($1, 'Carl', 'carl@example.org') RETURNING id",
+            &[&w.a.event],
+        )
+        .await
+        .expect("Carl")
+        .get(0);
+    let before = fingerprint(&w.admin).await;
+    // Naming Alan's offer on Carl's seat once skipped the places held for offers.
+    let attack = w
+        .registration
+        .client
+        .execute(
+            "INSERT INTO session_registrations (event_id, session_id, attendee_id, waitlist_id) VALUES ($1, $2, $3, $4)",
+            &[&w.a.event, &w.a.session, &carl, &offered],
+        )
+        .await;
+    let err = attack.expect_err("Carl took the seat held for Alan");
+    assert_eq!(refusal(&err), "not_offered", "{err:?}");
+    assert_unchanged("held seat taken", &before, &fingerprint(&w.admin).await);
+}
+
 // --- pg_temp ----------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -658,6 +702,29 @@ async fn a_refusal_reads_the_same_for_another_events_id_as_for_an_id_that_does_n
         (
             "check-in into event A's session",
             "INSERT INTO event_checkins (event_id, attendee_id, session_id, check_in_method) VALUES ($1, $2, $3, 'manual')",
+            w.a.session,
+        ),
+        (
+            "material on event A's session",
+            "INSERT INTO event_materials (event_id, session_id, title, material_type)
+             SELECT $1, $3, 'Slides', 'presentation' WHERE $2::uuid IS NOT NULL",
+            w.a.session,
+        ),
+        (
+            "networking with event A's attendee",
+            "INSERT INTO networking_connections (event_id, requester_id, target_id, connection_type)
+             VALUES ($1, $2, $3, 'business')",
+            w.a.attendee,
+        ),
+        (
+            "ticket for event A's attendee",
+            "INSERT INTO tickets (event_id, attendee_id, ticket_type_id, code)
+             SELECT $1, $3, tt.id, 'B-' || $2::text FROM ticket_types tt WHERE tt.event_id = $1",
+            w.a.attendee,
+        ),
+        (
+            "feedback on event A's session",
+            "INSERT INTO event_feedback (event_id, attendee_id, session_id, overall_rating) VALUES ($1, $2, $3, 1)",
             w.a.session,
         ),
         (

@@ -214,6 +214,7 @@ const FUNCTIONS: &[&str] = &[
     "realtime_notify_statement() | invoker | -",
     "refused_scans_guard() | invoker | -",
     "rules_only() | invoker | -",
+    "same_event_references() | invoker | -",
     "session_registrations_count() | definer | -",
     "session_registrations_guard() | definer | -",
     "sessions_guard() | definer | -",
