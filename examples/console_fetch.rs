@@ -37,6 +37,7 @@ async fn main() -> Result<()> {
     let range = XidRange {
         from: to.saturating_sub(1000),
         to,
+        late: Vec::new(),
     };
     let mut timings: Vec<(&str, Vec<Duration>)> = vec![
         ("totals (summary)", Vec::new()),
@@ -53,7 +54,7 @@ async fn main() -> Result<()> {
         checkins::checkins(&db, event, None).await?;
         timings[1].1.push(t.elapsed());
         let t = Instant::now();
-        checkins::checkins(&db, event, Some(range)).await?;
+        checkins::checkins(&db, event, Some(&range)).await?;
         timings[2].1.push(t.elapsed());
         let t = Instant::now();
         checkins::problems(&db, event, None).await?;

@@ -18,7 +18,7 @@ use crate::db;
 /// How often each step runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// realtime_flush(): how soon a check-in reaches the consoles.
+    /// realtime_flush(): how soon a check-in reaches the consoles (a look that finds nothing is cheap).
     pub flush_every: Duration,
     /// expire_offers() and dispatch_due_announcements().
     pub sweep_every: Duration,
@@ -31,7 +31,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
-            flush_every: Duration::from_millis(250),
+            flush_every: Duration::from_millis(10),
             sweep_every: Duration::from_secs(1),
             partitions_every: Duration::from_secs(3600),
             rollups_every: Duration::from_secs(300),
@@ -136,6 +136,8 @@ impl Step {
                 totals.hints += i64::from(sent);
             }
             Step::Sweep => {
+                // Consoles take over flushing when this stops (and say what else a missing worker means).
+                client.execute("SELECT worker_heartbeat()", &[]).await?;
                 let expired: i32 = client
                     .query_one("SELECT expire_offers()", &[])
                     .await?

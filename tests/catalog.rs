@@ -191,14 +191,21 @@ const FUNCTIONS: &[&str] = &[
     "member_event_ids(text) | definer | eventos_operator,eventos_worker",
     "profile_name(uuid) | invoker | eventos_operator",
     "realtime_flushed_at() | definer | eventos_operator,eventos_worker",
+    "checkin_summary(uuid) | definer | eventos_operator",
+    "realtime_late_writers() | definer | eventos_operator",
+    "worker_seen_at() | definer | eventos_operator,eventos_worker",
     // The worker's steps.
     "dispatch_due_announcements(integer) | definer | eventos_worker",
     "ensure_analytics_partitions(date,integer) | definer | eventos_worker",
     "expire_offers() | definer | eventos_worker",
-    "realtime_flush() | definer | eventos_worker",
+    // Consoles announce check-ins themselves when no worker runs: it only announces.
+    "realtime_flush() | definer | eventos_operator,eventos_worker",
+    "worker_heartbeat() | definer | eventos_worker",
     "refresh_rollups() | definer | eventos_worker",
     // Trigger functions: nobody may attach them anywhere.
     "announcement_target_sessions_check() | definer | -",
+    "attendee_totals_count() | definer | -",
+    "checkin_totals_mark_dirty() | definer | -",
     "attendee_cancelled() | definer | -",
     "audit_log_append_only() | invoker | -",
     "audit_transition() | definer | -",
@@ -222,6 +229,8 @@ const FUNCTIONS: &[&str] = &[
     "set_updated_at() | invoker | -",
     // Internal: the owner's code calls them.
     "announcement_write_outbox(uuid) | invoker | -",
+    "checkin_totals_recount(uuid) | invoker | -",
+    "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",
     "audit_first_broken_link() | invoker | -",
     "audit_payload(audit_log) | invoker | -",

@@ -227,6 +227,44 @@ async fn a_check_in_elsewhere_appears_live_and_q_restores_the_terminal() {
 }
 
 #[tokio::test]
+async fn with_no_worker_the_console_announces_check_ins_itself_and_says_so() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    console
+        .wait_for(&["LIVE, NO WORKER", "Checked in 1 / 2"], async || {})
+        .await;
+
+    // Nobody flushes but the console itself.
+    checks_in_alan(&admin, &f).await;
+    console
+        .wait_for(
+            &["Alan Turing", "South Gate", "Checked in 2 / 2"],
+            async || {},
+        )
+        .await;
+
+    // A worker turns up: the header says LIVE alone at its next liveness check.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        admin
+            .query_one("SELECT worker_heartbeat()", &[])
+            .await
+            .expect("a worker's heartbeat");
+        let text = console.text();
+        if text.contains("LIVE") && !text.contains("NO WORKER") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the header still says no worker:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_killed_listener_shows_reconnecting_then_live_with_the_right_counts() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;

@@ -629,11 +629,11 @@ impl Effects {
         with_summary: bool,
     ) -> Result<CheckinChanges> {
         let db = client(&self.pool).await?;
-        let checkins_changed = match range {
+        let checkins_changed = match &range {
             Some(range) => checkins::checkins(&db, self.event, Some(range)).await?,
             None => Vec::new(),
         };
-        let problems = match problem_range {
+        let problems = match &problem_range {
             Some(range) => checkins::problems(&db, self.event, Some(range)).await?,
             None => Vec::new(),
         };
@@ -644,7 +644,7 @@ impl Effects {
             None
         };
         let summary_took = with_summary.then(|| started.elapsed());
-        let sessions_touched = match range {
+        let sessions_touched = match &range {
             Some(range) => checkins::sessions_touched(&db, self.event, range).await?,
             None => Vec::new(),
         };

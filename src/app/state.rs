@@ -27,10 +27,10 @@ use crate::desks::waitlist::model::{
 };
 use crate::desks::{DeskId, Permission, Permissions, clean, fit, local};
 
-/// The check-in totals are read at most this often.
-pub const SUMMARY_EVERY: Duration = Duration::seconds(1);
+/// A reading of the check-in totals that cannot be timed counts as this slow.
+const SUMMARY_UNTIMED: Duration = Duration::seconds(1);
 
-/// Check-ins not announced for this long make the numbers stale (the worker flushes 4 times a second).
+/// Check-ins not announced for this long make the numbers stale (the flusher says so every second).
 pub const STALE_AFTER: Duration = Duration::seconds(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,6 +297,10 @@ pub struct State {
     pub permissions: Permissions,
     pub desk: DeskId,
     pub link: Link,
+    /// No worker has run lately: this console announces check-ins itself, and says what else waits.
+    pub worker_missing: bool,
+    /// Transactions holding check-ins back (open for more than two seconds), and since when.
+    pub late_writers: Option<(i64, DateTime<Utc>)>,
     /// Bumped by every full resync; answers to older requests are dropped.
     pub generation: u64,
     /// When the screen was last known to equal the database.
@@ -347,6 +351,8 @@ impl State {
             permissions,
             desk,
             link: Link::Connecting,
+            worker_missing: false,
+            late_writers: None,
             generation: 0,
             fresh_at: None,
             checkins: CheckinsDesk::default(),
@@ -453,7 +459,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                         state.checkins.summary = Some(summary);
                     }
                     if let Some(took) = changes.summary_took {
-                        state.summary_took = Duration::from_std(took).unwrap_or(SUMMARY_EVERY);
+                        state.summary_took = Duration::from_std(took).unwrap_or(SUMMARY_UNTIMED);
                     }
                     state.checkins.merge_checkins(changes.checkins);
                     state.checkins.merge_problems(changes.problems);
@@ -746,10 +752,9 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
     }
     let generation = state.generation;
     let p = &mut state.pending;
-    // The totals scan the event's entries (about 0.7 s at a million attendees, BENCHMARKS.md): at
-    // most once a second, and never more than a quarter of the time, so a console costs the server at
-    // most a quarter of a core; changed rows are fetched as they come.
-    let spacing = SUMMARY_EVERY.max(state.summary_took * 4);
+    // The totals are kept by the flusher (V9): a few index reads, so they come with every batch. Still
+    // never more than a quarter of the time, should a server be slow to answer.
+    let spacing = state.summary_took * 4;
     let summary_due = p.summary && state.summary_at.is_none_or(|at| state.now - at >= spacing);
     if !state.in_flight.checkins && (p.checkins.is_some() || p.problems.is_some() || summary_due) {
         cmds.push(Cmd::CheckinChanges {
@@ -892,6 +897,27 @@ fn healthy(state: &mut State, health: Health) {
     if state.link != before {
         state.dirty = true;
     }
+    let missing = health.worker_missing();
+    if missing != state.worker_missing {
+        state.worker_missing = missing;
+        state.dirty = true;
+        if missing {
+            state.notice = Some(Notice {
+                text: "No worker is running: this console announces check-ins itself; waitlist offers do \
+                       not expire and scheduled announcements wait until one runs (eventos worker)"
+                    .to_owned(),
+                tone: Tone::Bad,
+            });
+        }
+    }
+    let late = health
+        .late_since
+        .filter(|_| health.late_writers > 0)
+        .map(|since| (health.late_writers, since));
+    if late != state.late_writers {
+        state.late_writers = late;
+        state.dirty = true;
+    }
 }
 
 /// Files a hint under the desk that must fetch for it.
@@ -907,13 +933,19 @@ pub fn route(state: &mut State, hint: &Hint) {
     match hint.table.as_str() {
         "event_checkins" => {
             if let Some(range) = hint.xid_range() {
-                p.checkins = Some(p.checkins.map_or(range, |r| r.merge(range)));
+                p.checkins = Some(match p.checkins.take() {
+                    Some(r) => r.merge(range),
+                    None => range,
+                });
             }
             p.summary = true;
         }
         "refused_scans" => {
             if let Some(range) = hint.xid_range() {
-                p.problems = Some(p.problems.map_or(range, |r| r.merge(range)));
+                p.problems = Some(match p.problems.take() {
+                    Some(r) => r.merge(range),
+                    None => range,
+                });
             }
             p.summary = true;
         }
@@ -1774,6 +1806,7 @@ mod tests {
             count: Some(1),
             from_xid: Some(from.to_string()),
             to_xid: Some(to.to_string()),
+            late: vec![],
         }))
     }
 
@@ -1867,15 +1900,24 @@ mod tests {
             cmds,
             vec![Cmd::CheckinChanges {
                 generation: 1,
-                checkins: Some(XidRange { from: 100, to: 130 }),
-                problems: Some(XidRange { from: 105, to: 130 }),
+                checkins: Some(XidRange {
+                    from: 100,
+                    to: 130,
+                    late: vec![]
+                }),
+                problems: Some(XidRange {
+                    from: 105,
+                    to: 130,
+                    late: vec![]
+                }),
                 summary: true,
             }]
         );
         // While that fetch is out, more hints wait; nothing else is sent.
         update(&mut s, batch("event_checkins", 130, 140));
         assert!(fetches(&mut s).is_empty());
-        // When it is back, the next rows come at once, the totals not before a second has passed.
+        // When it is back, the next rows come at once, and the totals with them (they cost a few index
+        // reads since the flusher keeps them).
         update(
             &mut s,
             Msg::CheckinChanges {
@@ -1888,35 +1930,14 @@ mod tests {
             fetches(&mut s),
             vec![Cmd::CheckinChanges {
                 generation: 1,
-                checkins: Some(XidRange { from: 130, to: 140 }),
+                checkins: Some(XidRange {
+                    from: 130,
+                    to: 140,
+                    late: vec![]
+                }),
                 problems: None,
-                summary: false,
+                summary: true,
             }]
-        );
-        update(
-            &mut s,
-            Msg::CheckinChanges {
-                generation: 1,
-                result: Err("gone".into()),
-            },
-        );
-        s.resync_due = false;
-        assert!(
-            fetches(&mut s).is_empty(),
-            "the totals wait for their second"
-        );
-        update(&mut s, Msg::Tick(now() + Duration::seconds(1)));
-        let cmds = fetches(&mut s);
-        assert!(
-            matches!(
-                cmds.as_slice(),
-                [Cmd::CheckinChanges {
-                    summary: true,
-                    checkins: None,
-                    ..
-                }]
-            ),
-            "{cmds:?}"
         );
     }
 
@@ -1978,6 +1999,7 @@ mod tests {
             count: None,
             from_xid: None,
             to_xid: None,
+            late: vec![],
         };
         update(&mut s, Msg::Listener(ListenerEvent::Hint(hint.clone())));
         assert!(fetches(&mut s).is_empty());
@@ -2080,6 +2102,9 @@ mod tests {
                 utc_offset_secs: 3600,
                 flushed_at: Some(flushed),
                 server_now: now(),
+                worker_seen_at: Some(now()),
+                late_writers: 0,
+                late_since: None,
             })),
         );
         assert_eq!(s.link, Link::Stale { since: flushed });
@@ -2090,6 +2115,9 @@ mod tests {
                 utc_offset_secs: 3600,
                 flushed_at: Some(now()),
                 server_now: now(),
+                worker_seen_at: Some(now()),
+                late_writers: 0,
+                late_since: None,
             })),
         );
         assert_eq!(s.link, Link::Live);

@@ -10,8 +10,9 @@ use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Milliseconds between check-in batch announcements (realtime_flush).
-    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    /// Milliseconds between looks for ended check-in transactions to announce (realtime_flush; a look
+    /// that finds nothing reads two index entries and writes nothing).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     flush_ms: u64,
     /// Milliseconds between offer-expiry and announcement-dispatch sweeps.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]

@@ -17,8 +17,13 @@ const HEALTH_EVERY: Duration = Duration::from_secs(3);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// With no worker, the console announces check-ins itself this often (any number of consoles may: the
+/// flush takes turns in the database).
+const SELF_FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// A worker not heard from for this long is missing.
+pub const WORKER_SILENT_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
-/// One realtime hint (V3): identifiers and counts only.
+/// One realtime hint (V3; batches are version 2 since V9): identifiers and counts only.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Hint {
     pub table: String,
@@ -28,6 +33,9 @@ pub struct Hint {
     pub count: Option<i64>,
     pub from_xid: Option<String>,
     pub to_xid: Option<String>,
+    /// Transactions that were still open at an earlier flush and have ended since.
+    #[serde(default)]
+    pub late: Vec<String>,
 }
 
 impl Hint {
@@ -35,27 +43,45 @@ impl Hint {
         serde_json::from_str(payload).ok()
     }
 
-    /// The half-open transaction range of a BATCH hint.
+    /// The transactions a BATCH hint announces. An unreadable late id makes the whole hint unreadable
+    /// rather than silently narrower.
     pub fn xid_range(&self) -> Option<XidRange> {
         let from = self.from_xid.as_deref()?.parse().ok()?;
         let to = self.to_xid.as_deref()?.parse().ok()?;
-        Some(XidRange { from, to })
+        let late = self
+            .late
+            .iter()
+            .map(|x| x.parse().ok())
+            .collect::<Option<Vec<u64>>>()?;
+        Some(XidRange { from, to, late })
     }
 }
 
-/// Rows with `from <= change_xid < to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Rows with `from <= change_xid < to`, or written by one of the `late` transactions. A transaction of
+/// the range still open when it was announced comes again as late when it ends: the rows it finds are
+/// merged by id, so seeing one twice changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XidRange {
     pub from: u64,
     pub to: u64,
+    pub late: Vec<u64>,
 }
 
 impl XidRange {
-    pub fn merge(self, other: XidRange) -> XidRange {
-        XidRange {
-            from: self.from.min(other.from),
-            to: self.to.max(other.to),
+    pub fn merge(mut self, other: XidRange) -> XidRange {
+        self.from = self.from.min(other.from);
+        self.to = self.to.max(other.to);
+        for x in other.late {
+            if !self.late.contains(&x) {
+                self.late.push(x);
+            }
         }
+        self
+    }
+
+    /// The late transactions as text, for a query (`$n::text[]::xid8[]`).
+    pub fn late_text(&self) -> Vec<String> {
+        self.late.iter().map(u64::to_string).collect()
     }
 }
 
@@ -67,6 +93,20 @@ pub struct Health {
     /// When batched check-ins were last announced (None: nothing records it).
     pub flushed_at: Option<DateTime<Utc>>,
     pub server_now: DateTime<Utc>,
+    /// When a worker last ran its sweep (None: never).
+    pub worker_seen_at: Option<DateTime<Utc>>,
+    /// Transactions open for more than two seconds that are writing check-ins, and since when.
+    pub late_writers: i64,
+    pub late_since: Option<DateTime<Utc>>,
+}
+
+impl Health {
+    /// No worker has run its sweep lately: offers do not expire, scheduled announcements wait, and
+    /// check-ins are announced only by consoles.
+    pub fn worker_missing(&self) -> bool {
+        self.worker_seen_at
+            .is_none_or(|at| self.server_now - at > WORKER_SILENT_AFTER)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,11 +202,15 @@ async fn listen_once(
     let health_sql = client
         .prepare(
             "SELECT extract(epoch FROM (now() AT TIME ZONE $1) - (now() AT TIME ZONE 'UTC'))::integer,
-                    realtime_flushed_at(), now()",
+                    realtime_flushed_at(), now(), worker_seen_at(), late.transactions, late.oldest_since
+               FROM realtime_late_writers() AS late",
         )
         .await
         .map_err(|e| after(format!("cannot prepare the liveness check: {e}")))?;
     let mut ticker = tokio::time::interval(HEALTH_EVERY);
+    let mut self_flush = tokio::time::interval(SELF_FLUSH_EVERY);
+    self_flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut worker_missing = false;
     loop {
         tokio::select! {
             notification = notifications.recv() => match notification {
@@ -194,9 +238,25 @@ async fn listen_once(
                     utc_offset_secs: row.get(0),
                     flushed_at: row.get(1),
                     server_now: row.get(2),
+                    worker_seen_at: row.get(3),
+                    late_writers: row.get(4),
+                    late_since: row.get(5),
                 };
+                if health.worker_missing() != worker_missing {
+                    worker_missing = health.worker_missing();
+                    tracing::warn!(worker_missing, "the worker's heartbeat changed");
+                }
                 if events.send(ListenerEvent::Health(health)).is_err() {
                     return Ok(());
+                }
+            }
+            _ = self_flush.tick(), if worker_missing => {
+                // Its NOTIFY comes back on this connection like anyone's.
+                let flushed = tokio::time::timeout(HEALTH_TIMEOUT, client.query_one("SELECT realtime_flush()", &[])).await;
+                match flushed {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "announcing check-ins in the worker's place failed"),
+                    Err(_) => return Err(after("the server did not answer a flush".to_owned())),
                 }
             }
             _ = events.closed() => return Ok(()),
@@ -210,15 +270,22 @@ mod tests {
 
     #[test]
     fn a_batch_hint_parses_with_its_range() {
-        let hint = Hint::parse(r#"{"v":1,"table":"event_checkins","op":"BATCH","event_id":"6f1c1d1e-0000-4000-8000-000000000001","from_xid":"100","to_xid":"120","count":3}"#)
+        let hint = Hint::parse(r#"{"v":2,"table":"event_checkins","op":"BATCH","event_id":"6f1c1d1e-0000-4000-8000-000000000001","from_xid":"100","to_xid":"120","late":["97"],"count":3}"#)
             .expect("parses");
         assert_eq!(hint.table, "event_checkins");
-        assert_eq!(hint.xid_range(), Some(XidRange { from: 100, to: 120 }));
+        let range = |from, to, late: &[u64]| XidRange {
+            from,
+            to,
+            late: late.to_vec(),
+        };
+        assert_eq!(hint.xid_range(), Some(range(100, 120, &[97])));
         assert_eq!(
-            hint.xid_range()
-                .map(|r| r.merge(XidRange { from: 90, to: 110 })),
-            Some(XidRange { from: 90, to: 120 })
+            hint.xid_range().map(|r| r.merge(range(90, 110, &[97, 88]))),
+            Some(range(90, 120, &[97, 88]))
         );
+        let unreadable = Hint::parse(r#"{"v":2,"table":"event_checkins","op":"BATCH","from_xid":"1","to_xid":"2","late":["x"]}"#)
+            .expect("parses");
+        assert_eq!(unreadable.xid_range(), None);
     }
 
     #[test]

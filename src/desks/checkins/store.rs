@@ -50,7 +50,7 @@ fn problem_row(row: &tokio_postgres::Row) -> Problem {
 pub async fn checkins(
     client: &Client,
     event: Uuid,
-    range: Option<XidRange>,
+    range: Option<&XidRange>,
 ) -> Result<Vec<CheckinRow>> {
     let sql = format!(
         "SELECT {CHECKIN_COLUMNS}
@@ -60,14 +60,15 @@ pub async fn checkins(
            LEFT JOIN ticket_types tt ON tt.id = t.ticket_type_id
            LEFT JOIN sessions s ON s.id = c.session_id
           WHERE c.event_id = $1
-            AND ($2::text IS NULL OR c.change_xid >= $2::text::xid8)
-            AND ($3::text IS NULL OR c.change_xid < $3::text::xid8)
+            AND ($2::text IS NULL
+                 OR (c.change_xid >= $2::text::xid8 AND c.change_xid < $3::text::xid8)
+                 OR c.change_xid = ANY ($4::text[]::xid8[]))
           ORDER BY c.check_in_time DESC
           LIMIT {FEED_LIMIT}"
     );
-    let (from, to) = bounds(range);
+    let (from, to, late) = bounds(range);
     let rows = client
-        .query(&sql, &[&event, &from, &to])
+        .query(&sql, &[&event, &from, &to, &late])
         .await
         .context("cannot read check-ins")?;
     Ok(rows.iter().map(checkin_row).collect())
@@ -77,7 +78,7 @@ pub async fn checkins(
 pub async fn problems(
     client: &Client,
     event: Uuid,
-    range: Option<XidRange>,
+    range: Option<&XidRange>,
 ) -> Result<Vec<Problem>> {
     let sql = format!(
         "SELECT {PROBLEM_COLUMNS}
@@ -85,55 +86,39 @@ pub async fn problems(
            LEFT JOIN event_checkins first ON first.id = r.conflicting_checkin_id
            LEFT JOIN attendees a ON a.id = r.attendee_id
           WHERE r.event_id = $1
-            AND ($2::text IS NULL OR r.change_xid >= $2::text::xid8)
-            AND ($3::text IS NULL OR r.change_xid < $3::text::xid8)
+            AND ($2::text IS NULL
+                 OR (r.change_xid >= $2::text::xid8 AND r.change_xid < $3::text::xid8)
+                 OR r.change_xid = ANY ($4::text[]::xid8[]))
           ORDER BY r.scanned_at DESC
           LIMIT {FEED_LIMIT}"
     );
-    let (from, to) = bounds(range);
+    let (from, to, late) = bounds(range);
     let rows = client
-        .query(&sql, &[&event, &from, &to])
+        .query(&sql, &[&event, &from, &to, &late])
         .await
         .context("cannot read refused scans")?;
     Ok(rows.iter().map(problem_row).collect())
 }
 
-fn bounds(range: Option<XidRange>) -> (Option<String>, Option<String>) {
+fn bounds(range: Option<&XidRange>) -> (Option<String>, Option<String>, Vec<String>) {
     match range {
-        Some(r) => (Some(r.from.to_string()), Some(r.to.to_string())),
-        None => (None, None),
+        Some(r) => (
+            Some(r.from.to_string()),
+            Some(r.to.to_string()),
+            r.late_text(),
+        ),
+        None => (None, None, Vec::new()),
     }
 }
 
-/// The desk's numbers: one statement, so they agree with each other. Two passes over the event's
-/// entries: about half a second at a million attendees (BENCHMARKS.md), so the console asks at most
-/// once a second.
+/// The desk's numbers, from the totals the flusher keeps (V9): a few index reads at any size, so they
+/// are read with every batch and move with the feed.
 pub async fn summary(client: &Client, event: Uuid) -> Result<Summary> {
     let row = client
         .query_one(
-            "SELECT (SELECT count(*) FROM attendees
-                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
-                    entries.checked_in, entries.present, gates.names, gates.totals, gates.recent,
-                    (SELECT array_agg(coalesce(m.n, 0) ORDER BY k)
-                       FROM generate_series(0, 59) k
-                       LEFT JOIN (SELECT floor(extract(epoch FROM now() - check_in_time) / 60)::int AS ago,
-                                         count(*) AS n
-                                    FROM event_checkins
-                                   WHERE event_id = $1 AND check_in_time > now() - interval '60 minutes'
-                                   GROUP BY 1) m ON m.ago = 59 - k),
-                    (SELECT count(*) FROM refused_scans
-                      WHERE event_id = $1 AND scanned_at > now() - interval '15 minutes'),
-                    now()
-               FROM (SELECT count(DISTINCT attendee_id) AS checked_in,
-                            count(*) FILTER (WHERE is_present) AS present
-                       FROM event_checkins WHERE event_id = $1 AND session_id IS NULL) entries,
-                    (SELECT coalesce(array_agg(g.gate ORDER BY g.total DESC, g.gate), '{}') AS names,
-                            coalesce(array_agg(g.total ORDER BY g.total DESC, g.gate), '{}') AS totals,
-                            coalesce(array_agg(g.recent ORDER BY g.total DESC, g.gate), '{}') AS recent
-                       FROM (SELECT coalesce(gate, '(no gate)') AS gate, count(*) AS total,
-                                    count(*) FILTER (WHERE check_in_time > now() - interval '5 minutes') AS recent
-                               FROM event_checkins WHERE event_id = $1 AND session_id IS NULL
-                              GROUP BY 1) g) gates",
+            "SELECT expected, checked_in, present, gate_names, gate_totals, gate_recent, arrivals,
+                    problems_15_min, as_of
+               FROM checkin_summary($1)",
             &[&event],
         )
         .await
@@ -253,14 +238,15 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
 }
 
 /// Sessions whose presence moved with the entries written in `range`.
-pub async fn sessions_touched(client: &Client, event: Uuid, range: XidRange) -> Result<Vec<Uuid>> {
-    let (from, to) = bounds(Some(range));
+pub async fn sessions_touched(client: &Client, event: Uuid, range: &XidRange) -> Result<Vec<Uuid>> {
+    let (from, to, late) = bounds(Some(range));
     let rows = client
         .query(
             "SELECT DISTINCT session_id FROM event_checkins
               WHERE event_id = $1 AND session_id IS NOT NULL
-                AND change_xid >= $2::text::xid8 AND change_xid < $3::text::xid8",
-            &[&event, &from, &to],
+                AND ((change_xid >= $2::text::xid8 AND change_xid < $3::text::xid8)
+                     OR change_xid = ANY ($4::text[]::xid8[]))",
+            &[&event, &from, &to, &late],
         )
         .await
         .context("cannot read the sessions behind the check-ins")?;
