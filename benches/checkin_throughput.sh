@@ -14,7 +14,8 @@ export PGOPTIONS="-c client_min_messages=warning"
 PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)
 
 psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-cargo run --release --quiet -- migrate --database-url "$BENCH_URL" >/dev/null
+cargo build --release --quiet
+target/release/eventos migrate --database-url "$BENCH_URL" >/dev/null
 psql "$BENCH_URL" -q -v ON_ERROR_STOP=1 <<'SQL'
 SET session_replication_role = replica;  -- bulk load, as the seed does
 INSERT INTO events (slug, name, starts_at, ends_at, time_zone)
@@ -73,8 +74,16 @@ for clients in ${CLIENTS:-1 8 32}; do
   reset; run "bare INSERT" /tmp/eventos_raw.sql "$clients"
   reset; run "check_in_by_code" /tmp/eventos_api.sql "$clients" "$GATE_URL"
 done
+# The same at 8 scanners with a worker announcing batches and keeping the totals (every 10 ms): what the
+# flusher costs the gates.
+reset
+target/release/eventos worker --database-url "$BENCH_URL" >/dev/null 2>&1 &
+WORKER=$!
+sleep 1
+run "check_in_by_code+worker" /tmp/eventos_api.sql 8 "$GATE_URL"
+kill "$WORKER"; wait "$WORKER" 2>/dev/null || true
 # Duplicates: admit the first 1000, then scan them again and again (all refused, all logged).
 reset
 psql "$BENCH_URL" -qc "SELECT count(*) FROM bench_attendees b, check_in_by_code(b.event_id, b.code, 'Gate 0') r WHERE b.n <= 1000" >/dev/null
 run "duplicate (refused)" /tmp/eventos_dup.sql 8 "$GATE_URL"
-psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP ROLE IF EXISTS eventos_bench_gate"
+[ -n "${KEEP_BENCH_DB:-}" ] || psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP ROLE IF EXISTS eventos_bench_gate"

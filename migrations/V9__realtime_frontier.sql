@@ -9,8 +9,7 @@
 --    are announced when they end, exactly once. Batch hints are version 2:
 --    {"v":2, "table", "op":"BATCH", "event_id", "from_xid", "to_xid", "skip":[...], "late":[...], "count"}.
 -- 2. Rows record the transaction that created them (created_xid) and, for check-ins, the one that checked
---    them out (checkout_xid) and whether the entry is the attendee's first at the event (first_entry).
---    None of these change afterwards, so the flusher applies each ended transaction's effect on the
+--    them out (checkout_xid). Neither changes afterwards, so the flusher applies each ended transaction's effect on the
 --    totals once: O(batch), exact, equal to a full recount (checkin_totals_recount() is that recount,
 --    used after deletes and compared under concurrency in tests/realtime_totals.rs).
 -- 3. The totals live in tables only the flusher writes, so no other transaction's lock can stall it:
@@ -24,8 +23,7 @@
 -- Rows remember the transactions behind them.
 ------------------------------------------------------------------------------------------------------
 
-ALTER TABLE event_checkins ADD COLUMN created_xid XID8, ADD COLUMN checkout_xid XID8,
-  ADD COLUMN first_entry BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE event_checkins ADD COLUMN created_xid XID8, ADD COLUMN checkout_xid XID8;
 ALTER TABLE refused_scans ADD COLUMN created_xid XID8;
 -- The flusher finds a batch by these; the console's fetch keeps using (event_id, change_xid).
 DROP INDEX event_checkins_change_xid_idx;
@@ -227,9 +225,27 @@ CREATE TRIGGER refused_scans_totals_dirty AFTER DELETE ON refused_scans REFERENC
 -- its own rows. Safe from any number of flushers at once: a stream being flushed elsewhere is skipped.
 -- Cheap when nothing happened: it looks without locking or writing, and moves the watermark only when a
 -- batch has rows, or once a second to say the stream is watched. Returns the number of hints sent.
+-- One batch hint. The console fetches rows whose change_xid is in [from, to) or late: rows of a
+-- transaction still open when a range was announced come again when it ends (the console merges by id;
+-- the totals count each once).
+CREATE FUNCTION realtime_announce(p_stream text, p_event uuid, p_from xid8, p_to xid8, p_late xid8[], p_count bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_notify('eventos_changes', jsonb_build_object(
+    'v', 2, 'table', p_stream, 'op', 'BATCH', 'event_id', p_event, 'from_xid', p_from::text, 'to_xid', p_to::text,
+    'late', (SELECT coalesce(jsonb_agg(x::text), '[]'::jsonb) FROM unnest(p_late) AS x), 'count', p_count)::text);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION realtime_flush() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
+-- Every read here is an index range by transaction id. On a fresh event day the statistics say the
+-- tables are empty, and a plan kept from then would scan them whole on every flush as they grow.
+SET enable_seqscan = off
 AS $$
 DECLARE
   stream_name text;
@@ -245,9 +261,11 @@ DECLARE
   changed record;
   sent integer := 0;
   dirty uuid;
-  -- A transaction of the batch: ended, in [lo, hi) and not skipped, or pending before and ended now.
-  in_batch CONSTANT text := '((%1$s >= $1 AND %1$s < $2 AND NOT %1$s = ANY ($3)) OR %1$s = ANY ($4))';
 BEGIN
+  -- A batch is the transactions that ended since the last flush: those in [lo, hi) not still running
+  -- (skips), and those pending from before that have ended now (lates, all below lo). Every query reads
+  -- the range and the lates apart, so that each uses an xid index, and is written out per stream, so
+  -- that its plan is kept (no temporary tables: this runs as the owner in the caller's session).
   FOREACH stream_name IN ARRAY ARRAY['event_checkins', 'refused_scans'] LOOP
     FOR attempt IN 1..2 LOOP
       -- First a look without a lock (no transaction id, no write); then, if there is work, the same
@@ -268,81 +286,121 @@ BEGIN
       skips := ARRAY(SELECT x FROM unnest(running) AS x WHERE x >= lo AND x < hi);
       lates := ARRAY(SELECT x FROM unnest(mark.pending) AS x WHERE NOT x = ANY (running));
       still := ARRAY(SELECT x FROM unnest(mark.pending) AS x WHERE x = ANY (running)) || skips;
-      EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I WHERE %s) %s', stream_name,
-                     format(in_batch, 'created_xid'),
-                     CASE WHEN stream_name = 'event_checkins'
-                          THEN 'OR EXISTS (SELECT 1 FROM public.event_checkins WHERE ' || format(in_batch, 'checkout_xid') || ')'
-                          ELSE '' END)
-        INTO has_rows USING lo, hi, skips, lates;
+      IF stream_name = 'event_checkins' THEN
+        has_rows := EXISTS (SELECT 1 FROM public.event_checkins
+                             WHERE created_xid >= lo AND created_xid < hi AND NOT created_xid = ANY (skips))
+                 OR EXISTS (SELECT 1 FROM public.event_checkins
+                             WHERE checkout_xid >= lo AND checkout_xid < hi AND NOT checkout_xid = ANY (skips))
+                 OR (cardinality(lates) > 0
+                     AND (EXISTS (SELECT 1 FROM public.event_checkins WHERE created_xid = ANY (lates))
+                          OR EXISTS (SELECT 1 FROM public.event_checkins WHERE checkout_xid = ANY (lates))));
+      ELSE
+        has_rows := EXISTS (SELECT 1 FROM public.refused_scans
+                             WHERE created_xid >= lo AND created_xid < hi AND NOT created_xid = ANY (skips))
+                 OR (cardinality(lates) > 0
+                     AND EXISTS (SELECT 1 FROM public.refused_scans WHERE created_xid = ANY (lates)));
+      END IF;
       EXIT WHEN NOT has_rows AND mark.flushed_at >= now() - interval '1 second';
       CONTINUE WHEN attempt = 1;
+      -- The flush's own commit need not wait for the disk: lost in a crash, the watermark and the
+      -- totals go back together and the same transactions are announced and counted again.
+      PERFORM set_config('synchronous_commit', 'off', true);
 
-      FOR changed IN EXECUTE format(
-        'SELECT event_id, count(*) AS n FROM public.%I WHERE %s %s GROUP BY event_id',
-        mark.stream, format(in_batch, 'created_xid'),
-        CASE WHEN mark.stream = 'event_checkins' THEN 'OR ' || format(in_batch, 'checkout_xid') ELSE '' END)
-        USING lo, hi, skips, lates
-      LOOP
-        -- The console fetches rows whose change_xid is in [from, to) or late: rows of skipped transactions
-        -- come again when those end (the console merges by id; the totals above count each once).
-        PERFORM pg_notify('eventos_changes', jsonb_build_object(
-          'v', 2, 'table', mark.stream, 'op', 'BATCH', 'event_id', changed.event_id,
-          'from_xid', lo::text, 'to_xid', hi::text,
-          'late', (SELECT coalesce(jsonb_agg(x::text), '[]'::jsonb) FROM unnest(lates) AS x),
-          'count', changed.n)::text);
-        sent := sent + 1;
-      END LOOP;
-
-      IF mark.stream = 'event_checkins' THEN
-        EXECUTE format($sql$
-          WITH born AS (
-            SELECT e.event_id, coalesce(e.gate, '(no gate)') AS gate, date_trunc('minute', e.check_in_time) AS minute,
-                   e.first_entry, NOT public.realtime_announced(e.checkout_xid, $2, $5) AS present
-              FROM public.event_checkins e
-             WHERE %1$s AND e.session_id IS NULL
-          ), left_now AS (
-            SELECT e.event_id, count(*) AS n
-              FROM public.event_checkins e
-             WHERE %2$s AND NOT coalesce(%1$s, false) AND e.session_id IS NULL
-             GROUP BY e.event_id
-          ), per_event AS (
-            SELECT event_id, sum(entries) AS entries, sum(firsts) AS checked_in, sum(present) AS present FROM (
-              SELECT event_id, count(*) AS entries, count(*) FILTER (WHERE first_entry) AS firsts,
-                     count(*) FILTER (WHERE present) AS present
-                FROM born GROUP BY event_id
-              UNION ALL
-              SELECT event_id, 0, 0, -n FROM left_now
-            ) d GROUP BY event_id
-          ), events AS (
-            INSERT INTO public.checkin_totals AS t (event_id, entries, checked_in, present)
-            SELECT event_id, entries, checked_in, present FROM per_event
-            ON CONFLICT (event_id) DO UPDATE
-              SET entries = t.entries + EXCLUDED.entries, checked_in = t.checked_in + EXCLUDED.checked_in,
-                  present = t.present + EXCLUDED.present
-          ), gates AS (
-            INSERT INTO public.checkin_gate_totals AS t (event_id, gate, entries)
-            SELECT event_id, gate, count(*) FROM born GROUP BY event_id, gate
-            ON CONFLICT (event_id, gate) DO UPDATE SET entries = t.entries + EXCLUDED.entries
+      IF stream_name = 'event_checkins' THEN
+        FOR changed IN
+          WITH touched AS (
+            SELECT event_id FROM public.event_checkins
+             WHERE created_xid >= lo AND created_xid < hi AND NOT created_xid = ANY (skips)
+            UNION ALL
+            SELECT event_id FROM public.event_checkins
+             WHERE checkout_xid >= lo AND checkout_xid < hi AND NOT checkout_xid = ANY (skips)
+            UNION ALL
+            SELECT event_id FROM public.event_checkins
+             WHERE cardinality(lates) > 0 AND (created_xid = ANY (lates) OR checkout_xid = ANY (lates))
           )
-          INSERT INTO public.checkin_gate_minutes AS t (event_id, minute, gate, entries)
-          SELECT event_id, minute, gate, count(*) FROM born GROUP BY event_id, minute, gate
-          ON CONFLICT (event_id, minute, gate) DO UPDATE SET entries = t.entries + EXCLUDED.entries
-          $sql$, format(in_batch, 'e.created_xid'), format(in_batch, 'e.checkout_xid'))
-          USING lo, hi, skips, lates, still;
+          SELECT event_id, count(*) AS n FROM touched GROUP BY event_id
+        LOOP
+          PERFORM public.realtime_announce(stream_name, changed.event_id, lo, hi, lates, changed.n);
+          sent := sent + 1;
+        END LOOP;
+
+        WITH born AS (
+          -- Entries at the doors created in the batch: present unless their check-out is announced too.
+          SELECT e.event_id, e.attendee_id, coalesce(e.gate, '(no gate)') AS gate,
+                 date_trunc('minute', e.check_in_time) AS minute,
+                 NOT (e.checkout_xid IS NOT NULL AND e.checkout_xid < hi AND NOT e.checkout_xid = ANY (still)) AS present
+            FROM public.event_checkins e
+           WHERE e.created_xid >= lo AND e.created_xid < hi AND NOT e.created_xid = ANY (skips)
+             AND e.session_id IS NULL
+          UNION ALL
+          SELECT e.event_id, e.attendee_id, coalesce(e.gate, '(no gate)'),
+                 date_trunc('minute', e.check_in_time),
+                 NOT (e.checkout_xid IS NOT NULL AND e.checkout_xid < hi AND NOT e.checkout_xid = ANY (still))
+            FROM public.event_checkins e
+           WHERE cardinality(lates) > 0 AND e.created_xid = ANY (lates) AND e.session_id IS NULL
+        ), left_now AS (
+          -- Check-outs in the batch of entries counted before it.
+          SELECT e.event_id, count(*) AS n
+            FROM public.event_checkins e
+           WHERE ((e.checkout_xid >= lo AND e.checkout_xid < hi AND NOT e.checkout_xid = ANY (skips))
+                  OR (cardinality(lates) > 0 AND e.checkout_xid = ANY (lates)))
+             AND e.session_id IS NULL
+             AND (e.created_xid IS NULL OR (e.created_xid < lo AND NOT e.created_xid = ANY (mark.pending)))
+           GROUP BY e.event_id
+        ), newcomers AS (
+          -- Attendees whose first counted entry this is: none announced before (nor from before the
+          -- totals). Decided here, not at the door, so the gate's insert stays a plain insert.
+          SELECT b.event_id, count(DISTINCT b.attendee_id) AS n
+            FROM born b
+           WHERE NOT EXISTS (SELECT 1 FROM public.event_checkins p  -- an attendee belongs to one event
+                              WHERE p.attendee_id = b.attendee_id AND p.session_id IS NULL
+                                AND (p.created_xid IS NULL OR (p.created_xid < lo AND NOT p.created_xid = ANY (mark.pending))))
+           GROUP BY b.event_id
+        ), per_event AS (
+          SELECT event_id, sum(entries) AS entries, sum(firsts) AS checked_in, sum(present) AS present FROM (
+            SELECT event_id, count(*) AS entries, 0 AS firsts, count(*) FILTER (WHERE present) AS present
+              FROM born GROUP BY event_id
+            UNION ALL
+            SELECT event_id, 0, n, 0 FROM newcomers
+            UNION ALL
+            SELECT event_id, 0, 0, -n FROM left_now
+          ) d GROUP BY event_id
+        ), totals AS (
+          INSERT INTO public.checkin_totals AS t (event_id, entries, checked_in, present)
+          SELECT event_id, entries, checked_in, present FROM per_event
+          ON CONFLICT (event_id) DO UPDATE
+            SET entries = t.entries + EXCLUDED.entries, checked_in = t.checked_in + EXCLUDED.checked_in,
+                present = t.present + EXCLUDED.present
+        ), gates AS (
+          INSERT INTO public.checkin_gate_totals AS t (event_id, gate, entries)
+          SELECT event_id, gate, count(*) FROM born GROUP BY event_id, gate
+          ON CONFLICT (event_id, gate) DO UPDATE SET entries = t.entries + EXCLUDED.entries
+        )
+        INSERT INTO public.checkin_gate_minutes AS t (event_id, minute, gate, entries)
+        SELECT event_id, minute, gate, count(*) FROM born GROUP BY event_id, minute, gate
+        ON CONFLICT (event_id, minute, gate) DO UPDATE SET entries = t.entries + EXCLUDED.entries;
       ELSE
-        EXECUTE format($sql$
-          INSERT INTO public.refusal_minutes AS t (event_id, minute, refusals)
-          SELECT s.event_id, date_trunc('minute', s.scanned_at), count(*)
-            FROM public.refused_scans s
-           WHERE %1$s
-           GROUP BY 1, 2
-          ON CONFLICT (event_id, minute) DO UPDATE SET refusals = t.refusals + EXCLUDED.refusals
-          $sql$, format(in_batch, 's.created_xid'))
-          USING lo, hi, skips, lates;
+        FOR changed IN
+          WITH touched AS (
+            SELECT event_id, scanned_at FROM public.refused_scans
+             WHERE created_xid >= lo AND created_xid < hi AND NOT created_xid = ANY (skips)
+            UNION ALL
+            SELECT event_id, scanned_at FROM public.refused_scans
+             WHERE cardinality(lates) > 0 AND created_xid = ANY (lates)
+          ), minutes AS (
+            INSERT INTO public.refusal_minutes AS t (event_id, minute, refusals)
+            SELECT event_id, date_trunc('minute', scanned_at), count(*) FROM touched GROUP BY 1, 2
+            ON CONFLICT (event_id, minute) DO UPDATE SET refusals = t.refusals + EXCLUDED.refusals
+          )
+          SELECT event_id, count(*) AS n FROM touched GROUP BY event_id
+        LOOP
+          PERFORM public.realtime_announce(stream_name, changed.event_id, lo, hi, lates, changed.n);
+          sent := sent + 1;
+        END LOOP;
       END IF;
 
       UPDATE public.realtime_watermarks SET flushed_below = hi, pending = still, flushed_at = now()
-       WHERE stream = mark.stream;
+       WHERE stream = stream_name;
     END LOOP;
   END LOOP;
 
@@ -444,7 +502,7 @@ $$;
 -- The guards record the transactions (restated whole).
 ------------------------------------------------------------------------------------------------------
 
--- event_checkins_guard(): first_entry, created_xid and checkout_xid.
+-- event_checkins_guard(): created_xid and checkout_xid.
 CREATE OR REPLACE FUNCTION public.event_checkins_guard()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -503,7 +561,6 @@ BEGIN
     END IF;
     -- What the realtime totals were counted from never changes after the fact.
     NEW.created_xid := OLD.created_xid;
-    NEW.first_entry := OLD.first_entry;
     IF NOT (OLD.is_present AND NOT NEW.is_present) THEN
       NEW.checkout_xid := OLD.checkout_xid;
     END IF;
@@ -563,12 +620,6 @@ BEGIN
       PERFORM public.refuse('no_valid_ticket', 'the attendee holds no valid ticket for this event');
     END IF;
   END IF;
-
-  -- The attendee's first entry at the event counts them as checked in (re-entries do not). One open
-  -- entry at a time (a unique index), so an earlier entry is committed before another can be made.
-  NEW.first_entry := NEW.session_id IS NULL AND NOT EXISTS (
-    SELECT 1 FROM public.event_checkins e
-     WHERE e.attendee_id = NEW.attendee_id AND e.event_id = NEW.event_id AND e.session_id IS NULL);
 
   IF NEW.session_id IS NOT NULL THEN
     SELECT event_id, status, title, registration_required INTO s FROM public.sessions WHERE id = NEW.session_id;

@@ -230,6 +230,7 @@ const FUNCTIONS: &[&str] = &[
     // Internal: the owner's code calls them.
     "announcement_write_outbox(uuid) | invoker | -",
     "checkin_totals_recount(uuid) | invoker | -",
+    "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint) | invoker | -",
     "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",
     "audit_first_broken_link() | invoker | -",
