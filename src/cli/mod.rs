@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 mod audit;
+mod bench;
 mod console;
 mod demo;
 mod doctor;
@@ -61,6 +62,8 @@ pub enum Command {
     Seed(seed::Args),
     /// Drive an event: concurrent gate scanners with real faults, and the floor around them.
     Simulate(simulate::Args),
+    /// Measure gate ingest and realtime latency in a scratch database (not a test: figures, not verdicts).
+    Bench(bench::Args),
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -83,6 +86,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(args) => audit::run(&settings, args).await,
         Command::Seed(args) => seed::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
+        Command::Bench(args) => bench::run(&settings, args).await,
     }
 }
 
