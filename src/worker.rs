@@ -20,6 +20,8 @@ use crate::db;
 pub struct WorkerConfig {
     /// realtime_flush(): how soon a check-in reaches the consoles (a look that finds nothing is cheap).
     pub flush_every: Duration,
+    /// The next look after one that announced something: while the doors are busy, sooner.
+    pub flush_busy: Duration,
     /// expire_offers() and dispatch_due_announcements().
     pub sweep_every: Duration,
     /// ensure_analytics_partitions().
@@ -32,6 +34,7 @@ impl Default for WorkerConfig {
     fn default() -> Self {
         WorkerConfig {
             flush_every: Duration::from_millis(10),
+            flush_busy: Duration::from_millis(5),
             sweep_every: Duration::from_secs(1),
             partitions_every: Duration::from_secs(3600),
             rollups_every: Duration::from_secs(300),
@@ -59,11 +62,11 @@ pub async fn run(
     let mut client = Some(db::connect(settings).await?);
     info!("worker started");
     tokio::pin!(shutdown);
-    let mut flush = interval(config.flush_every);
+    let mut flush_at = Instant::now();
     let mut sweep = interval(config.sweep_every);
     let mut partitions = interval(config.partitions_every);
     let mut rollups = interval(config.rollups_every);
-    for timer in [&mut flush, &mut sweep, &mut partitions, &mut rollups] {
+    for timer in [&mut sweep, &mut partitions, &mut rollups] {
         timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
     let mut backoff = Duration::from_millis(100);
@@ -72,11 +75,15 @@ pub async fn run(
         let step = tokio::select! {
             biased;
             () = &mut shutdown => break,
-            _ = flush.tick() => Step::Flush,
+            () = tokio::time::sleep_until(flush_at) => Step::Flush,
             _ = sweep.tick() => Step::Sweep,
             _ = partitions.tick() => Step::Partitions,
             _ = rollups.tick() => Step::Rollups,
         };
+        if let Step::Flush = step {
+            // Set before anything can skip the look (no connection yet): never a busy loop.
+            flush_at = Instant::now() + config.flush_every;
+        }
         if client.is_none() {
             if retry_at.is_some_and(|at| Instant::now() < at) {
                 continue;
@@ -99,7 +106,12 @@ pub async fn run(
         let Some(conn) = client.as_ref() else {
             continue;
         };
-        if let Err(error) = step.run(conn, &mut totals).await {
+        let hints_before = totals.hints;
+        let outcome = step.run(conn, &mut totals).await;
+        if matches!(step, Step::Flush) && totals.hints > hints_before {
+            flush_at = Instant::now() + config.flush_busy;
+        }
+        if let Err(error) = outcome {
             if conn.is_closed() {
                 warn!(%error, "worker lost its connection");
                 client = None;

@@ -1,7 +1,7 @@
 //! The console: one task owns the terminal and the state (DESIGN.md, "The console loop").
 //! Messages come from the keyboard, the listener, effects and a 1 Hz clock; `state::update` is pure;
 //! effects run on tokio tasks; after draining what is queued, one frame is drawn if anything changed,
-//! at most about 30 a second, inside synchronized output.
+//! at most about 60 a second, inside synchronized output.
 
 pub mod effects;
 pub mod keymap;
@@ -25,8 +25,31 @@ use self::state::{EventInfo, Operator, State};
 use crate::config::Settings;
 use crate::ui::Theme;
 
-/// At most this many frames a second.
-const FRAME: Duration = Duration::from_millis(33);
+/// At most one frame per this long (about 60 a second): a change waits at most this for its frame.
+/// Nothing is drawn when nothing changed, so an idle console still writes nothing.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Where frames go: the operator's terminal, or (for `eventos bench`) a test backend that reads them.
+pub trait Screen {
+    fn show(&mut self, state: &State, theme: &Theme) -> Result<()>;
+    fn bell(&mut self);
+}
+
+impl Screen for terminal::TerminalGuard {
+    fn show(&mut self, state: &State, theme: &Theme) -> Result<()> {
+        self.draw(|frame| crate::ui::render(frame, state, theme))
+    }
+
+    fn bell(&mut self) {
+        terminal::TerminalGuard::bell(self);
+    }
+}
+
+/// What besides the database feeds the loop: the keyboard and signals (a terminal), or only a stop.
+enum Inputs {
+    Terminal,
+    Headless(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ConsoleOptions {
@@ -95,17 +118,61 @@ pub async fn run(settings: &Settings, options: ConsoleOptions) -> Result<()> {
         Utc::now(),
     );
     tracing::info!(event = %start.event.slug, "console started");
-    let result = run_loop(&mut guard, state, effects, settings, &start.event.time_zone).await;
+    let result = run_loop(
+        &mut guard,
+        state,
+        effects,
+        settings,
+        &start.event.time_zone,
+        Inputs::Terminal,
+    )
+    .await;
     drop(guard);
     result
 }
 
+/// The console's own loop, listener, effects and all, drawing into `screen` with no keyboard, until
+/// `stop` completes: what `eventos bench` measures commit to screen through.
+pub async fn run_headless(
+    settings: &Settings,
+    slug: &str,
+    screen: &mut impl Screen,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let pool = crate::db::pool(&settings.database)?;
+    let db = crate::db::connect(&settings.database).await?;
+    let start = start(&db, slug).await?;
+    drop(db);
+    let effects = Arc::new(Effects {
+        pool,
+        event: start.event.id,
+        gate: "Bench".to_owned(),
+    });
+    let state = State::new(
+        start.event.clone(),
+        start.operator,
+        start.permissions,
+        start.offset,
+        Utc::now(),
+    );
+    run_loop(
+        screen,
+        state,
+        effects,
+        settings,
+        &start.event.time_zone,
+        Inputs::Headless(Box::pin(stop)),
+    )
+    .await
+}
+
 async fn run_loop(
-    guard: &mut terminal::TerminalGuard,
+    guard: &mut impl Screen,
     mut state: State,
     effects: Arc<Effects>,
     settings: &Settings,
     time_zone: &str,
+    inputs: Inputs,
 ) -> Result<()> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -127,9 +194,16 @@ async fn run_loop(
             }
         })
     };
+    let (stop, terminal) = match inputs {
+        Inputs::Terminal => (None, true),
+        Inputs::Headless(stop) => (Some(stop), false),
+    };
     let keyboard = {
         let tx = tx.clone();
         tokio::spawn(async move {
+            if !terminal {
+                return;
+            }
             let mut events = EventStream::new();
             while let Some(event) = events.next().await {
                 let msg = match event {
@@ -176,7 +250,10 @@ async fn run_loop(
     let signals = {
         let tx = tx.clone();
         tokio::spawn(async move {
-            quit_signal().await;
+            match stop {
+                Some(stop) => stop.await,
+                None => quit_signal().await,
+            }
             let _ = tx.send(Msg::Quit);
         })
     };
@@ -190,7 +267,7 @@ async fn run_loop(
                     state.bell = false;
                     guard.bell();
                 }
-                if let Err(e) = guard.draw(|frame| crate::ui::render(frame, &state, &theme)) {
+                if let Err(e) = guard.show(&state, &theme) {
                     break Err(e);
                 }
                 state.dirty = false;
