@@ -101,34 +101,40 @@ pub async fn run(settings: &Settings, options: ConsoleOptions) -> Result<()> {
         .or(settings.console.gate.clone())
         .unwrap_or_else(|| "Control room".to_owned());
     let gate: String = gate.trim().chars().take(100).collect();
+    let mut guard = match guard {
+        Some(g) => g,
+        None => terminal::TerminalGuard::enter()?,
+    };
+    tracing::info!(event = %start.event.slug, "console started");
+    let result = begin(&mut guard, start, pool, gate, settings, Inputs::Terminal).await;
+    drop(guard);
+    result
+}
+
+/// The loop for the chosen event: its effects (the pool, the gate its scans are recorded at) and its
+/// first state.
+async fn begin(
+    screen: &mut impl Screen,
+    start: Start,
+    pool: deadpool_postgres::Pool,
+    gate: String,
+    settings: &Settings,
+    inputs: Inputs,
+) -> Result<()> {
     let effects = Arc::new(Effects {
         pool,
         event: start.event.id,
         gate,
     });
-    let mut guard = match guard {
-        Some(g) => g,
-        None => terminal::TerminalGuard::enter()?,
-    };
+    let time_zone = start.event.time_zone.clone();
     let state = State::new(
-        start.event.clone(),
+        start.event,
         start.operator,
         start.permissions,
         start.offset,
         Utc::now(),
     );
-    tracing::info!(event = %start.event.slug, "console started");
-    let result = run_loop(
-        &mut guard,
-        state,
-        effects,
-        settings,
-        &start.event.time_zone,
-        Inputs::Terminal,
-    )
-    .await;
-    drop(guard);
-    result
+    run_loop(screen, state, effects, settings, &time_zone, inputs).await
 }
 
 /// The console's own loop, listener, effects and all, drawing into `screen` with no keyboard, until
@@ -143,27 +149,8 @@ pub async fn run_headless(
     let db = crate::db::connect(&settings.database).await?;
     let start = start(&db, slug).await?;
     drop(db);
-    let effects = Arc::new(Effects {
-        pool,
-        event: start.event.id,
-        gate: "Bench".to_owned(),
-    });
-    let state = State::new(
-        start.event.clone(),
-        start.operator,
-        start.permissions,
-        start.offset,
-        Utc::now(),
-    );
-    run_loop(
-        screen,
-        state,
-        effects,
-        settings,
-        &start.event.time_zone,
-        Inputs::Headless(Box::pin(stop)),
-    )
-    .await
+    let inputs = Inputs::Headless(Box::pin(stop));
+    begin(screen, start, pool, "Bench".to_owned(), settings, inputs).await
 }
 
 async fn run_loop(

@@ -388,40 +388,12 @@ async fn commit_to_hint(
         .await
         .context("cannot listen")?;
     let (committed_tx, mut committed) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
-    let scanners = 8usize;
-    let next = Arc::new(AtomicUsize::new(0));
-    let every = Duration::from_secs_f64(scanners as f64 / f64::from(rate.max(1)));
-    let mut tasks = Vec::new();
-    for scanner in 0..scanners {
-        let client = db::connect(gate).await?;
-        let (people, next, committed_tx) = (people.clone(), next.clone(), committed_tx.clone());
-        tasks.push(tokio::spawn(async move {
-            let statement = client
-                .prepare(
-                    "SELECT pg_current_xact_id()::text FROM check_in_by_code($1, $2, $3) r WHERE r.accepted",
-                )
-                .await?;
-            let gate = format!("Bench gate {scanner}");
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let started = Instant::now();
-            while started.elapsed() < run {
-                tick.tick().await;
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, code)) = people.get(i % people.len().max(1)) else {
-                    break;
-                };
-                if let Some(row) = client.query_opt(&statement, &[&event, code, &gate]).await? {
-                    let xid: String = row.get(0);
-                    if let Ok(xid) = xid.parse::<u64>() {
-                        let _ = committed_tx.send((xid, Instant::now()));
-                    }
-                }
-            }
-            Ok::<(), tokio_postgres::Error>(())
-        }));
-    }
-    drop(committed_tx);
+    let codes: Arc<Vec<String>> = Arc::new(people.iter().map(|(_, code)| code.clone()).collect());
+    let tasks = paced_scanners(gate, event, rate, run, codes, move |_, xid, at| {
+        let _ = committed_tx.send((xid, at));
+    })
+    .await?;
+
     let mut waiting: std::collections::HashMap<u64, Instant> = std::collections::HashMap::new();
     // A hint can arrive before its scanner has reported the commit (they are different tasks): the last
     // second's hints are kept, and a commit they already name counts as hinted early, without a sample.
@@ -502,6 +474,58 @@ fn write_report(path: &std::path::Path, report: &str) -> Result<()> {
         _ => format!("{}\n\n## eventos bench\n\n{section}\n", text.trim_end()),
     };
     std::fs::write(path, updated).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Eight scanners on connections of their own, paced together to `rate` scans a second for `run`, each
+/// taking the next of `codes`; `admitted(index, transaction, when)` hears every accepted scan as soon as
+/// its statement (and so its commit) returns. Each task answers how many it admitted.
+async fn paced_scanners(
+    gate: &DatabaseSettings,
+    event: Uuid,
+    rate: u32,
+    run: Duration,
+    codes: Arc<Vec<String>>,
+    admitted: impl Fn(usize, u64, Instant) + Send + Sync + 'static,
+) -> Result<Vec<tokio::task::JoinHandle<Result<usize, tokio_postgres::Error>>>> {
+    let scanners = 8usize;
+    let next = Arc::new(AtomicUsize::new(0));
+    let every = Duration::from_secs_f64(scanners as f64 / f64::from(rate.max(1)));
+    let admitted = Arc::new(admitted);
+    let mut tasks = Vec::new();
+    for scanner in 0..scanners {
+        let client = db::connect(gate).await?;
+        let (codes, next, admitted) = (codes.clone(), next.clone(), admitted.clone());
+        tasks.push(tokio::spawn(async move {
+            let statement = client
+                .prepare(
+                    "SELECT r.accepted, pg_current_xact_id()::text FROM check_in_by_code($1, $2, $3) r",
+                )
+                .await?;
+            let gate = format!("Bench gate {scanner}");
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let started = Instant::now();
+            let mut scans = 0usize;
+            while started.elapsed() < run {
+                tick.tick().await;
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else {
+                    break;
+                };
+                let row = client.query_one(&statement, &[&event, code, &gate]).await?;
+                let at = Instant::now();
+                let xid: String = row.get(1);
+                if row.get::<_, bool>(0)
+                    && let Ok(xid) = xid.parse::<u64>()
+                {
+                    scans += 1;
+                    admitted(i, xid, at);
+                }
+            }
+            Ok(scans)
+        }));
+    }
+    Ok(tasks)
 }
 
 #[cfg(test)]
@@ -643,48 +667,25 @@ async fn commit_to_screen(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let scanners = 8usize;
-    let next = Arc::new(AtomicUsize::new(0));
-    let every = Duration::from_secs_f64(scanners as f64 / f64::from(rate.max(1)));
-    let mut tasks = Vec::new();
-    for scanner in 0..scanners {
-        let client = db::connect(gate).await?;
-        let (tokens, next, seen) = (tokens.clone(), next.clone(), seen.clone());
-        tasks.push(tokio::spawn(async move {
-            let statement = client
-                .prepare("SELECT accepted FROM check_in_by_code($1, $2, $3)")
-                .await?;
-            let gate = format!("Bench gate {scanner}");
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let started = Instant::now();
-            let mut scans = 0usize;
-            while started.elapsed() < run {
-                tick.tick().await;
-                let Some((token, code)) = tokens.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
-                };
-                let accepted: bool = client
-                    .query_one(&statement, &[&event, code, &gate])
-                    .await?
-                    .get(0);
-                let at = Instant::now();
-                if accepted {
-                    scans += 1;
-                    if let Ok(mut seen) = seen.lock() {
-                        match seen.drawn.remove(token) {
-                            // Drawn before this task got the reply: as good as at once.
-                            Some(_) => seen.samples.push(Duration::ZERO),
-                            None => {
-                                seen.awaited.insert(token.clone(), at);
-                            }
-                        }
+    let codes: Arc<Vec<String>> = Arc::new(tokens.iter().map(|(_, code)| code.clone()).collect());
+    let tasks = {
+        let seen = seen.clone();
+        paced_scanners(gate, event, rate, run, codes, move |i, _, at| {
+            let Some((token, _)) = tokens.get(i) else {
+                return;
+            };
+            if let Ok(mut seen) = seen.lock() {
+                match seen.drawn.remove(token) {
+                    // Drawn before this scanner got the reply: as good as at once.
+                    Some(_) => seen.samples.push(Duration::ZERO),
+                    None => {
+                        seen.awaited.insert(token.clone(), at);
                     }
                 }
             }
-            Ok::<usize, tokio_postgres::Error>(scans)
-        }));
-    }
+        })
+        .await?
+    };
     let mut scans = 0;
     for task in tasks {
         scans += task
