@@ -17,7 +17,7 @@
 --    statement trigger on attendees in a table of their own. checkin_summary(event) reads them all for
 --    the console in one call.
 -- 4. The worker records that it is alive (worker_heartbeat()); a console that sees no worker flushes
---    itself (operators may call realtime_flush(): it only announces) and says what else is missing.
+--    itself through realtime_flush_for_console() and says what else is missing.
 
 ------------------------------------------------------------------------------------------------------
 -- Rows remember the transactions behind them.
@@ -479,6 +479,22 @@ BEGIN
 END
 $$;
 
+-- A console's flush, for when no worker runs. The flush locks the watermarks until its transaction ends,
+-- and the watermarks are every event's: an operator who called realtime_flush() inside a transaction
+-- kept open would stall every console. So this does nothing while a worker is alive (with none, an
+-- operator can still hold the consoles' own flushing back: docs/security.md says so).
+CREATE FUNCTION realtime_flush_for_console() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  IF (SELECT seen_at FROM public.worker_heartbeat) > clock_timestamp() - interval '10 seconds' THEN
+    RETURN 0;
+  END IF;
+  RETURN public.realtime_flush();
+END
+$$;
+
 -- The worker's sweep says it is alive; consoles ask when it last did.
 CREATE FUNCTION worker_heartbeat() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -696,6 +712,6 @@ SELECT e.id, (SELECT count(*) FROM attendees a WHERE a.event_id = e.id AND a.sta
   FROM events e;
 
 -- Who may call the new functions (nobody else: default privileges since V8).
-GRANT EXECUTE ON FUNCTION checkin_summary(uuid), realtime_late_writers(), worker_seen_at(), realtime_flush()
-  TO eventos_operator;
+GRANT EXECUTE ON FUNCTION checkin_summary(uuid), realtime_late_writers(), worker_seen_at(),
+  realtime_flush_for_console() TO eventos_operator;
 GRANT EXECUTE ON FUNCTION worker_heartbeat(), worker_seen_at() TO eventos_worker;

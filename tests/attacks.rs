@@ -904,6 +904,67 @@ async fn holding_an_advisory_lock_does_not_stop_the_audit_trail() {
     assert_eq!(status, "approved");
 }
 
+#[tokio::test]
+async fn an_operator_holding_a_flush_open_does_not_stall_the_realtime_feed() {
+    let w = world().await;
+    // A worker is alive.
+    w.admin
+        .query_one("SELECT worker_heartbeat()", &[])
+        .await
+        .expect("heartbeat");
+    w.volunteer
+        .client
+        .execute(
+            "INSERT INTO refused_scans (event_id, code, code_length, gate, reason_code, reason)
+             VALUES ($1, 'NOPE', 4, 'North Gate', 'unknown_code', 'unknown ticket code')",
+            &[&w.a.event],
+        )
+        .await
+        .expect("something to announce");
+    // The flush a console may call, inside a transaction the operator keeps open.
+    w.volunteer
+        .client
+        .batch_execute("BEGIN; SELECT realtime_flush_for_console()")
+        .await
+        .expect("callable by operators");
+    let err = w
+        .volunteer
+        .client
+        .query_one("SELECT realtime_flush()", &[])
+        .await
+        .expect_err("the worker's flush is the worker's");
+    assert_eq!(sqlstate(&err), "42501", "{err}");
+    let _ = w.volunteer.client.batch_execute("ROLLBACK").await;
+    w.volunteer
+        .client
+        .batch_execute("BEGIN; SELECT realtime_flush_for_console()")
+        .await
+        .expect("callable by operators");
+    // The worker still announces: nothing is held.
+    let sent: i32 = w
+        .admin
+        .query_one("SELECT realtime_flush()", &[])
+        .await
+        .expect("the worker's flush")
+        .get(0);
+    assert!(sent >= 1, "nothing was announced");
+    let announced: bool = w
+        .admin
+        .query_one(
+            "SELECT bool_and(realtime_announced(r.created_xid, w.flushed_below, w.pending))
+               FROM refused_scans r, realtime_watermarks w WHERE w.stream = 'refused_scans'",
+            &[],
+        )
+        .await
+        .expect("watermark")
+        .get(0);
+    assert!(
+        announced,
+        "the refused scan was held back by an operator's open transaction"
+    );
+    let _ = w.volunteer.client.batch_execute("ROLLBACK").await;
+}
+
 async fn permissions(client: &Client, event: Uuid) -> String {
     client
         .query_one(

@@ -198,8 +198,10 @@ const FUNCTIONS: &[&str] = &[
     "dispatch_due_announcements(integer) | definer | eventos_worker",
     "ensure_analytics_partitions(date,integer) | definer | eventos_worker",
     "expire_offers() | definer | eventos_worker",
-    // Consoles announce check-ins themselves when no worker runs: it only announces.
-    "realtime_flush() | definer | eventos_operator,eventos_worker",
+    "realtime_flush() | definer | eventos_worker",
+    // Consoles announce check-ins themselves when no worker runs (only then, and only in a statement
+    // of its own: the flush holds every event's watermarks until its transaction ends).
+    "realtime_flush_for_console() | definer | eventos_operator",
     "worker_heartbeat() | definer | eventos_worker",
     "refresh_rollups() | definer | eventos_worker",
     // Trigger functions: nobody may attach them anywhere.

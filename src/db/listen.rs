@@ -252,7 +252,7 @@ async fn listen_once(
             }
             _ = self_flush.tick(), if worker_missing => {
                 // Its NOTIFY comes back on this connection like anyone's.
-                let flushed = tokio::time::timeout(HEALTH_TIMEOUT, client.query_one("SELECT realtime_flush()", &[])).await;
+                let flushed = tokio::time::timeout(HEALTH_TIMEOUT, client.query_one("SELECT realtime_flush_for_console()", &[])).await;
                 match flushed {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => tracing::warn!(error = %e, "announcing check-ins in the worker's place failed"),
