@@ -566,6 +566,8 @@ struct MeasuringScreen {
 #[derive(Default)]
 struct Seen {
     live: bool,
+    /// The header of the last frame, to say why it is not live.
+    header: String,
     /// Committed, not yet drawn: token -> commit instant.
     awaited: std::collections::HashMap<String, Instant>,
     /// Drawn before its scanner reported the commit.
@@ -589,8 +591,9 @@ impl crate::app::Screen for MeasuringScreen {
             let line: String = (area.left()..area.right())
                 .map(|x| buffer[(x, y)].symbol())
                 .collect();
-            if y == area.top() && line.contains("LIVE") {
-                seen.live = true;
+            if y == area.top() {
+                seen.live = line.contains("LIVE");
+                seen.header = line.trim().to_owned();
             }
             for (i, _) in line.match_indices('Q') {
                 let token = line.get(i..i + 7).unwrap_or("");
@@ -662,7 +665,8 @@ async fn commit_to_screen(
     let ready = Instant::now();
     while !seen.lock().map(|s| s.live).unwrap_or(false) {
         if ready.elapsed() > Duration::from_secs(30) {
-            bail!("the headless console did not come up LIVE within 30 s");
+            let header = seen.lock().map(|s| s.header.clone()).unwrap_or_default();
+            bail!("the headless console did not come up LIVE within 30 s (its header: {header:?})");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
