@@ -30,30 +30,12 @@ async fn flush_everything(client: &tokio_postgres::Client) -> i32 {
             .await
             .expect("flush")
             .get::<_, i32>(0);
-        if unannounced(client).await == 0 {
+        if common::unannounced(client).await == 0 {
             return sent;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("check-ins were still unannounced after 5 s");
-}
-
-/// Check-ins and refused scans whose writing transaction has not been announced yet.
-async fn unannounced(client: &tokio_postgres::Client) -> i64 {
-    client
-        .query_one(
-            "SELECT (SELECT count(*) FROM event_checkins e, realtime_watermarks w
-                      WHERE w.stream = 'event_checkins'
-                        AND ((e.created_xid IS NOT NULL AND NOT realtime_announced(e.created_xid, w.flushed_below, w.pending))
-                          OR (e.checkout_xid IS NOT NULL AND NOT realtime_announced(e.checkout_xid, w.flushed_below, w.pending))))
-                  + (SELECT count(*) FROM refused_scans r, realtime_watermarks w
-                      WHERE w.stream = 'refused_scans' AND r.created_xid IS NOT NULL
-                        AND NOT realtime_announced(r.created_xid, w.flushed_below, w.pending))",
-            &[],
-        )
-        .await
-        .expect("watermark")
-        .get(0)
 }
 
 /// Everything that arrives within `wait`, parsed.

@@ -77,20 +77,7 @@ async fn flush_until_quiet(client: &Client) {
             .query_one("SELECT realtime_flush()", &[])
             .await
             .expect("flush");
-        let pending: i64 = client
-            .query_one(
-                "SELECT (SELECT count(*) FROM event_checkins e, realtime_watermarks w
-                          WHERE w.stream = 'event_checkins'
-                            AND ((e.created_xid IS NOT NULL AND NOT realtime_announced(e.created_xid, w.flushed_below, w.pending))
-                              OR (e.checkout_xid IS NOT NULL AND NOT realtime_announced(e.checkout_xid, w.flushed_below, w.pending))))
-                      + (SELECT count(*) FROM refused_scans r, realtime_watermarks w
-                          WHERE w.stream = 'refused_scans' AND r.created_xid IS NOT NULL
-                            AND NOT realtime_announced(r.created_xid, w.flushed_below, w.pending))",
-                &[],
-            )
-            .await
-            .expect("pending")
-            .get(0);
+        let pending = common::unannounced(client).await;
         if pending == 0 {
             return;
         }

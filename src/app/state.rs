@@ -299,8 +299,8 @@ pub struct State {
     pub link: Link,
     /// No worker has run lately: this console announces check-ins itself, and says what else waits.
     pub worker_missing: bool,
-    /// Transactions holding check-ins back (open for more than two seconds), and since when.
-    pub late_writers: Option<(i64, DateTime<Utc>)>,
+    /// Since when the oldest transaction holding check-ins back (open for more than two seconds) runs.
+    pub held_back_since: Option<DateTime<Utc>>,
     /// Bumped by every full resync; answers to older requests are dropped.
     pub generation: u64,
     /// When the screen was last known to equal the database.
@@ -352,7 +352,7 @@ impl State {
             desk,
             link: Link::Connecting,
             worker_missing: false,
-            late_writers: None,
+            held_back_since: None,
             generation: 0,
             fresh_at: None,
             checkins: CheckinsDesk::default(),
@@ -903,19 +903,18 @@ fn healthy(state: &mut State, health: Health) {
         state.dirty = true;
         if missing {
             state.notice = Some(Notice {
-                text: "No worker is running: this console announces check-ins itself; waitlist offers do \
-                       not expire and scheduled announcements wait until one runs (eventos worker)"
-                    .to_owned(),
+                // One line at 80 columns; the header already says NO WORKER, and this console
+                // announces check-ins itself meanwhile.
+                text:
+                    "No worker: offers do not expire, scheduled announcements wait (eventos worker)"
+                        .to_owned(),
                 tone: Tone::Bad,
             });
         }
     }
-    let late = health
-        .late_since
-        .filter(|_| health.late_writers > 0)
-        .map(|since| (health.late_writers, since));
-    if late != state.late_writers {
-        state.late_writers = late;
+    let held_back_since = health.late_since.filter(|_| health.late_writers > 0);
+    if held_back_since != state.held_back_since {
+        state.held_back_since = held_back_since;
         state.dirty = true;
     }
 }

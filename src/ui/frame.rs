@@ -91,14 +91,15 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
 fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let (link_text, link_style) = match state.link {
         Link::Connecting => ("CONNECTING".to_owned(), theme.warn()),
-        // Live, but a transaction holds check-ins back: they show when it commits.
-        Link::Live if state.late_writers.is_some() => {
-            let (_, since) = state.late_writers.unwrap_or((0, state.now));
-            let secs = (state.now - since).num_seconds().max(0);
-            (format!("LIVE, TX OPEN {secs}s"), theme.warn())
-        }
-        Link::Live if state.worker_missing => ("LIVE, NO WORKER".to_owned(), theme.warn()),
-        Link::Live => ("LIVE".to_owned(), theme.good()),
+        Link::Live => match state.held_back_since {
+            // A transaction holds its check-ins back: they show when it commits.
+            Some(since) => {
+                let secs = (state.now - since).num_seconds().max(0);
+                (format!("LIVE, TX OPEN {secs}s"), theme.warn())
+            }
+            None if state.worker_missing => ("LIVE, NO WORKER".to_owned(), theme.warn()),
+            None => ("LIVE".to_owned(), theme.good()),
+        },
         Link::Reconnecting { since } => (
             format!("RECONNECTING since {}", state.local(since, "%H:%M:%S")),
             theme.bad(),

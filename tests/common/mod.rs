@@ -619,3 +619,22 @@ pub fn server_running(data_dir: &std::path::Path) -> bool {
     let pid = pid_file.lines().next().unwrap_or("").trim();
     !pid.is_empty() && std::path::Path::new("/proc").join(pid).exists()
 }
+
+/// Check-ins and refused scans whose writing transaction the realtime flusher has not announced yet
+/// (V9: created or checked out by a transaction that is neither below the frontier nor done pending).
+pub async fn unannounced(client: &Client) -> i64 {
+    client
+        .query_one(
+            "SELECT (SELECT count(*) FROM event_checkins e, realtime_watermarks w
+                      WHERE w.stream = 'event_checkins'
+                        AND ((e.created_xid IS NOT NULL AND NOT realtime_announced(e.created_xid, w.flushed_below, w.pending))
+                          OR (e.checkout_xid IS NOT NULL AND NOT realtime_announced(e.checkout_xid, w.flushed_below, w.pending))))
+                  + (SELECT count(*) FROM refused_scans r, realtime_watermarks w
+                      WHERE w.stream = 'refused_scans' AND r.created_xid IS NOT NULL
+                        AND NOT realtime_announced(r.created_xid, w.flushed_below, w.pending))",
+            &[],
+        )
+        .await
+        .expect("watermark")
+        .get(0)
+}
