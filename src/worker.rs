@@ -20,7 +20,8 @@ use crate::db;
 pub struct WorkerConfig {
     /// realtime_flush(): how soon a check-in reaches the consoles (a look that finds nothing is cheap).
     pub flush_every: Duration,
-    /// The next look after one that announced something: while the doors are busy, sooner.
+    /// The next look after one that announced something: while the doors are busy, sooner, but never
+    /// before ten times the last flush's own time has passed (see `busy_delay`).
     pub flush_busy: Duration,
     /// expire_offers() and dispatch_due_announcements().
     pub sweep_every: Duration,
@@ -107,9 +108,10 @@ pub async fn run(
             continue;
         };
         let hints_before = totals.hints;
+        let started = Instant::now();
         let outcome = step.run(conn, &mut totals).await;
         if matches!(step, Step::Flush) && totals.hints > hints_before {
-            flush_at = Instant::now() + config.flush_busy;
+            flush_at = Instant::now() + busy_delay(config, started.elapsed());
         }
         if let Err(error) = outcome {
             if conn.is_closed() {
@@ -123,6 +125,14 @@ pub async fn run(
     }
     info!(?totals, "worker stopped");
     Ok(totals)
+}
+
+/// The wait after a flush that announced something and took `took`. The flusher runs on the same
+/// server as the gates: when flushes get slower (bigger batches, a busier server) it looks less often,
+/// so that it keeps to about a tenth of its time and the gates keep theirs; batches grow instead.
+/// Never longer than four idle looks, so a busy door still reaches the screen within tens of ms.
+fn busy_delay(config: &WorkerConfig, took: Duration) -> Duration {
+    (took * 10).clamp(config.flush_busy, config.flush_every * 4)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -206,5 +216,20 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slower_flush_waits_longer_within_bounds() {
+        let config = WorkerConfig::default();
+        let ms = Duration::from_millis;
+        assert_eq!(busy_delay(&config, Duration::from_micros(200)), ms(5));
+        assert_eq!(busy_delay(&config, ms(1)), ms(10));
+        assert_eq!(busy_delay(&config, ms(2)), ms(20));
+        assert_eq!(busy_delay(&config, ms(30)), ms(40));
     }
 }

@@ -629,24 +629,42 @@ impl Effects {
         with_summary: bool,
     ) -> Result<CheckinChanges> {
         let db = client(&self.pool).await?;
-        let checkins_changed = match &range {
-            Some(range) => checkins::checkins(&db, self.event, Some(range)).await?,
-            None => Vec::new(),
+        // One round trip, not four: the reads are pipelined on the one connection, each a cached
+        // prepared statement (a batch lands every few milliseconds while doors are busy).
+        let feed = async {
+            match &range {
+                Some(range) => checkins::checkins(&db, self.event, Some(range)).await,
+                None => Ok(Vec::new()),
+            }
         };
-        let problems = match &problem_range {
-            Some(range) => checkins::problems(&db, self.event, Some(range)).await?,
-            None => Vec::new(),
+        let problems = async {
+            match &problem_range {
+                Some(range) => checkins::problems(&db, self.event, Some(range)).await,
+                None => Ok(Vec::new()),
+            }
         };
-        let started = std::time::Instant::now();
-        let summary = if with_summary {
-            Some(checkins::summary(&db, self.event).await?)
-        } else {
-            None
+        let summary = async {
+            if !with_summary {
+                return Ok((None, None));
+            }
+            let started = std::time::Instant::now();
+            let summary = checkins::summary(&db, self.event).await?;
+            Ok::<_, anyhow::Error>((Some(summary), Some(started.elapsed())))
         };
-        let summary_took = with_summary.then(|| started.elapsed());
-        let sessions_touched = match &range {
-            Some(range) => checkins::sessions_touched(&db, self.event, range).await?,
-            None => Vec::new(),
+        let sessions_touched = async {
+            match &range {
+                Some(range) => checkins::sessions_touched(&db, self.event, range).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let read = tokio::try_join!(feed, problems, summary, sessions_touched);
+        let (checkins_changed, problems, (summary, summary_took), sessions_touched) = match read {
+            Ok(read) => read,
+            Err(e) => {
+                // A statement prepared before a migration may no longer fit; prepare afresh next time.
+                db.statement_cache.clear();
+                return Err(e);
+            }
         };
         Ok(CheckinChanges {
             summary,

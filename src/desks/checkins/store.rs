@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
@@ -48,7 +49,7 @@ fn problem_row(row: &tokio_postgres::Row) -> Problem {
 
 /// The newest entries, or only those written in `range` (a realtime batch).
 pub async fn checkins(
-    client: &Client,
+    client: &ClientWrapper,
     event: Uuid,
     range: Option<&XidRange>,
 ) -> Result<Vec<CheckinRow>> {
@@ -67,8 +68,12 @@ pub async fn checkins(
           LIMIT {FEED_LIMIT}"
     );
     let (from, to, late) = bounds(range);
+    let statement = client
+        .prepare_cached(&sql)
+        .await
+        .context("cannot read check-ins")?;
     let rows = client
-        .query(&sql, &[&event, &from, &to, &late])
+        .query(&statement, &[&event, &from, &to, &late])
         .await
         .context("cannot read check-ins")?;
     Ok(rows.iter().map(checkin_row).collect())
@@ -76,7 +81,7 @@ pub async fn checkins(
 
 /// The newest refused scans, or only those written in `range`.
 pub async fn problems(
-    client: &Client,
+    client: &ClientWrapper,
     event: Uuid,
     range: Option<&XidRange>,
 ) -> Result<Vec<Problem>> {
@@ -93,8 +98,12 @@ pub async fn problems(
           LIMIT {FEED_LIMIT}"
     );
     let (from, to, late) = bounds(range);
+    let statement = client
+        .prepare_cached(&sql)
+        .await
+        .context("cannot read refused scans")?;
     let rows = client
-        .query(&sql, &[&event, &from, &to, &late])
+        .query(&statement, &[&event, &from, &to, &late])
         .await
         .context("cannot read refused scans")?;
     Ok(rows.iter().map(problem_row).collect())
@@ -113,14 +122,17 @@ fn bounds(range: Option<&XidRange>) -> (Option<String>, Option<String>, Vec<Stri
 
 /// The desk's numbers, from the totals the flusher keeps (V9): a few index reads at any size, so they
 /// are read with every batch and move with the feed.
-pub async fn summary(client: &Client, event: Uuid) -> Result<Summary> {
-    let row = client
-        .query_one(
+pub async fn summary(client: &ClientWrapper, event: Uuid) -> Result<Summary> {
+    let statement = client
+        .prepare_cached(
             "SELECT expected, checked_in, present, gate_names, gate_totals, gate_recent, arrivals,
                     problems_15_min, as_of
                FROM checkin_summary($1)",
-            &[&event],
         )
+        .await
+        .context("cannot read the check-in totals")?;
+    let row = client
+        .query_one(&statement, &[&event])
         .await
         .context("cannot read the check-in totals")?;
     let gates: Vec<String> = row.get(3);
@@ -238,16 +250,23 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
 }
 
 /// Sessions whose presence moved with the entries written in `range`.
-pub async fn sessions_touched(client: &Client, event: Uuid, range: &XidRange) -> Result<Vec<Uuid>> {
+pub async fn sessions_touched(
+    client: &ClientWrapper,
+    event: Uuid,
+    range: &XidRange,
+) -> Result<Vec<Uuid>> {
     let (from, to, late) = bounds(Some(range));
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT DISTINCT session_id FROM event_checkins
               WHERE event_id = $1 AND session_id IS NOT NULL
                 AND ((change_xid >= $2::text::xid8 AND change_xid < $3::text::xid8)
                      OR change_xid = ANY ($4::text[]::xid8[]))",
-            &[&event, &from, &to, &late],
         )
+        .await
+        .context("cannot read the sessions behind the check-ins")?;
+    let rows = client
+        .query(&statement, &[&event, &from, &to, &late])
         .await
         .context("cannot read the sessions behind the check-ins")?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
