@@ -1,0 +1,333 @@
+//! Commit to hint, commit to screen.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::config::{DatabaseSettings, Settings};
+use crate::db;
+
+use super::SLUG;
+use super::ingest::{current_xid, free_attendees, undo_since};
+use crate::demo::seed;
+
+pub(super) struct Latency {
+    pub scans: usize,
+    /// Named by a hint that arrived before the scanner reported its commit.
+    pub early: usize,
+    /// Sorted.
+    pub samples: Vec<Duration>,
+}
+
+/// Paced scans at `rate` a second for `run`; each scan's commit instant against the arrival of the hint
+/// that names its transaction.
+pub(super) async fn commit_to_hint(
+    admin: &Client,
+    settings: &DatabaseSettings,
+    gate: &DatabaseSettings,
+    event: Uuid,
+    rate: u32,
+    run: Duration,
+) -> Result<Latency> {
+    let people = Arc::new(free_attendees(admin, event).await?);
+    let since = current_xid(admin).await?;
+    let (listen, mut hints) = db::connect_listening(settings).await?;
+    listen
+        .batch_execute(&format!("LISTEN {}", db::listen::CHANNEL))
+        .await
+        .context("cannot listen")?;
+    let (committed_tx, mut committed) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let codes: Arc<Vec<String>> = Arc::new(people.iter().map(|(_, code)| code.clone()).collect());
+    let tasks = paced_scanners(gate, event, rate, run, codes, move |_, xid, at| {
+        let _ = committed_tx.send((xid, at));
+    })
+    .await?;
+
+    let mut waiting: std::collections::HashMap<u64, Instant> = std::collections::HashMap::new();
+    // A hint can arrive before its scanner has reported the commit (they are different tasks): the last
+    // second's hints are kept, and a commit they already name counts as hinted early, without a sample.
+    let mut heard: Vec<(db::listen::XidRange, Instant)> = Vec::new();
+    let mut early = 0usize;
+    let mut samples = Vec::new();
+    let mut scans = 0usize;
+    let mut scanners_done = false;
+    let deadline_after_scans = Duration::from_secs(3);
+    let mut quiet_since: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            c = committed.recv(), if !scanners_done => match c {
+                Some((xid, at)) => {
+                    scans += 1;
+                    if heard.iter().any(|(r, _)| (xid >= r.from && xid < r.to) || r.late.contains(&xid)) {
+                        early += 1;
+                    } else {
+                        waiting.insert(xid, at);
+                    }
+                }
+                None => {
+                    scanners_done = true;
+                    quiet_since = Some(Instant::now());
+                }
+            },
+            n = hints.recv() => {
+                let Some(n) = n else { bail!("the listening connection closed") };
+                let arrived = Instant::now();
+                let Some(hint) = db::listen::Hint::parse(n.payload()) else { continue };
+                if hint.table != "event_checkins" {
+                    continue;
+                }
+                let Some(range) = hint.xid_range() else { continue };
+                waiting.retain(|xid, at| {
+                    let named = (*xid >= range.from && *xid < range.to) || range.late.contains(xid);
+                    if named {
+                        samples.push(arrived.saturating_duration_since(*at));
+                    }
+                    !named
+                });
+                heard.push((range, arrived));
+                // Only the last second's hints can still be waited for.
+                heard.retain(|(_, at)| arrived.saturating_duration_since(*at) < Duration::from_secs(1));
+            }
+            _ = tokio::time::sleep(Duration::from_millis(50)), if scanners_done => {}
+        }
+        if scanners_done
+            && (waiting.is_empty()
+                || quiet_since.is_some_and(|q| q.elapsed() > deadline_after_scans))
+        {
+            break;
+        }
+    }
+    for task in tasks {
+        task.await
+            .context("a scanner failed")?
+            .context("a scan failed")?;
+    }
+    samples.sort();
+    undo_since(admin, event, &since).await?;
+    Ok(Latency {
+        scans,
+        early,
+        samples,
+    })
+}
+
+/// Eight scanners on connections of their own, paced together to `rate` scans a second for `run`, each
+/// taking the next of `codes`; `admitted(index, transaction, when)` hears every accepted scan as soon as
+/// its statement (and so its commit) returns. Each task answers how many it admitted.
+pub(super) async fn paced_scanners(
+    gate: &DatabaseSettings,
+    event: Uuid,
+    rate: u32,
+    run: Duration,
+    codes: Arc<Vec<String>>,
+    admitted: impl Fn(usize, u64, Instant) + Send + Sync + 'static,
+) -> Result<Vec<tokio::task::JoinHandle<Result<usize, tokio_postgres::Error>>>> {
+    let scanners = 8usize;
+    let next = Arc::new(AtomicUsize::new(0));
+    let every = Duration::from_secs_f64(scanners as f64 / f64::from(rate.max(1)));
+    let admitted = Arc::new(admitted);
+    let mut tasks = Vec::new();
+    for scanner in 0..scanners {
+        let client = db::connect(gate).await?;
+        let (codes, next, admitted) = (codes.clone(), next.clone(), admitted.clone());
+        tasks.push(tokio::spawn(async move {
+            let statement = client
+                .prepare(
+                    "SELECT r.accepted, pg_current_xact_id()::text FROM check_in_by_code($1, $2, $3) r",
+                )
+                .await?;
+            let gate = format!("Bench gate {scanner}");
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let started = Instant::now();
+            let mut scans = 0usize;
+            while started.elapsed() < run {
+                tick.tick().await;
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(code) = codes.get(i) else {
+                    break;
+                };
+                let row = client.query_one(&statement, &[&event, code, &gate]).await?;
+                let at = Instant::now();
+                let xid: String = row.get(1);
+                if row.get::<_, bool>(0)
+                    && let Ok(xid) = xid.parse::<u64>()
+                {
+                    scans += 1;
+                    admitted(i, xid, at);
+                }
+            }
+            Ok(scans)
+        }));
+    }
+    Ok(tasks)
+}
+
+/// A screen that reads every frame for the attendees awaited (tokens "Q000123") and notes when each
+/// first shows.
+pub(super) struct MeasuringScreen {
+    terminal: ratatui::Terminal<ratatui::backend::TestBackend>,
+    seen: Arc<std::sync::Mutex<Seen>>,
+}
+
+#[derive(Default)]
+pub(super) struct Seen {
+    live: bool,
+    /// The header of the last frame, to say why it is not live.
+    header: String,
+    /// Committed, not yet drawn: token -> commit instant.
+    awaited: std::collections::HashMap<String, Instant>,
+    /// Drawn before its scanner reported the commit.
+    drawn: std::collections::HashMap<String, Instant>,
+    samples: Vec<Duration>,
+}
+
+impl crate::app::Screen for MeasuringScreen {
+    fn show(&mut self, state: &crate::app::state::State, theme: &crate::ui::Theme) -> Result<()> {
+        self.terminal
+            .draw(|frame| crate::ui::render(frame, state, theme))
+            .context("cannot draw into the test backend")?;
+        let now = Instant::now();
+        let buffer = self.terminal.backend().buffer();
+        let area = buffer.area;
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the measuring screen's lock was poisoned"))?;
+        for y in area.top()..area.bottom() {
+            let line: String = (area.left()..area.right())
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            if y == area.top() {
+                seen.live = line.contains("LIVE");
+                seen.header = line.trim().to_owned();
+            }
+            for (i, _) in line.match_indices('Q') {
+                let token = line.get(i..i + 7).unwrap_or("");
+                if token.len() == 7 && token[1..].bytes().all(|b| b.is_ascii_digit()) {
+                    match seen.awaited.remove(token) {
+                        Some(at) => seen.samples.push(now.saturating_duration_since(at)),
+                        None => {
+                            seen.drawn.entry(token.to_owned()).or_insert(now);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn bell(&mut self) {}
+}
+
+/// Paced scans of uniquely named attendees at `rate` a second, watched by a console running headless.
+pub(super) async fn commit_to_screen(
+    admin: &Client,
+    all: &Settings,
+    gate: &DatabaseSettings,
+    event: Uuid,
+    rate: u32,
+    run: Duration,
+) -> Result<Latency> {
+    let people = free_attendees(admin, event).await?;
+    let since = current_xid(admin).await?;
+    // Names that cannot be mistaken: Q000001 Bench, Q000002 Bench, ...
+    let ids: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
+    admin
+        .execute(
+            "UPDATE attendees a SET first_name = 'Q' || lpad(n.k::text, 6, '0'), last_name = 'Bench'
+               FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, k) WHERE a.id = n.id",
+            &[&ids],
+        )
+        .await
+        .context("cannot name the attendees")?;
+    let tokens: Arc<Vec<(String, String)>> = Arc::new(
+        people
+            .iter()
+            .enumerate()
+            .map(|(k, (_, code))| (format!("Q{:06}", k + 1), code.clone()))
+            .collect(),
+    );
+
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let (stop_console, console_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut console_settings = all.clone();
+    console_settings
+        .database
+        .pg
+        .user(seed::operator_login(SLUG, "organizer"));
+    let console = {
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            let backend = ratatui::backend::TestBackend::new(120, 250);
+            let terminal =
+                ratatui::Terminal::new(backend).context("cannot make the test backend")?;
+            let mut screen = MeasuringScreen { terminal, seen };
+            crate::app::run_headless(&console_settings, SLUG, &mut screen, async move {
+                let _ = console_stopped.await;
+            })
+            .await
+        })
+    };
+    let ready = Instant::now();
+    while !seen.lock().map(|s| s.live).unwrap_or(false) {
+        if ready.elapsed() > Duration::from_secs(30) {
+            let header = seen.lock().map(|s| s.header.clone()).unwrap_or_default();
+            bail!("the headless console did not come up LIVE within 30 s (its header: {header:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let codes: Arc<Vec<String>> = Arc::new(tokens.iter().map(|(_, code)| code.clone()).collect());
+    let tasks = {
+        let seen = seen.clone();
+        paced_scanners(gate, event, rate, run, codes, move |i, _, at| {
+            let Some((token, _)) = tokens.get(i) else {
+                return;
+            };
+            if let Ok(mut seen) = seen.lock() {
+                match seen.drawn.remove(token) {
+                    // Drawn before this scanner got the reply: as good as at once.
+                    Some(_) => seen.samples.push(Duration::ZERO),
+                    None => {
+                        seen.awaited.insert(token.clone(), at);
+                    }
+                }
+            }
+        })
+        .await?
+    };
+    let mut scans = 0;
+    for task in tasks {
+        scans += task
+            .await
+            .context("a scanner failed")?
+            .context("a scan failed")?;
+    }
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(3)
+        && !seen.lock().map(|s| s.awaited.is_empty()).unwrap_or(true)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop_console.send(());
+    console
+        .await
+        .context("the headless console failed")?
+        .context("the headless console stopped")?;
+    let mut samples = seen
+        .lock()
+        .map(|s| s.samples.clone())
+        .map_err(|_| anyhow::anyhow!("the measuring screen's lock was poisoned"))?;
+    samples.sort();
+    undo_since(admin, event, &since).await?;
+    Ok(Latency {
+        scans,
+        early: 0,
+        samples,
+    })
+}
