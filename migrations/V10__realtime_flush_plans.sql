@@ -7,7 +7,13 @@
 -- check-ins among 5,029), which took a third of the gates' throughput at 8 scanners. It is now a probe
 -- per attendee that no statistics can turn into a scan: a LATERAL ... LIMIT 1 (never flattened into a
 -- join) whose only indexable condition is the attendee, so it reads that attendee's own entries through
--- event_checkins_attendee_id_idx. Nothing else changes.
+-- event_checkins_attendee_id_idx.
+--
+-- check_in_by_code() checks the gate's permission in one statement of its own instead of through
+-- require_permission() -> has_event_permission() -> member_event_ids(), three nested functions that each
+-- save and restore settings on every scan; the same rule (an active member, not deleted, holding
+-- check_in_attendees or manage_event), and the same refusal for anyone else. checkin_admit() no longer
+-- looks for an open entry at the doors before inserting: the insert's ON CONFLICT finds it.
 
 CREATE OR REPLACE FUNCTION realtime_flush() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
@@ -192,3 +198,203 @@ BEGIN
   RETURN sent;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION public.check_in_by_code(p_event uuid, p_code text, p_gate text DEFAULT NULL::text, p_method text DEFAULT 'qr_code'::text, p_session uuid DEFAULT NULL::uuid)
+ RETURNS public.checkin_result
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+  ticket uuid;
+  ticket_event uuid;
+  scanned text := btrim(p_code, E' \t\r\n');
+BEGIN
+  -- The gate's own permission, read here in one statement (the general check is three nested
+  -- functions, each switching settings, on every scan); anyone else goes through it for its refusal.
+  IF NOT EXISTS (SELECT 1 FROM public.event_teams t JOIN public.profiles p ON p.id = t.member_id
+                  WHERE t.event_id = p_event AND p.login_role = session_user AND p.deleted_at IS NULL
+                    AND t.status = 'active'
+                    AND ('check_in_attendees' = ANY (t.permissions) OR 'manage_event' = ANY (t.permissions))) THEN
+    PERFORM public.require_permission(p_event, 'check_in_attendees');
+  END IF;
+  IF p_method IS NULL OR p_method NOT IN ('qr_code', 'manual', 'nfc', 'app') THEN
+    PERFORM public.refuse('invalid_method', format('check-in method must be qr_code, manual, nfc or app, not %s', coalesce(p_method, 'nothing')));
+  END IF;
+  IF scanned IS NULL OR scanned = '' THEN
+    RETURN public.checkin_refusal(p_event, p_session, coalesce(p_code, ''), p_gate, p_method, 'invalid_code', 'empty scan');
+  END IF;
+  IF length(scanned) > 128 OR scanned !~ '^[[:graph:]]+$' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'invalid_code',
+      CASE WHEN length(scanned) > 128 THEN format('not a ticket code (%s characters)', length(scanned))
+           ELSE 'not a ticket code (it holds spaces or control characters)' END);
+  END IF;
+  SELECT id, event_id INTO ticket, ticket_event FROM public.tickets WHERE code = scanned;
+  IF NOT FOUND OR (ticket_event <> p_event AND NOT public.event_visible(ticket_event)) THEN
+    RETURN public.checkin_refusal(p_event, p_session, scanned, p_gate, p_method, 'unknown_code', 'unknown ticket code');
+  END IF;
+  RETURN public.checkin_admit(p_event, p_session, ticket, scanned, p_gate, p_method);
+END
+$function$;
+
+-- How many people an announcement reaches, counted without listing them. The Announcements desk
+-- showed count(*) of announcement_recipients() for every announcement on every read: at 100,000
+-- attendees that listed the whole audience for each of them (and compiled it with JIT) and the read took
+-- 13 to 20 s (eventos bench, desk reads), past the console's 15 s limit. The whole event's attendees
+-- are the count attendee_totals keeps (V9); only a session audience is counted, through its sessions.
+-- The same audience as announcement_recipients(), compared in tests/rules.rs. NULL for an announcement
+-- the caller may not see.
+CREATE FUNCTION announcement_reach(p_announcement uuid) RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  a record;
+  people bigint := 0;
+BEGIN
+  SELECT ea.event_id, coalesce(ea.target_audience, 'all') AS audience,
+         coalesce(cardinality(ea.target_sessions), 0) > 0 AS by_session, ea.target_sessions
+    INTO a FROM public.event_announcements ea WHERE ea.id = p_announcement;
+  IF NOT FOUND OR NOT public.event_visible(a.event_id) THEN
+    RETURN NULL;
+  END IF;
+  IF a.audience IN ('all', 'attendees') THEN
+    IF a.by_session THEN
+      people := people + (
+        SELECT count(*) FROM public.attendees at
+         WHERE at.id IN (SELECT r.attendee_id FROM public.session_registrations r
+                          WHERE r.session_id = ANY (a.target_sessions) AND r.status = 'registered'
+                         UNION
+                         SELECT c.attendee_id FROM public.event_checkins c
+                          WHERE c.session_id = ANY (a.target_sessions) AND c.is_present)
+           AND at.event_id = a.event_id AND at.status = 'registered' AND at.deleted_at IS NULL);
+    ELSE
+      people := people + coalesce((SELECT t.registered FROM public.attendee_totals t WHERE t.event_id = a.event_id), 0);
+    END IF;
+  END IF;
+  IF a.audience IN ('all', 'speakers') THEN
+    people := people + (
+      SELECT count(*) FROM public.speakers sp
+       WHERE sp.event_id = a.event_id AND sp.status <> 'cancelled'
+         AND (NOT a.by_session
+              OR EXISTS (SELECT 1 FROM public.sessions s WHERE s.speaker_id = sp.id AND s.id = ANY (a.target_sessions))));
+  END IF;
+  IF a.audience IN ('all', 'sponsors') AND NOT a.by_session THEN
+    people := people + (
+      SELECT count(*) FROM public.sponsors so
+       WHERE so.event_id = a.event_id AND so.status = 'confirmed' AND so.deleted_at IS NULL);
+  END IF;
+  IF a.audience IN ('all', 'organizers') AND NOT a.by_session THEN
+    people := people + (SELECT count(*) FROM public.event_teams t WHERE t.event_id = a.event_id AND t.status = 'active');
+  END IF;
+  RETURN people;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION announcement_reach(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION announcement_reach(uuid) TO eventos_operator;
+
+CREATE OR REPLACE FUNCTION public.checkin_admit(p_event uuid, p_session uuid, p_ticket uuid, p_code text, p_gate text, p_method text)
+ RETURNS public.checkin_result
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+  t record;
+  s record;
+  open_entry record;
+  new_id uuid;
+  new_time timestamptz;
+  result public.checkin_result;
+BEGIN
+  SELECT tk.id, tk.event_id, tk.status, tk.attendee_id, a.status AS attendee_status,
+         btrim(a.first_name || ' ' || a.last_name) AS name, tt.name AS ticket_type
+    INTO t
+    FROM public.tickets tk JOIN public.attendees a ON a.id = tk.attendee_id JOIN public.ticket_types tt ON tt.id = tk.ticket_type_id
+   WHERE tk.id = p_ticket;
+  IF t.event_id <> p_event THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'wrong_event',
+                           'ticket is for another event', t.id);
+  END IF;
+  IF t.status = 'void' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'ticket_void', 'ticket is void', t.id, t.attendee_id);
+  END IF;
+  IF t.status = 'refunded' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'ticket_refunded', 'ticket was refunded', t.id, t.attendee_id);
+  END IF;
+  IF t.attendee_status <> 'registered' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'attendee_cancelled',
+                           format('%s is %s', t.name, t.attendee_status), t.id, t.attendee_id);
+  END IF;
+
+  IF p_session IS NOT NULL THEN
+    -- The session row serializes its door, so "present" never passes capacity.
+    SELECT id, event_id, title, status, max_attendees, present_count, registration_required INTO s
+      FROM public.sessions WHERE id = p_session FOR NO KEY UPDATE;
+    IF NOT FOUND OR s.event_id <> p_event THEN
+      RETURN public.checkin_refusal(p_event, NULL, p_code, p_gate, p_method, 'wrong_event',
+                             'that session is not part of this event', t.id, t.attendee_id);
+    END IF;
+    IF s.status IN ('completed', 'cancelled') THEN
+      RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'session_not_open',
+                             format('"%s" is %s', s.title, s.status), t.id, t.attendee_id);
+    END IF;
+    IF s.registration_required AND NOT EXISTS (
+         SELECT 1 FROM public.session_registrations
+          WHERE session_id = p_session AND attendee_id = t.attendee_id AND status = 'registered') THEN
+      RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'not_registered',
+                             format('%s is not registered for "%s"', t.name, s.title), t.id, t.attendee_id);
+    END IF;
+  END IF;
+
+  -- At the doors the insert below finds an open entry itself (ON CONFLICT), so it is not looked up
+  -- first; a session's door must know before its capacity check. Two spellings so each uses its unique
+  -- partial index (IS NOT DISTINCT FROM would use neither).
+  IF p_session IS NOT NULL THEN
+    SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+     WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+  END IF;
+  IF p_session IS NULL OR NOT FOUND THEN
+    IF p_session IS NOT NULL THEN
+      IF s.max_attendees IS NOT NULL AND s.present_count >= s.max_attendees THEN
+        RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'session_full',
+                               format('session is full: %s of %s present', s.present_count, s.max_attendees),
+                               t.id, t.attendee_id);
+      END IF;
+    END IF;
+    IF p_session IS NULL THEN
+      INSERT INTO public.event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
+      VALUES (p_event, t.attendee_id, t.id, p_gate, p_method, left(p_code, 512), p_gate)
+      ON CONFLICT (event_id, attendee_id) WHERE is_present AND session_id IS NULL DO NOTHING
+      RETURNING id, check_in_time INTO new_id, new_time;
+    ELSE
+      INSERT INTO public.event_checkins (event_id, attendee_id, session_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
+      VALUES (p_event, t.attendee_id, p_session, t.id, p_gate, p_method, left(p_code, 512), p_gate)
+      ON CONFLICT (session_id, attendee_id) WHERE is_present AND session_id IS NOT NULL DO NOTHING
+      RETURNING id, check_in_time INTO new_id, new_time;
+    END IF;
+    IF new_id IS NOT NULL THEN
+      result.accepted := true;
+      result.reason_code := 'accepted';
+      result.message := format('%s checked in', t.name);
+      result.checkin_id := new_id;
+      result.attendee_id := t.attendee_id;
+      result.attendee_name := t.name;
+      result.ticket_type := t.ticket_type;
+      result.checked_in_at := new_time;
+      RETURN result;
+    END IF;
+    -- Another gate admitted the same person a moment ago: their entry is the one that stands.
+    IF p_session IS NULL THEN
+      SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+       WHERE event_id = p_event AND attendee_id = t.attendee_id AND is_present AND session_id IS NULL;
+    ELSE
+      SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+       WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+    END IF;
+  END IF;
+  RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'already_checked_in',
+    format('already checked in at %s%s', public.event_local_time(p_event, open_entry.check_in_time),
+           CASE WHEN open_entry.gate IS NOT NULL THEN ' at ' || open_entry.gate ELSE '' END),
+    t.id, t.attendee_id, open_entry.id);
+END
+$function$;

@@ -181,6 +181,7 @@ const FUNCTIONS: &[&str] = &[
     "update_announcement(uuid,text,text,text,text,uuid[],text[]) | definer | eventos_operator",
     // Reading and identity.
     "acting_profile_id() | definer | eventos_operator,eventos_worker",
+    "announcement_reach(uuid) | definer | eventos_operator",
     "announcement_recipients(uuid) | invoker | eventos_operator",
     "event_analytics_hourly(uuid) | definer | eventos_operator",
     "event_feedback_summary(uuid) | definer | eventos_operator",

@@ -1436,3 +1436,51 @@ async fn only_a_draft_is_edited_and_only_by_someone_who_sends_announcements() {
     assert_eq!(key, "announcement_not_draft");
     assert_eq!(message, "only a draft can be edited; this one is sent");
 }
+
+/// The count the Announcements desk shows is the audience dispatch would queue: announcement_reach()
+/// equals count(*) of announcement_recipients() for every audience, with and without sessions, as
+/// people register, check in to a session, cancel and are deleted.
+#[tokio::test]
+async fn an_announcements_reach_is_its_recipients_counted() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    admin
+        .batch_execute(&format!(
+            "INSERT INTO attendees (event_id, first_name, email)
+             SELECT '{event}', 'R' || g, 'r' || g || '@example.org' FROM generate_series(1, 12) g;
+             INSERT INTO sponsors (event_id, company_name, sponsorship_tier, sponsorship_amount, status)
+             VALUES ('{event}', 'Confirmed Co', 'silver', 1000, 'confirmed');
+             INSERT INTO event_announcements (event_id, title, content, target_audience, target_sessions)
+             SELECT '{event}', 'To ' || audience || CASE WHEN by_session THEN ' in the keynote' ELSE '' END, 'Hello',
+                    audience, CASE WHEN by_session THEN ARRAY['{session}'::uuid] END
+               FROM unnest(ARRAY['all', 'attendees', 'speakers', 'sponsors', 'organizers']) AS audience,
+                    unnest(ARRAY[false, true]) AS by_session;",
+            event = f.event,
+            session = f.session
+        ))
+        .await
+        .expect("audiences");
+    let compare = "SELECT a.title, announcement_reach(a.id), (SELECT count(*) FROM announcement_recipients(a.id))
+                     FROM event_announcements a WHERE a.event_id = $1 ORDER BY a.title";
+    let changes = [
+        "SELECT 1",
+        "UPDATE attendees SET status = 'cancelled', cancelled_at = now() WHERE email = 'r1@example.org'",
+        "UPDATE attendees SET deleted_at = now() WHERE email = 'r2@example.org'",
+        "UPDATE session_registrations SET status = 'cancelled'",
+        "UPDATE event_teams SET status = 'inactive'",
+    ];
+    for change in changes {
+        admin.batch_execute(change).await.expect(change);
+        let rows = admin
+            .query(compare, &[&f.event])
+            .await
+            .expect("reach and recipients");
+        assert_eq!(rows.len(), 11, "{change}");
+        for row in rows {
+            let (title, reach, counted): (String, Option<i64>, i64) =
+                (row.get(0), row.get(1), row.get(2));
+            assert_eq!(reach, Some(counted), "{title} after {change}");
+        }
+    }
+}

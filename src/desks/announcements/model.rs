@@ -21,7 +21,7 @@ pub struct AnnouncementRow {
     pub status: String,
     pub author: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// People it reaches (announcement_recipients).
+    /// People it reaches: those it was queued for once sent, else announcement_reach() now.
     pub recipients: i64,
     pub session_titles: Vec<String>,
 }

@@ -20,7 +20,8 @@ pub async fn announcements(
             "SELECT a.id, a.title, a.content, a.priority, a.target_audience,
                     coalesce(a.target_sessions, '{}'), coalesce(a.delivery_method, '{}'),
                     a.scheduled_for, a.sent_at, a.status, profile_name(a.author_id), a.created_at,
-                    (SELECT count(*) FROM announcement_recipients(a.id)),
+                    CASE WHEN a.sent_at IS NOT NULL AND a.recipient_count IS NOT NULL THEN a.recipient_count::bigint
+                         ELSE coalesce(announcement_reach(a.id), 0) END,
                     (SELECT coalesce(array_agg(s.title ORDER BY s.start_time), '{}')
                        FROM sessions s WHERE s.id = ANY (a.target_sessions))
                FROM event_announcements a
