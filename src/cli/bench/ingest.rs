@@ -1,5 +1,6 @@
 //! Gate ingest: scans a second through the API against the bare INSERT, and what the worker costs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -118,4 +119,320 @@ pub(super) async fn ingest(
     let rate = scans as f64 / started.elapsed().as_secs_f64();
     undo_since(admin, event, &since).await?;
     Ok(rate)
+}
+
+/// pgbench, when this machine has it (on PATH, or where Debian puts PostgreSQL's programs): the gates
+/// are then driven by PostgreSQL's own load generator, so the figures do not depend on this process's
+/// client sharing the cores.
+pub(super) fn find_pgbench() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("pgbench"))
+            .find(|p| p.is_file())
+    });
+    on_path.or_else(|| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path().join("bin/pgbench"))
+            .filter(|p| p.is_file())
+            .collect();
+        // The newest major version (directories are named by it).
+        found.sort_by_key(|p| {
+            p.iter()
+                .nth(4)
+                .and_then(|v| v.to_str()?.parse::<u32>().ok())
+                .unwrap_or(0)
+        });
+        found.pop()
+    })
+}
+
+/// The settings as a libpq conninfo string, for pgbench and for a worker process.
+pub(super) fn conninfo(settings: &DatabaseSettings) -> String {
+    let pg = &settings.pg;
+    let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let mut parts = Vec::new();
+    if let Some(host) = pg.get_hosts().first() {
+        let host = match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        };
+        parts.push(format!("host={}", quote(&host)));
+    }
+    if let Some(port) = pg.get_ports().first() {
+        parts.push(format!("port={port}"));
+    }
+    if let Some(user) = pg.get_user() {
+        parts.push(format!("user={}", quote(user)));
+    }
+    if let Some(dbname) = pg.get_dbname() {
+        parts.push(format!("dbname={}", quote(dbname)));
+    }
+    if let Some(password) = pg.get_password() {
+        parts.push(format!(
+            "password={}",
+            quote(&String::from_utf8_lossy(password))
+        ));
+    }
+    parts.join(" ")
+}
+
+/// What pgbench's clients do, one transaction each time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Load {
+    /// One row into a plain table with a serial key: what the server commits at this concurrency.
+    SingleRowInsert,
+    /// The check-in row itself, as the administrator.
+    Bare,
+    /// check_in_by_code, as a volunteer.
+    Api,
+}
+
+/// The people outside, numbered for pgbench's scripts (`bench_outside`, taken in order through
+/// `bench_next`), and the plain table of the single-row ceiling; readable by the gate login.
+pub(super) async fn prepare_pgbench(admin: &Client, event: Uuid, gate_login: &str) -> Result<()> {
+    admin
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS bench_outside, bench_ceiling;
+             DROP SEQUENCE IF EXISTS bench_next;
+             CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), gate text);
+             CREATE TABLE bench_outside (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL);
+             CREATE SEQUENCE bench_next;
+             GRANT SELECT ON bench_outside TO \"{gate_login}\";
+             GRANT USAGE ON SEQUENCE bench_next TO \"{gate_login}\";"
+        ))
+        .await
+        .context("cannot make pgbench's tables")?;
+    let people = free_attendees(admin, event).await?;
+    let (ids, codes): (Vec<Uuid>, Vec<String>) = people.into_iter().unzip();
+    admin
+        .execute(
+            "INSERT INTO bench_outside
+             SELECT p.n, p.id, $1, p.code FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS p(id, code, n)",
+            &[&event, &ids, &codes],
+        )
+        .await
+        .context("cannot number the people outside")?;
+    admin
+        .batch_execute("ANALYZE bench_outside")
+        .await
+        .context("cannot analyze pgbench's table")?;
+    Ok(())
+}
+
+/// Rows written a second by pgbench's `clients` for `run`, counted in the database (a client that found
+/// nobody left outside wrote nothing). Undone afterwards.
+pub(super) async fn pgbench_rate(
+    pgbench: &std::path::Path,
+    admin: &Client,
+    settings: &DatabaseSettings,
+    event: Uuid,
+    clients: usize,
+    run: Duration,
+    load: Load,
+) -> Result<f64> {
+    let script = match load {
+        Load::SingleRowInsert => "INSERT INTO bench_ceiling (gate) VALUES ('Bench gate');",
+        Load::Bare => {
+            "WITH k AS (SELECT nextval('bench_next') AS n)
+             INSERT INTO event_checkins (event_id, attendee_id, gate, check_in_method)
+             SELECT b.event_id, b.attendee_id, 'Bench gate ' || (b.n % 8), 'qr_code' FROM bench_outside b JOIN k USING (n);"
+        }
+        Load::Api => {
+            "WITH k AS (SELECT nextval('bench_next') AS n)
+             SELECT r.accepted FROM bench_outside b JOIN k USING (n),
+                    check_in_by_code(b.event_id, b.code, 'Bench gate ' || (b.n % 8)) r;"
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("eventos-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    let file = dir.join(format!("{load:?}.sql"));
+    std::fs::write(&file, script).with_context(|| format!("cannot write {}", file.display()))?;
+    admin
+        .batch_execute("SELECT setval('bench_next', 1, false); TRUNCATE bench_ceiling; CHECKPOINT")
+        .await
+        .context("cannot reset pgbench's tables")?;
+    let since = current_xid(admin).await?;
+    let started = Instant::now();
+    let output = tokio::process::Command::new(pgbench)
+        .args(["-n", "-M", "prepared", "-f"])
+        .arg(&file)
+        .args(["-c", &clients.to_string()])
+        .args(["-j", &clients.clamp(1, 2).to_string()])
+        .args(["-T", &run.as_secs().max(1).to_string()])
+        .arg(conninfo(settings))
+        .env("PGOPTIONS", "-c client_min_messages=warning")
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", pgbench.display()))?;
+    let elapsed = started.elapsed();
+    if !output.status.success() {
+        bail!(
+            "pgbench failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let written: i64 = if load == Load::SingleRowInsert {
+        admin
+            .query_one("SELECT count(*) FROM bench_ceiling", &[])
+            .await
+    } else {
+        admin
+            .query_one(
+                "SELECT count(*) FROM event_checkins WHERE event_id = $1 AND created_xid >= $2::text::xid8",
+                &[&event, &since],
+            )
+            .await
+    }
+    .context("cannot count what pgbench wrote")?
+    .get(0);
+    undo_since(admin, event, &since).await?;
+    if load != Load::SingleRowInsert {
+        let outside: i64 = admin
+            .query_one("SELECT count(*) FROM bench_outside", &[])
+            .await
+            .context("cannot count the people outside")?
+            .get(0);
+        if written >= outside {
+            bail!(
+                "pgbench let in all {outside} people outside before its {} s were up: the event is too small for this machine",
+                run.as_secs()
+            );
+        }
+    }
+    // pgbench's own connection set-up is inside `elapsed` but not inside -T: the run's length is -T.
+    let seconds = run.as_secs().max(1) as f64;
+    debug_assert!(elapsed.as_secs_f64() >= seconds);
+    Ok(written as f64 / seconds)
+}
+
+/// A worker in a process of its own, as on a venue server: `eventos worker` from this very binary.
+pub(super) struct WorkerProcess(tokio::process::Child);
+
+impl WorkerProcess {
+    pub(super) fn start(settings: &DatabaseSettings) -> Result<WorkerProcess> {
+        let exe = std::env::current_exe().context("cannot find this program to start a worker")?;
+        let child = tokio::process::Command::new(exe)
+            .args(["worker", "--database-url"])
+            .arg(conninfo(settings))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start a worker")?;
+        Ok(WorkerProcess(child))
+    }
+
+    /// SIGTERM, as systemd stops it; killed if it has not stopped within 5 s.
+    pub(super) async fn stop(mut self) {
+        if let Some(pid) = self.0.id() {
+            let _ = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+        }
+        if tokio::time::timeout(Duration::from_secs(5), self.0.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.0.kill().await;
+        }
+    }
+}
+
+/// The "Gate ingest" section: each concurrency's ceilings and the API beside them, then the worker's
+/// cost in `pairs` alternating runs without and with it (runs vary on a small machine; several pairs
+/// show by how much).
+pub(super) async fn ingest_section(
+    admin: &Client,
+    settings: &DatabaseSettings,
+    gate: &DatabaseSettings,
+    event: Uuid,
+    run: Duration,
+    pairs: usize,
+) -> Result<String> {
+    let mut out = String::from("### Gate ingest\n\n");
+    let gate_login = gate.pg.get_user().unwrap_or_default().to_owned();
+    let pgbench = find_pgbench();
+    let rate = |load: Load, scanners: usize| {
+        let pgbench = pgbench.clone();
+        async move {
+            let who = if load == Load::Api { gate } else { settings };
+            match &pgbench {
+                Some(p) => pgbench_rate(p, admin, who, event, scanners, run, load).await,
+                None => {
+                    let way = if load == Load::Api {
+                        Way::Api
+                    } else {
+                        Way::Bare
+                    };
+                    ingest(admin, who, event, scanners, run, way).await
+                }
+            }
+        }
+    };
+    match &pgbench {
+        Some(p) => {
+            prepare_pgbench(admin, event, &gate_login).await?;
+            out.push_str(&format!(
+                "Driven by `{}` (`-M prepared`, {} s a run): each transaction one scan of a new ticket; \
+                 rates are rows written, counted in the database. The single-row INSERT is the server's own \
+                 ceiling at that concurrency (one row into a plain table with a serial key); the bare INSERT \
+                 is the check-in row itself as the administrator (its rules' trigger still runs); \
+                 `check_in_by_code` is the API as a volunteer, as a gate runs it.\n\n\
+                 | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
+                 |---:|---:|---:|---:|---:|\n",
+                p.display(),
+                run.as_secs()
+            ));
+        }
+        None => out.push_str(&format!(
+            "pgbench is not installed here, so this process drives the gates ({} s a run); the bare INSERT \
+             is the check-in row itself as the administrator.\n\n\
+             | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
+             |---:|---:|---:|---:|---:|\n",
+            run.as_secs()
+        )),
+    }
+    for scanners in [1usize, 8, 32] {
+        let ceiling = match pgbench {
+            Some(_) => format!("{:.0} /s", rate(Load::SingleRowInsert, scanners).await?),
+            None => "-".to_owned(),
+        };
+        let bare = rate(Load::Bare, scanners).await?;
+        let api = rate(Load::Api, scanners).await?;
+        out.push_str(&format!(
+            "| {scanners} | {ceiling} | {bare:.0} /s | {api:.0} /s | {:.0}% |\n",
+            100.0 * api / bare.max(1.0)
+        ));
+    }
+    out.push_str(
+        "\nWhat the worker (`eventos worker`, a process of its own) costs 8 scanners through the API, \
+         runs alternating without and with it:\n\n| without | with | change |\n|---:|---:|---:|\n",
+    );
+    let mut changes = Vec::new();
+    for _ in 0..pairs {
+        let alone = rate(Load::Api, 8).await?;
+        let worker = WorkerProcess::start(settings)?;
+        // Connected and past its first look before the run starts.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let with = rate(Load::Api, 8).await;
+        worker.stop().await;
+        let with = with?;
+        let change = 100.0 * (with - alone) / alone.max(1.0);
+        changes.push(change);
+        out.push_str(&format!(
+            "| {alone:.0} /s | {with:.0} /s | {change:+.1}% |\n"
+        ));
+    }
+    if !changes.is_empty() {
+        out.push_str(&format!(
+            "\nMean change: {:+.1}%.\n\n",
+            changes.iter().sum::<f64>() / changes.len() as f64
+        ));
+    }
+    Ok(out)
 }

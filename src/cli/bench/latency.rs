@@ -186,6 +186,18 @@ pub(super) struct Seen {
     samples: Vec<Duration>,
 }
 
+impl Seen {
+    /// `token` is on screen at `now`: a sample if its commit was reported, else noted for when it is.
+    fn saw(&mut self, token: &str, now: Instant) {
+        match self.awaited.remove(token) {
+            Some(at) => self.samples.push(now.saturating_duration_since(at)),
+            None => {
+                self.drawn.entry(token.to_owned()).or_insert(now);
+            }
+        }
+    }
+}
+
 impl crate::app::Screen for MeasuringScreen {
     fn show(&mut self, state: &crate::app::state::State, theme: &crate::ui::Theme) -> Result<()> {
         self.terminal
@@ -209,12 +221,7 @@ impl crate::app::Screen for MeasuringScreen {
             for (i, _) in line.match_indices('Q') {
                 let token = line.get(i..i + 7).unwrap_or("");
                 if token.len() == 7 && token[1..].bytes().all(|b| b.is_ascii_digit()) {
-                    match seen.awaited.remove(token) {
-                        Some(at) => seen.samples.push(now.saturating_duration_since(at)),
-                        None => {
-                            seen.drawn.entry(token.to_owned()).or_insert(now);
-                        }
-                    }
+                    seen.saw(token, now);
                 }
             }
         }
@@ -224,7 +231,16 @@ impl crate::app::Screen for MeasuringScreen {
     fn bell(&mut self) {}
 }
 
-/// Paced scans of uniquely named attendees at `rate` a second, watched by a console running headless.
+/// What watches the doors in a latency run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Watcher {
+    /// The console's own loop, headless.
+    Console,
+    /// The baseline: a screen that reads the newest check-ins once a second.
+    PollingEverySecond,
+}
+
+/// Paced scans of uniquely named attendees at `rate` a second, watched by `watcher`.
 pub(super) async fn commit_to_screen(
     admin: &Client,
     all: &Settings,
@@ -232,6 +248,7 @@ pub(super) async fn commit_to_screen(
     event: Uuid,
     rate: u32,
     run: Duration,
+    watcher: Watcher,
 ) -> Result<Latency> {
     let people = free_attendees(admin, event).await?;
     let since = current_xid(admin).await?;
@@ -260,7 +277,13 @@ pub(super) async fn commit_to_screen(
         .database
         .pg
         .user(seed::operator_login(SLUG, "organizer"));
-    let console = {
+    let console = if watcher == Watcher::PollingEverySecond {
+        let seen = seen.clone();
+        let organizer = console_settings.database.clone();
+        tokio::spawn(
+            async move { poll_every_second(&organizer, event, seen, console_stopped).await },
+        )
+    } else {
         let seen = seen.clone();
         tokio::spawn(async move {
             let backend = ratatui::backend::TestBackend::new(120, 250);
@@ -275,6 +298,13 @@ pub(super) async fn commit_to_screen(
     };
     let ready = Instant::now();
     while !seen.lock().map(|s| s.live).unwrap_or(false) {
+        if console.is_finished() {
+            console
+                .await
+                .context("the headless console failed")?
+                .context("the headless console stopped before it was live")?;
+            bail!("the headless console stopped before it was live");
+        }
         if ready.elapsed() > Duration::from_secs(30) {
             let header = seen.lock().map(|s| s.header.clone()).unwrap_or_default();
             bail!("the headless console did not come up LIVE within 30 s (its header: {header:?})");
@@ -301,13 +331,7 @@ pub(super) async fn commit_to_screen(
         })
         .await?
     };
-    let mut scans = 0;
-    for task in tasks {
-        scans += task
-            .await
-            .context("a scanner failed")?
-            .context("a scan failed")?;
-    }
+    let scans = scanned(tasks).await?;
     let settle = Instant::now();
     while settle.elapsed() < Duration::from_secs(3)
         && !seen.lock().map(|s| s.awaited.is_empty()).unwrap_or(true)
@@ -330,4 +354,62 @@ pub(super) async fn commit_to_screen(
         early: 0,
         samples,
     })
+}
+
+/// The baseline a console is measured against: once a second, the names checked in since the last look.
+async fn poll_every_second(
+    organizer: &DatabaseSettings,
+    event: Uuid,
+    seen: Arc<std::sync::Mutex<Seen>>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<()> {
+    let client = db::connect(organizer).await?;
+    let statement = client
+        .prepare(
+            "SELECT a.first_name, now() FROM event_checkins c JOIN attendees a ON a.id = c.attendee_id
+              WHERE c.event_id = $1 AND c.check_in_time >= $2 AND c.session_id IS NULL",
+        )
+        .await
+        .context("cannot prepare the polling read")?;
+    let mut since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let rows = client
+            .query(&statement, &[&event, &since])
+            .await
+            .context("the polling read failed")?;
+        let now = Instant::now();
+        let mut seen = seen
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the polling screen's lock was poisoned"))?;
+        seen.live = true;
+        for row in &rows {
+            let name: String = row.get(0);
+            if name.len() == 7 && name.starts_with('Q') {
+                seen.saw(&name, now);
+            }
+        }
+        // Entries commit a little after their check-in time is taken: look a second back.
+        if let Some(row) = rows.first() {
+            since = row.get::<_, chrono::DateTime<chrono::Utc>>(1) - chrono::Duration::seconds(1);
+        }
+    }
+}
+
+/// How many the paced scanners admitted in all, once they are done.
+pub(super) async fn scanned(
+    tasks: Vec<tokio::task::JoinHandle<Result<usize, tokio_postgres::Error>>>,
+) -> Result<usize> {
+    let mut scans = 0;
+    for task in tasks {
+        scans += task
+            .await
+            .context("a scanner failed")?
+            .context("a scan failed")?;
+    }
+    Ok(scans)
 }

@@ -11,21 +11,25 @@
 //! screen, and a polling console as the baseline), `reads` (the desks' reads at several sizes, with their
 //! plans), `console` (bytes on the wire, memory, many consoles).
 
+mod console;
 mod ingest;
 mod latency;
+mod reads;
 
-use ingest::{Way, ingest};
-use latency::{commit_to_hint, commit_to_screen};
+use latency::{Watcher, commit_to_hint, commit_to_screen};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use tokio_postgres::Client;
+use uuid::Uuid;
 
 use crate::config::{DatabaseSettings, Settings};
 use crate::db;
 use crate::demo::seed::{self, OPERATORS, SeedOptions};
+#[cfg(test)]
 use crate::worker::{self, WorkerConfig};
 
 const SLUG: &str = "bench";
@@ -40,6 +44,9 @@ pub struct Args {
     /// Also write the report into FILE (BENCHMARKS.md), replacing what is between its markers.
     #[arg(long, value_name = "FILE")]
     write: Option<PathBuf>,
+    /// Where the desks' query plans go, one folder per size.
+    #[arg(long, value_name = "DIR", default_value = "target/bench-plans")]
+    plans: PathBuf,
 }
 
 /// How big and how long.
@@ -47,20 +54,35 @@ struct Plan {
     attendees: i32,
     run: Duration,
     rates: Vec<u32>,
+    /// Runs without and with the worker, alternating.
+    worker_pairs: usize,
+    /// The events the desks' reads are measured on, by attendees.
+    read_sizes: Vec<i32>,
+    plans: PathBuf,
+    /// Check-ins streamed past a console before its memory is read.
+    streamed: u64,
 }
 
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let plan = if args.quick {
         Plan {
-            attendees: 50_000,
+            attendees: 200_000,
             run: Duration::from_secs(5),
             rates: vec![100, 1000],
+            worker_pairs: 2,
+            read_sizes: vec![10_000, 100_000],
+            streamed: 100_000,
+            plans: args.plans.clone(),
         }
     } else {
         Plan {
-            attendees: 200_000,
+            attendees: 400_000,
             run: Duration::from_secs(10),
             rates: vec![100, 1000, 5000],
+            worker_pairs: 3,
+            read_sizes: vec![10_000, 100_000, 1_000_000],
+            streamed: 1_000_000,
+            plans: args.plans.clone(),
         }
     };
     let admin = db::connect(&settings.database).await?;
@@ -78,13 +100,17 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await;
-    for (kind, _, _) in OPERATORS {
-        let _ = admin
-            .batch_execute(&format!(
-                "DROP ROLE IF EXISTS {}",
-                seed::operator_login(SLUG, kind)
-            ))
-            .await;
+    let slugs =
+        std::iter::once(SLUG.to_owned()).chain(plan.read_sizes.iter().map(|&n| reads::slug(n)));
+    for slug in slugs {
+        for (kind, _, _) in OPERATORS {
+            let _ = admin
+                .batch_execute(&format!(
+                    "DROP ROLE IF EXISTS {}",
+                    seed::operator_login(&slug, kind)
+                ))
+                .await;
+        }
     }
     let report = outcome?;
     println!("{report}");
@@ -126,81 +152,100 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
         started.elapsed().as_secs_f64()
     ));
 
-    // Ingest.
-    out.push_str("### Gate ingest\n\n");
-    out.push_str(&format!(
-        "Each run {} s; the ceiling is the bare INSERT of the same row as the administrator at the same concurrency.\n\n",
-        plan.run.as_secs()
-    ));
-    out.push_str("| scanners | bare INSERT | check_in_by_code (a volunteer) | share of the ceiling |\n|---:|---:|---:|---:|\n");
-    for scanners in [1usize, 8, 32] {
-        let bare = ingest(&admin, settings, event, scanners, plan.run, Way::Bare).await?;
-        let api = ingest(&admin, &gate, event, scanners, plan.run, Way::Api).await?;
-        out.push_str(&format!(
-            "| {scanners} | {bare:.0} /s | {api:.0} /s | {:.0}% |\n",
-            100.0 * api / bare.max(1.0)
-        ));
+    out.push_str(
+        &ingest::ingest_section(&admin, settings, &gate, event, plan.run, plan.worker_pairs)
+            .await?,
+    );
+
+    // Latency, with the worker in a process of its own as on a venue server.
+    let worker = ingest::WorkerProcess::start(settings)?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let consoles = async {
+        let mut out = latency_sections(&admin, all, &gate, event, plan).await?;
+        out.push_str(&console::bytes_on_the_wire(&admin, all, &gate, event, plan.run).await?);
+        // Before the many consoles: the process keeps what they allocate.
+        out.push_str(&console::memory_after_streaming(&admin, all, event, plan.streamed).await?);
+        out.push_str(&console::many_consoles(&admin, all, &gate, event, 20, 100, plan.run).await?);
+        Ok::<_, anyhow::Error>(out)
+    }
+    .await;
+    worker.stop().await;
+    out.push_str(&consoles?);
+
+    out.push_str(
+        &reads::desk_reads(&mut admin, all, &plan.read_sizes, 5, Some(&plan.plans)).await?,
+    );
+    Ok(out)
+}
+
+/// What else the server is doing during a latency run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elsewhere {
+    Nothing,
+    /// A transaction (with a transaction id) held open in another database on the same server.
+    OpenInAnotherDatabase,
+    /// The same in this database, touching none of the event's tables.
+    OpenInThisDatabase,
+}
+
+impl Elsewhere {
+    fn describe(self) -> &'static str {
+        match self {
+            Elsewhere::Nothing => "nothing else",
+            Elsewhere::OpenInAnotherDatabase => "a transaction open in another database",
+            Elsewhere::OpenInThisDatabase => "a transaction open in this database",
+        }
     }
 
-    // What flushing costs the gates.
-    let alone = ingest(&admin, &gate, event, 8, plan.run, Way::Api).await?;
-    let with_worker = {
-        let (stop, worker) = start_worker(settings);
-        let rate = ingest(&admin, &gate, event, 8, plan.run, Way::Api).await;
-        let _ = stop.send(());
-        let _ = worker.await;
-        rate?
-    };
-    out.push_str(&format!(
-        "\nWith the worker flushing beside 8 scanners: {with_worker:.0} /s against {alone:.0} /s without ({:+.1}%).\n\n",
-        100.0 * (with_worker - alone) / alone.max(1.0)
-    ));
+    /// The connection holding the transaction open, if any; it rolls back when dropped.
+    async fn open(self, settings: &DatabaseSettings) -> Result<Option<tokio_postgres::Client>> {
+        let mut at = settings.clone();
+        match self {
+            Elsewhere::Nothing => return Ok(None),
+            Elsewhere::OpenInAnotherDatabase => {
+                at.pg.dbname("postgres");
+            }
+            Elsewhere::OpenInThisDatabase => {}
+        }
+        let client = db::connect(&at).await?;
+        client
+            .batch_execute("BEGIN; SELECT pg_current_xact_id()")
+            .await
+            .context("cannot open the long transaction")?;
+        Ok(Some(client))
+    }
+}
 
-    // Commit to hint.
-    out.push_str("### Commit to hint\n\n");
-    out.push_str("From a scan's commit (its statement returning) to the batch hint that names its transaction, on a listening connection, with the worker looking every 10 ms (5 ms after a look that found something); 8 scanners paced to the rate.\n\n");
+/// Commit to hint and commit to screen, at each rate and at 1,000 a second beside a transaction held
+/// open elsewhere; the console against a screen that polls once a second.
+async fn latency_sections(
+    admin: &Client,
+    all: &Settings,
+    gate: &DatabaseSettings,
+    event: Uuid,
+    plan: &Plan,
+) -> Result<String> {
+    let settings = &all.database;
+    let mut runs: Vec<(u32, Elsewhere)> = plan
+        .rates
+        .iter()
+        .map(|&r| (r, Elsewhere::Nothing))
+        .collect();
+    runs.push((1000, Elsewhere::OpenInAnotherDatabase));
+    runs.push((1000, Elsewhere::OpenInThisDatabase));
+
+    let mut out = String::from("### Commit to hint\n\n");
+    out.push_str("From a scan's commit (its statement returning) to the batch hint that names its transaction, on a listening connection, with the worker (a process of its own) looking every 10 ms, and after a look that found something again after five times that flush's own time (at least 5 ms, at most 40 ms); 8 scanners paced to the rate. A transaction held open is `BEGIN; SELECT pg_current_xact_id()` on another connection for the whole run.\n\n");
     out.push_str(
         "| scans/s | while | scans | hinted (early) | p50 | p99 | max |\n|---:|---|---:|---:|---:|---:|---:|\n",
     );
-    let (stop, worker) = start_worker(settings);
-    let mut latencies = Vec::new();
-    for &rate in &plan.rates {
-        latencies.push((
-            rate,
-            "nothing else",
-            commit_to_hint(&admin, settings, &gate, event, rate, plan.run).await,
-        ));
-    }
-    // A transaction held open in another database (another application on the same server).
-    let elsewhere = db::connect(&{
-        let mut other = settings.clone();
-        other.pg.dbname("postgres");
-        other
-    })
-    .await?;
-    elsewhere
-        .batch_execute("BEGIN; SELECT pg_current_xact_id()")
-        .await
-        .context("cannot open the long transaction")?;
-    latencies.push((
-        1000,
-        "a transaction open in another database",
-        commit_to_hint(&admin, settings, &gate, event, 1000, plan.run).await,
-    ));
-    let _ = elsewhere.batch_execute("ROLLBACK").await;
-    let mut screens = Vec::new();
-    for &rate in &plan.rates {
-        screens.push((
-            rate,
-            commit_to_screen(&admin, all, &gate, event, rate, plan.run).await,
-        ));
-    }
-    let _ = stop.send(());
-    let _ = worker.await;
-    for (rate, while_, result) in latencies {
-        let l = result?;
+    for &(rate, elsewhere) in &runs {
+        let holder = elsewhere.open(settings).await?;
+        let l = commit_to_hint(admin, settings, gate, event, rate, plan.run).await?;
+        drop(holder);
         out.push_str(&format!(
-            "| {rate} | {while_} | {} | {} ({}) | {} | {} | {} |\n",
+            "| {rate} | {} | {} | {} ({}) | {} | {} | {} |\n",
+            elsewhere.describe(),
             l.scans,
             l.samples.len() + l.early,
             l.early,
@@ -209,15 +254,30 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
             ms(l.samples.last().copied())
         ));
     }
+
     out.push_str("\n### Commit to screen\n\n");
-    out.push_str("The console's own loop (listener, update, fetches, render) as the event's organizer, drawing into a 120x250 test backend; from a scan's commit to the first frame that shows the attendee.\n\n");
+    out.push_str("The console's own loop (listener, update, fetches, render) as the event's organizer, drawing into a 120x250 test backend; from a scan's commit to the first frame that shows the attendee. The baseline is a screen that reads the check-ins of the last second once a second, as a polling console would.\n\n");
     out.push_str(
-        "| scans/s | scans | on screen | p50 | p99 | max |\n|---:|---:|---:|---:|---:|---:|\n",
+        "| scans/s | watched by | while | scans | on screen | p50 | p99 | max |\n|---:|---|---|---:|---:|---:|---:|---:|\n",
     );
-    for (rate, result) in screens {
-        let l = result?;
+    runs.push((1000, Elsewhere::Nothing));
+    let last = runs.len() - 1;
+    for (i, &(rate, elsewhere)) in runs.iter().enumerate() {
+        let watcher = if i == last {
+            Watcher::PollingEverySecond
+        } else {
+            Watcher::Console
+        };
+        let holder = elsewhere.open(settings).await?;
+        let l = commit_to_screen(admin, all, gate, event, rate, plan.run, watcher).await?;
+        drop(holder);
         out.push_str(&format!(
-            "| {rate} | {} | {} | {} | {} | {} |\n",
+            "| {rate} | {} | {} | {} | {} | {} | {} | {} |\n",
+            match watcher {
+                Watcher::Console => "the console",
+                Watcher::PollingEverySecond => "polling once a second",
+            },
+            elsewhere.describe(),
             l.scans,
             l.samples.len(),
             ms(percentile(&l.samples, 0.50)),
@@ -225,6 +285,7 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
             ms(l.samples.last().copied())
         ));
     }
+    out.push('\n');
     Ok(out)
 }
 
@@ -243,6 +304,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
     sorted.get(i).copied()
 }
 
+/// A worker inside this process, for the modules' own tries (in a test, this program is the test).
+#[cfg(test)]
 fn start_worker(
     settings: &DatabaseSettings,
 ) -> (
