@@ -552,6 +552,75 @@ async fn expenses_submitted_and_decided_elsewhere_appear_live_and_a_approves() {
     assert!(console.wait_exit().await.success());
 }
 
+/// A USB scanner types a code and Enter in a few milliseconds, whatever desk is open. Its letters are
+/// desk keys (A approves every marked expense, r rejects, p pays, f filters) and its digits switch
+/// desks: the burst must be one scan at this console's gate and nothing else.
+#[tokio::test]
+async fn a_scanner_burst_on_another_desk_is_a_scan_and_presses_no_keys() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    admin
+        .execute(
+            "UPDATE tickets SET code = 'ARPAF2J5' WHERE id = $1",
+            &[&f.other_ticket],
+        )
+        .await
+        .expect("a code made of desk keys");
+    let organizer = db
+        .member(f.event, "org", "Olga Organizer", "organizer")
+        .await;
+    let mut console = Console::start(
+        &db.url_as(&organizer.role),
+        &["--event", "fixture-conf"],
+        80,
+        24,
+    );
+    console
+        .wait_for(&["LIVE", "Olga Organizer"], async || {})
+        .await;
+    console.send("5");
+    console
+        .wait_for(&["450.00 CAD", "Showing pending (1)"], async || {})
+        .await;
+    console.send(" ");
+    console.wait_for(&["1 marked"], async || {}).await;
+
+    console.send("ARPAF2J5\r");
+    let screen = console
+        .wait_for(&["ACCEPTED Alan Turing"], async || {})
+        .await;
+    assert!(
+        screen.contains("Showing pending (1)") && !screen.contains("[ Cancel ]"),
+        "the scan changed the desk or opened a dialog:\n{screen}"
+    );
+    let status: String = admin
+        .query_one(
+            "SELECT status FROM event_expenses WHERE id = $1",
+            &[&f.expense],
+        )
+        .await
+        .expect("expense")
+        .get(0);
+    assert_eq!(status, "pending");
+    let gate: Option<String> = admin
+        .query_one(
+            "SELECT gate FROM event_checkins WHERE attendee_id = $1 AND session_id IS NULL AND is_present",
+            &[&f.other_attendee],
+        )
+        .await
+        .expect("Alan's entry")
+        .get(0);
+    assert_eq!(gate.as_deref(), Some("Control room"));
+
+    // A person pressing the same keys one at a time still gets the desk's keys.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    console.send("1");
+    console.wait_for(&["Checked in"], async || {}).await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
+
 #[tokio::test]
 async fn the_waitlist_offers_from_the_keyboard_and_shows_others_changes_live() {
     let db = TestDb::migrated().await;

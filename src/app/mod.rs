@@ -6,6 +6,7 @@
 pub mod effects;
 pub mod keymap;
 pub mod msg;
+pub mod scanner;
 pub mod state;
 pub mod terminal;
 
@@ -194,10 +195,43 @@ async fn run_loop(
                 return;
             }
             let mut events = EventStream::new();
-            while let Some(event) = events.next().await {
+            // Keys pass through the scanner detector: a scanner's burst becomes one scan.
+            let mut burst = scanner::Burst::default();
+            let pass_on = |inputs: Vec<scanner::Input>| {
+                inputs.into_iter().all(|input| {
+                    let msg = match input {
+                        scanner::Input::Key(key) => Msg::Key(key),
+                        scanner::Input::Scan(code) => Msg::ScannerInput(code),
+                    };
+                    tx.send(msg).is_ok()
+                })
+            };
+            loop {
+                let event = if burst.holding() {
+                    match tokio::time::timeout(scanner::GAP, events.next()).await {
+                        Ok(event) => event,
+                        Err(_) => {
+                            if !pass_on(burst.pause()) {
+                                return;
+                            }
+                            continue;
+                        }
+                    }
+                } else {
+                    events.next().await
+                };
+                let Some(event) = event else { break };
                 let msg = match event {
-                    Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => Msg::Key(key),
+                    Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
+                        if !pass_on(burst.key(key, std::time::Instant::now())) {
+                            return;
+                        }
+                        continue;
+                    }
                     Ok(Event::Paste(text)) => {
+                        if !pass_on(burst.pause()) {
+                            return;
+                        }
                         // A paste types its characters (a code copied from somewhere).
                         for c in text.chars().filter(|c| !c.is_control()) {
                             let key = crossterm::event::KeyEvent::new(
@@ -217,7 +251,7 @@ async fn run_loop(
                         Msg::Quit
                     }
                 };
-                if tx.send(msg).is_err() {
+                if !pass_on(burst.pause()) || tx.send(msg).is_err() {
                     return;
                 }
             }

@@ -19,6 +19,8 @@ pub type Failure = String;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A barcode scanner's burst (app::scanner): a code to check in, whatever is on screen.
+    ScannerInput(String),
     Resize,
     Tick(DateTime<Utc>),
     Listener(ListenerEvent),

@@ -574,6 +574,23 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 ),
             }
         }
+        Msg::ScannerInput(code) => {
+            state.dirty = true;
+            if state.permissions.check_in {
+                state.checkins.scan.in_flight += 1;
+                cmds.push(Cmd::Scan { code });
+            } else {
+                let role = state.operator.role.clone();
+                state.say(
+                    format!(
+                        "a scan ({}) arrived, but your role ({role}) cannot check people in: nothing was recorded",
+                        fit(&clean(&code), 24)
+                    ),
+                    Tone::Bad,
+                );
+                state.bell = true;
+            }
+        }
         Msg::Scanned { code, result } => {
             state.dirty = true;
             let outcome = match result {

@@ -138,7 +138,7 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Line::from(spans)
     } else if state.permissions.check_in {
         Line::styled(
-            " Scan box off: press s (or Enter), then scan codes",
+            " Scanner ready on every desk; s types a code by hand",
             theme.dim(),
         )
     } else {
