@@ -166,3 +166,57 @@ async fn a_database_migrated_by_a_newer_build_is_named_as_such() {
         .expect_err("newer database");
     assert!(format!("{err:#}").contains("upgrade eventos"), "{err:#}");
 }
+
+/// V10 gives entries written under V9 with only a location (the seed's column) their gate, and moves
+/// them in the per-gate totals from "(no gate)" to that place.
+#[tokio::test]
+async fn entries_written_with_only_a_location_get_their_gate_from_v10() {
+    let db = TestDb::empty().await;
+    let mut admin = db.client().await;
+    eventos::db::migrate::apply_up_to(&mut admin, 9)
+        .await
+        .expect("migrated up to V9");
+    let f = common::fixture(&admin).await;
+    admin
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, location)
+             VALUES ($1, $2, $3, 'qr_code', 'East Door')",
+            &[&f.event, &f.other_attendee, &f.other_ticket],
+        )
+        .await
+        .expect("a check-in in the seed's columns");
+    admin
+        .query_one("SELECT realtime_flush()", &[])
+        .await
+        .expect("flush");
+    let gates = "SELECT gate || ' ' || entries FROM checkin_gate_totals
+                  WHERE event_id = $1 AND entries > 0 ORDER BY gate";
+    let before: Vec<String> = admin
+        .query(gates, &[&f.event])
+        .await
+        .expect("gate totals")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(before, ["(no gate) 1", "North Gate 1"]);
+    eventos::db::migrate::apply(&mut admin)
+        .await
+        .expect("migrated to the end");
+    let gate: Option<String> = admin
+        .query_one(
+            "SELECT gate FROM event_checkins WHERE attendee_id = $1",
+            &[&f.other_attendee],
+        )
+        .await
+        .expect("the entry")
+        .get(0);
+    assert_eq!(gate.as_deref(), Some("East Door"));
+    let after: Vec<String> = admin
+        .query(gates, &[&f.event])
+        .await
+        .expect("gate totals")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(after, ["East Door 1", "North Gate 1"]);
+}

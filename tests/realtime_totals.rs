@@ -349,3 +349,54 @@ async fn a_flush_reads_its_batch_not_the_table_whatever_its_plans_were_made_on()
     let (kept, counted) = kept_and_counted(&admin, f.event).await;
     assert_eq!(kept, counted);
 }
+
+/// A client that follows the seed's schema writes the place as `location` and no `gate`: the entry is
+/// shown at that place (the feed's gate, the per-gate totals), and a gate fills the location too.
+#[tokio::test]
+async fn a_check_in_written_with_only_a_location_is_shown_at_that_place() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    admin
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, location)
+             VALUES ($1, $2, $3, 'qr_code', 'East Door')",
+            &[&f.event, &f.other_attendee, &f.other_ticket],
+        )
+        .await
+        .expect("a check-in in the seed's columns");
+    let row = admin
+        .query_one(
+            "SELECT gate, location FROM event_checkins WHERE attendee_id = $1",
+            &[&f.other_attendee],
+        )
+        .await
+        .expect("the entry");
+    let (gate, location): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!(gate.as_deref(), Some("East Door"));
+    assert_eq!(location.as_deref(), Some("East Door"));
+    // The fixture's own entry names only its gate.
+    let location: Option<String> = admin
+        .query_one(
+            "SELECT location FROM event_checkins WHERE id = $1",
+            &[&f.checkin],
+        )
+        .await
+        .expect("the fixture's entry")
+        .get(0);
+    assert_eq!(location.as_deref(), Some("North Gate"));
+    flush_until_quiet(&admin).await;
+    let gates: Vec<String> = admin
+        .query(
+            "SELECT gate || ' ' || entries FROM checkin_gate_totals WHERE event_id = $1 ORDER BY gate",
+            &[&f.event],
+        )
+        .await
+        .expect("gate totals")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(gates, ["East Door 1", "North Gate 1"]);
+    let (kept, counted) = kept_and_counted(&admin, f.event).await;
+    assert_eq!(kept, counted);
+}

@@ -86,6 +86,18 @@ pub async fn apply(client: &mut Client) -> Result<Applied> {
     Ok(Applied { applied, version })
 }
 
+/// Applies the migrations up to `version` and no further: for tests of what a later migration does to
+/// data written under an earlier schema.
+pub async fn apply_up_to(client: &mut Client, version: i32) -> Result<()> {
+    migrations::runner()
+        .set_abort_divergent(true)
+        .set_target(refinery::Target::Version(version))
+        .run_async(client)
+        .await
+        .map_err(describe_refinery_error)?;
+    Ok(())
+}
+
 fn describe_refinery_error(error: refinery::Error) -> anyhow::Error {
     match error.kind() {
         Kind::DivergentVersion(applied, local) => anyhow::anyhow!(
