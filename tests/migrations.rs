@@ -189,15 +189,7 @@ async fn entries_written_with_only_a_location_get_their_gate_from_v10() {
         .query_one("SELECT realtime_flush()", &[])
         .await
         .expect("flush");
-    let gates = "SELECT gate || ' ' || entries FROM checkin_gate_totals
-                  WHERE event_id = $1 AND entries > 0 ORDER BY gate";
-    let before: Vec<String> = admin
-        .query(gates, &[&f.event])
-        .await
-        .expect("gate totals")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let before = common::gate_totals(&admin, f.event).await;
     assert_eq!(before, ["(no gate) 1", "North Gate 1"]);
     eventos::db::migrate::apply(&mut admin)
         .await
@@ -211,12 +203,6 @@ async fn entries_written_with_only_a_location_get_their_gate_from_v10() {
         .expect("the entry")
         .get(0);
     assert_eq!(gate.as_deref(), Some("East Door"));
-    let after: Vec<String> = admin
-        .query(gates, &[&f.event])
-        .await
-        .expect("gate totals")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let after = common::gate_totals(&admin, f.event).await;
     assert_eq!(after, ["East Door 1", "North Gate 1"]);
 }

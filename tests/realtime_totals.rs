@@ -386,16 +386,7 @@ async fn a_check_in_written_with_only_a_location_is_shown_at_that_place() {
         .get(0);
     assert_eq!(location.as_deref(), Some("North Gate"));
     flush_until_quiet(&admin).await;
-    let gates: Vec<String> = admin
-        .query(
-            "SELECT gate || ' ' || entries FROM checkin_gate_totals WHERE event_id = $1 ORDER BY gate",
-            &[&f.event],
-        )
-        .await
-        .expect("gate totals")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let gates = common::gate_totals(&admin, f.event).await;
     assert_eq!(gates, ["East Door 1", "North Gate 1"]);
     let (kept, counted) = kept_and_counted(&admin, f.event).await;
     assert_eq!(kept, counted);

@@ -638,3 +638,18 @@ pub async fn unannounced(client: &Client) -> i64 {
         .expect("watermark")
         .get(0)
 }
+
+/// An event's per-gate totals as the flusher keeps them: "gate entries", by gate.
+pub async fn gate_totals(client: &Client, event: uuid::Uuid) -> Vec<String> {
+    client
+        .query(
+            "SELECT gate || ' ' || entries FROM checkin_gate_totals
+              WHERE event_id = $1 AND entries > 0 ORDER BY gate",
+            &[&event],
+        )
+        .await
+        .expect("gate totals")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
