@@ -892,6 +892,9 @@ fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
     }
 }
 
+const NO_WORKER: &str =
+    "No worker: offers do not expire, scheduled announcements wait (eventos worker)";
+
 fn healthy(state: &mut State, health: Health) {
     if let Some(offset) = FixedOffset::east_opt(health.utc_offset_secs)
         && offset != state.offset
@@ -922,11 +925,12 @@ fn healthy(state: &mut State, health: Health) {
             state.notice = Some(Notice {
                 // One line at 80 columns; the header already says NO WORKER, and this console
                 // announces check-ins itself meanwhile.
-                text:
-                    "No worker: offers do not expire, scheduled announcements wait (eventos worker)"
-                        .to_owned(),
+                text: NO_WORKER.to_owned(),
                 tone: Tone::Bad,
             });
+        } else if state.notice.as_ref().is_some_and(|n| n.text == NO_WORKER) {
+            // A worker came (or came back): the warning goes with the cause.
+            state.notice = None;
         }
     }
     let held_back_since = health.late_since.filter(|_| health.late_writers > 0);
@@ -2137,6 +2141,27 @@ mod tests {
             })),
         );
         assert_eq!(s.link, Link::Live);
+    }
+
+    #[test]
+    fn the_no_worker_warning_goes_when_a_worker_comes() {
+        let mut s = live(Permissions::all());
+        let health = |worker_seen_at| {
+            Msg::Listener(ListenerEvent::Health(Health {
+                utc_offset_secs: 3600,
+                flushed_at: Some(now()),
+                server_now: now(),
+                worker_seen_at,
+                late_writers: 0,
+                late_since: None,
+            }))
+        };
+        update(&mut s, health(None));
+        assert!(s.worker_missing);
+        assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some(NO_WORKER));
+        update(&mut s, health(Some(now())));
+        assert!(!s.worker_missing);
+        assert_eq!(s.notice, None);
     }
 
     #[test]
