@@ -93,7 +93,12 @@ pub struct Search {
     pub seq: u64,
     pub searching: bool,
     pub searched: Option<String>,
+    /// More attendees matched than are shown (`SEARCH_SHOWN`): the operator narrows the search.
+    pub more: bool,
 }
+
+/// Attendees a search shows at most; the store asks for one more, to know whether there are more.
+pub const SEARCH_SHOWN: usize = 50;
 
 /// Scans kept in the scan box's history.
 pub const SCAN_HISTORY: usize = 6;
@@ -181,7 +186,9 @@ impl CheckinsDesk {
             && search.seq == seq
         {
             search.searching = false;
+            search.more = hits.len() > SEARCH_SHOWN;
             search.hits = hits;
+            search.hits.truncate(SEARCH_SHOWN);
             search.selected = 0;
             search.editing = search.hits.is_empty();
         }
@@ -420,6 +427,32 @@ mod tests {
         assert_eq!(desk.act(Action::CheckOut), Intent::CheckOut(hit));
         desk.act(Action::Back);
         assert!(desk.search.is_none());
+    }
+
+    #[test]
+    fn a_search_that_matches_more_than_it_shows_says_so() {
+        let mut desk = CheckinsDesk::default();
+        desk.act(Action::Filter);
+        for c in "ad".chars() {
+            desk.type_key(key(KeyCode::Char(c)));
+        }
+        let Intent::Search { seq, .. } = desk.type_key(key(KeyCode::Enter)) else {
+            panic!("expected a search");
+        };
+        let hits = (0..=SEARCH_SHOWN as u128)
+            .map(|n| AttendeeHit {
+                id: Uuid::from_u128(n),
+                name: format!("Ada {n}"),
+                email: format!("ada{n}@example.org"),
+                status: "registered".into(),
+                tickets: String::new(),
+                inside: false,
+            })
+            .collect();
+        desk.searched(seq, hits);
+        let search = desk.search.as_ref().expect("the search");
+        assert_eq!(search.hits.len(), SEARCH_SHOWN);
+        assert!(search.more);
     }
 
     #[test]

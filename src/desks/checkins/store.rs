@@ -6,7 +6,9 @@ use deadpool_postgres::ClientWrapper;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::model::{AttendeeHit, CheckinRow, GateStat, Problem, ScanOutcome, Summary};
+use super::model::{
+    AttendeeHit, CheckinRow, GateStat, Problem, SEARCH_SHOWN, ScanOutcome, Summary,
+};
 use crate::db::listen::XidRange;
 use crate::desks::{clean, clean_opt};
 
@@ -231,8 +233,8 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
                      OR lower(a.email) LIKE $2
                      OR EXISTS (SELECT 1 FROM tickets t WHERE t.attendee_id = a.id AND lower(t.code) = lower($3)))
               ORDER BY lower(a.last_name), lower(a.first_name)
-              LIMIT 50",
-            &[&event, &pattern, &query.trim()],
+              LIMIT $4",
+            &[&event, &pattern, &query.trim(), &(SEARCH_SHOWN as i64 + 1)],
         )
         .await
         .context("cannot search attendees")?;

@@ -309,10 +309,17 @@ fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if search.searching {
         spans.push(Span::styled("  searching...", theme.dim()));
     } else if let Some(q) = &search.searched {
-        spans.push(Span::styled(
-            format!("  {} found for {}", search.hits.len(), fit(q, 20)),
-            theme.dim(),
-        ));
+        let found = if search.more {
+            // A cap, not a count: say so, and what to do.
+            format!(
+                "  first {} for {}; more match, type more to narrow",
+                search.hits.len(),
+                fit(q, 20)
+            )
+        } else {
+            format!("  {} found for {}", search.hits.len(), fit(q, 20))
+        };
+        spans.push(Span::styled(found, theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), input_row);
     let rows = search.hits.iter().map(|h| {
