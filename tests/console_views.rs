@@ -645,3 +645,34 @@ fn an_urgent_message_to_everyone_needs_the_slug_typed() {
     );
     assert_eq!(cmds.len(), 1, "the slug is the confirmation");
 }
+
+/// A refusal's last words often say what to do: a long one wraps over up to three rows instead of
+/// being cut with `~`.
+#[test]
+fn a_long_refusal_wraps_instead_of_losing_its_end() {
+    let mut s = state(Permissions::all(), "organizer");
+    update(
+        &mut s,
+        Msg::Scanned {
+            code: "NW00A11CE".into(),
+            result: Ok(ScanOutcome {
+                code: "NW00A11CE".into(),
+                accepted: false,
+                reason_code: Some("session_full".into()),
+                message: Some(
+                    "session is full: 120 of 120 present and 3 offers outstanding (raise the capacity first, or wait for someone to leave)"
+                        .into(),
+                ),
+                name: Some("Ada Lovelace".into()),
+                ticket_type: Some("VIP".into()),
+                at: None,
+            }),
+        },
+    );
+    let screen = draw(&s, 80, 24);
+    assert!(
+        screen.contains("wait for someone to leave)") && !screen.contains('~'),
+        "{screen}"
+    );
+    both_sizes("checkins_long_refusal", &s);
+}

@@ -21,11 +21,12 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), row);
         return;
     }
+    let notice_lines = notice_lines(state, area.width);
     let [header, tabs, body, notice, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(1),
+        Constraint::Length(notice_lines.len().max(1) as u16),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -40,7 +41,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             crate::desks::announcements::view::render(frame, body, state, theme)
         }
     }
-    render_notice(frame, notice, state, theme);
+    render_notice(frame, notice, state, &notice_lines, theme);
     render_hints(frame, hints, state, theme);
     match &state.overlay {
         Some(Overlay::Help) => render_help(frame, body, state, theme),
@@ -157,7 +158,58 @@ fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn render_notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Rows a notice may take: a refusal's last words often say what to do ("raise the capacity first"), so
+/// a long one wraps instead of being cut; past this it is cut with `~`.
+const NOTICE_ROWS: usize = 3;
+
+/// The notice as the rows it takes at `width` (none when there is no notice).
+fn notice_lines(state: &State, width: u16) -> Vec<String> {
+    let Some(notice) = &state.notice else {
+        return Vec::new();
+    };
+    let mut lines = wrap(&notice.text, usize::from(width).saturating_sub(2).max(1));
+    if lines.len() > NOTICE_ROWS {
+        let rest = lines.split_off(NOTICE_ROWS - 1).join(" ");
+        lines.push(fit(&rest, usize::from(width).saturating_sub(2)));
+    }
+    lines
+}
+
+/// Greedy word wrap at `width` characters; a word longer than a line is split.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= width {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let rest = word.split_off(width.min(word.len()));
+            lines.push(word.iter().collect());
+            word = rest;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn render_notice(frame: &mut Frame, area: Rect, state: &State, lines: &[String], theme: &Theme) {
     let Some(notice) = &state.notice else {
         return;
     };
@@ -166,13 +218,11 @@ fn render_notice(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Tone::Good => theme.good(),
         Tone::Bad => theme.bad(),
     };
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            format!(" {}", fit(&notice.text, area.width as usize - 2)),
-            style,
-        )),
-        area,
-    );
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|l| Line::styled(format!(" {l}"), style))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// The footer's key hints: the desk's actions the operator may use, then help and quit.
@@ -313,4 +363,19 @@ fn dialog(
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn words_wrap_and_a_long_word_is_split() {
+        assert_eq!(
+            wrap("raise the capacity first", 10),
+            ["raise the", "capacity", "first"]
+        );
+        assert_eq!(wrap("ABCDEFGHIJKL", 5), ["ABCDE", "FGHIJ", "KL"]);
+        assert_eq!(wrap("", 5), Vec::<String>::new());
+    }
 }
