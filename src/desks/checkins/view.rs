@@ -12,9 +12,14 @@ use crate::desks::fit;
 use crate::ui::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let gate_lines = state
+        .checkins
+        .summary
+        .as_ref()
+        .map_or_else(Vec::new, |s| gate_lines(s, area.width, theme));
     let [totals, gates, spark_label, spark, scan, rest] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(gate_lines.len().max(1) as u16),
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Length(2),
@@ -56,29 +61,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         totals,
     );
 
-    let mut gate_spans = vec![Span::raw(" Gates: ")];
-    if summary.gates.is_empty() {
-        gate_spans.push(Span::styled("no entries yet", theme.dim()));
-    }
-    for (i, gate) in summary.gates.iter().enumerate() {
-        if i > 0 {
-            gate_spans.push(Span::raw(format!(" {} ", theme.dot())));
-        }
-        gate_spans.push(Span::raw(format!("{} ", gate.gate)));
-        gate_spans.push(Span::styled(thousands(gate.total), theme.header()));
-        gate_spans.push(Span::styled(
-            format!(" ({}/min)", per_minute(gate.last_5_min)),
-            theme.dim(),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(gate_spans)), gates);
+    frame.render_widget(Paragraph::new(gate_lines), gates);
 
     let arrivals = &summary.arrivals_per_minute;
     let peak = arrivals.iter().copied().max().unwrap_or(0);
     let this_minute = arrivals.last().copied().unwrap_or(0);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::raw(" Arrivals per minute, last hour:  peak "),
+            Span::raw(" Arrivals per minute, last hour:  busiest minute "),
             Span::styled(peak.to_string(), theme.header()),
             Span::raw("  this minute "),
             Span::styled(this_minute.to_string(), theme.header()),
@@ -117,6 +107,76 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         render_feed(frame, top, state, theme);
         render_problems(frame, bottom, state, theme);
     }
+}
+
+/// Entries per gate, busiest first, on one row or two; what still does not fit is counted, never cut.
+/// The label says what the numbers are: entries (a re-entry counts again, so they can add up to more
+/// than "Checked in") and, in brackets, the rate over the last five minutes.
+fn gate_lines(summary: &super::model::Summary, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let label = " Gate entries (re-entries too; /min over 5 min): ";
+    if summary.gates.is_empty() {
+        return vec![Line::from(vec![
+            Span::raw(label),
+            Span::styled("no entries yet", theme.dim()),
+        ])];
+    }
+    let items: Vec<(String, String, String)> = summary
+        .gates
+        .iter()
+        .map(|g| {
+            (
+                format!("{} ", g.gate),
+                thousands(g.total),
+                format!(" ({}/min)", per_minute(g.last_5_min)),
+            )
+        })
+        .collect();
+    let item_width = |i: &(String, String, String)| {
+        i.0.chars().count() + i.1.chars().count() + i.2.chars().count()
+    };
+    let separator = format!(" {} ", theme.dot());
+    let more_room = " +99 more".len();
+    let separator_width = separator.chars().count();
+    let mut lines: Vec<Vec<Span<'static>>> = vec![vec![Span::raw(label)]];
+    let mut used = label.chars().count();
+    'gates: for (n, item) in items.iter().enumerate() {
+        loop {
+            // On the last row, room is kept for "+N more" unless this is the last gate.
+            let more = if lines.len() == 2 && n + 1 < items.len() {
+                more_room
+            } else {
+                0
+            };
+            let row_len = lines.last().map_or(0, Vec::len);
+            let gap = if row_len > 1 { separator_width } else { 0 };
+            if used + gap + item_width(item) + more <= width {
+                if let Some(row) = lines.last_mut() {
+                    if gap > 0 {
+                        row.push(Span::raw(separator.clone()));
+                    }
+                    row.push(Span::raw(item.0.clone()));
+                    row.push(Span::styled(item.1.clone(), theme.header()));
+                    row.push(Span::styled(item.2.clone(), theme.dim()));
+                }
+                used += gap + item_width(item);
+                break;
+            }
+            if lines.len() < 2 {
+                lines.push(vec![Span::raw(" ")]);
+                used = 1;
+                continue;
+            }
+            if let Some(row) = lines.last_mut() {
+                row.push(Span::styled(
+                    format!(" +{} more", items.len() - n),
+                    theme.dim(),
+                ));
+            }
+            break 'gates;
+        }
+    }
+    lines.into_iter().map(Line::from).collect()
 }
 
 fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -398,7 +458,34 @@ pub fn thousands(n: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{gate_lines, thousands};
+    use crate::desks::checkins::model::{GateStat, Summary};
+    use crate::ui::Theme;
+
+    #[test]
+    fn gates_that_do_not_fit_are_counted_not_cut() {
+        let summary = Summary {
+            expected: 0,
+            checked_in: 0,
+            present: 0,
+            gates: (1..=12)
+                .map(|n| GateStat {
+                    gate: format!("Gate {n}"),
+                    total: 1000 + n,
+                    last_5_min: 50,
+                })
+                .collect(),
+            arrivals_per_minute: Vec::new(),
+            problems_15_min: 0,
+            as_of: chrono::Utc::now(),
+        };
+        let lines = gate_lines(&summary, 80, &Theme::plain());
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text.iter().all(|l| l.chars().count() <= 80), "{text:?}");
+        assert!(text[1].ends_with("more"), "{text:?}");
+        assert!(text.iter().all(|l| !l.contains('~')), "{text:?}");
+    }
 
     #[test]
     fn thousands_are_separated() {
