@@ -231,7 +231,7 @@ pub const BINDINGS: &[Binding] = &[
         DeskId::Expenses,
         &[(KeyCode::Char(' '), NONE)],
         "Space",
-        "mark or unmark the selected pending expense",
+        "mark or unmark the selected pending expense and move down",
         Some("mark"),
         Action::Mark,
         Some(Permission::ApproveExpenses),

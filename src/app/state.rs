@@ -1158,7 +1158,7 @@ fn checkin_intent(state: &mut State, intent: CheckinIntent, cmds: &mut Vec<Cmd>)
                 "Check out",
                 vec![
                     format!("Check {} out of the event?", fit(&hit.name, 40)),
-                    "A check-out is final for this entry; they can be checked in again.".to_owned(),
+                    "They leave the Present count; a later scan lets them in again.".to_owned(),
                 ],
                 Cmd::CheckOut {
                     attendee: hit.id,
