@@ -177,14 +177,7 @@ async fn entries_written_with_only_a_location_get_their_gate_from_v10() {
         .await
         .expect("migrated up to V9");
     let f = common::fixture(&admin).await;
-    admin
-        .execute(
-            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, location)
-             VALUES ($1, $2, $3, 'qr_code', 'East Door')",
-            &[&f.event, &f.other_attendee, &f.other_ticket],
-        )
-        .await
-        .expect("a check-in in the seed's columns");
+    common::check_in_with_only_a_location(&admin, &f, "East Door").await;
     admin
         .query_one("SELECT realtime_flush()", &[])
         .await

@@ -357,14 +357,7 @@ async fn a_check_in_written_with_only_a_location_is_shown_at_that_place() {
     let db = TestDb::migrated().await;
     let admin = db.client().await;
     let f = fixture(&admin).await;
-    admin
-        .execute(
-            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, location)
-             VALUES ($1, $2, $3, 'qr_code', 'East Door')",
-            &[&f.event, &f.other_attendee, &f.other_ticket],
-        )
-        .await
-        .expect("a check-in in the seed's columns");
+    common::check_in_with_only_a_location(&admin, &f, "East Door").await;
     let row = admin
         .query_one(
             "SELECT gate, location FROM event_checkins WHERE attendee_id = $1",

@@ -653,3 +653,16 @@ pub async fn gate_totals(client: &Client, event: uuid::Uuid) -> Vec<String> {
         .map(|r| r.get(0))
         .collect()
 }
+
+/// Checks the fixture's other attendee in the way a client that follows the seed's schema does: the
+/// place written as `location`, no `gate`.
+pub async fn check_in_with_only_a_location(client: &Client, f: &Fixture, place: &str) {
+    client
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, check_in_method, location)
+             VALUES ($1, $2, $3, 'qr_code', $4)",
+            &[&f.event, &f.other_attendee, &f.other_ticket, &place],
+        )
+        .await
+        .expect("a check-in in the seed's columns");
+}

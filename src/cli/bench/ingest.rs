@@ -93,7 +93,7 @@ pub(super) async fn ingest(
                 Way::Api => "SELECT accepted FROM check_in_by_code($1, $2, $3)",
             };
             let statement = client.prepare(sql).await?;
-            let mut done = 0u64;
+            let mut done = 0usize;
             while started.elapsed() < run {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some((attendee, code)) = people.get(i) else {
@@ -106,16 +106,10 @@ pub(super) async fn ingest(
                 client.execute(&statement, &[&event, &key, &gate]).await?;
                 done += 1;
             }
-            Ok::<u64, tokio_postgres::Error>(done)
+            Ok::<usize, tokio_postgres::Error>(done)
         }));
     }
-    let mut scans = 0;
-    for task in tasks {
-        scans += task
-            .await
-            .context("a scanner failed")?
-            .context("a scan failed")?;
-    }
+    let scans = super::latency::scanned(tasks).await?;
     let rate = scans as f64 / started.elapsed().as_secs_f64();
     undo_since(admin, event, &since).await?;
     Ok(rate)
@@ -255,7 +249,6 @@ pub(super) async fn pgbench_rate(
         .await
         .context("cannot reset pgbench's tables")?;
     let since = current_xid(admin).await?;
-    let started = Instant::now();
     let output = tokio::process::Command::new(pgbench)
         .args(["-n", "-M", "prepared", "-f"])
         .arg(&file)
@@ -267,7 +260,6 @@ pub(super) async fn pgbench_rate(
         .output()
         .await
         .with_context(|| format!("cannot run {}", pgbench.display()))?;
-    let elapsed = started.elapsed();
     if !output.status.success() {
         bail!(
             "pgbench failed: {}",
@@ -302,10 +294,8 @@ pub(super) async fn pgbench_rate(
             );
         }
     }
-    // pgbench's own connection set-up is inside `elapsed` but not inside -T: the run's length is -T.
-    let seconds = run.as_secs().max(1) as f64;
-    debug_assert!(elapsed.as_secs_f64() >= seconds);
-    Ok(written as f64 / seconds)
+    // The run's length is -T (pgbench's connection set-up is outside it).
+    Ok(written as f64 / run.as_secs().max(1) as f64)
 }
 
 /// A worker in a process of its own, as on a venue server: `eventos worker` from this very binary.
