@@ -193,6 +193,9 @@ const FUNCTIONS: &[&str] = &[
     "profile_name(uuid) | invoker | eventos_operator",
     "realtime_flushed_at() | definer | eventos_operator,eventos_worker",
     "checkin_summary(uuid) | definer | eventos_operator",
+    "realtime_batch_views(uuid,bigint[]) | definer | eventos_operator",
+    "realtime_feed_channel(uuid,text) | definer | eventos_operator",
+    "realtime_feed_seen(text) | definer | eventos_operator",
     "realtime_late_writers() | definer | eventos_operator",
     "worker_seen_at() | definer | eventos_operator,eventos_worker",
     // The worker's steps.
@@ -209,6 +212,7 @@ const FUNCTIONS: &[&str] = &[
     "announcement_target_sessions_check() | definer | -",
     "attendee_totals_count() | definer | -",
     "checkin_totals_mark_dirty() | definer | -",
+    "realtime_feed_rotate() | definer | -",
     "attendee_cancelled() | definer | -",
     "audit_log_append_only() | invoker | -",
     "audit_transition() | definer | -",
@@ -232,8 +236,9 @@ const FUNCTIONS: &[&str] = &[
     "set_updated_at() | invoker | -",
     // Internal: the owner's code calls them.
     "announcement_write_outbox(uuid) | invoker | -",
+    "checkin_summary_of(uuid) | invoker | -",
     "checkin_totals_recount(uuid) | invoker | -",
-    "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint) | invoker | -",
+    "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint,bigint) | invoker | -",
     "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",
     "audit_first_broken_link() | invoker | -",

@@ -111,6 +111,7 @@ fn summary() -> Summary {
         arrivals_per_minute: (0..60u64).map(|m| (m * 37 % 23) + m / 3).collect(),
         problems_15_min: 12,
         as_of: now(),
+        batch: None,
     }
 }
 

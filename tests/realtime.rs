@@ -61,7 +61,7 @@ fn parse(n: &Notification) -> Value {
 /// The keys a hint may carry: identifiers and counts, nothing personal.
 fn assert_identifiers_only(hint: &Value) {
     let allowed = [
-        "v", "table", "op", "id", "event_id", "count", "from_xid", "to_xid", "late",
+        "v", "table", "op", "id", "event_id", "count", "from_xid", "to_xid", "late", "batch",
     ];
     let object = hint.as_object().expect("object");
     for key in object.keys() {
@@ -417,4 +417,339 @@ async fn a_check_in_whose_transaction_stays_open_is_announced_once_when_it_commi
         .expect("flush")
         .get(0);
     assert_eq!(again, 0, "and never again");
+}
+
+/// The flusher's view of a batch (V11) is what the console reads for the batch's range under its own
+/// row security: the same entries (a check-out included), refused scans, sessions and totals. Anyone
+/// outside the event's team gets no view and so reads under their own row security.
+#[tokio::test]
+async fn a_batch_view_is_what_the_console_reads_for_the_range() {
+    use eventos::desks::checkins::store as checkins;
+
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    admin
+        .execute(
+            "UPDATE sessions SET status = 'live' WHERE id = $1",
+            &[&f.session],
+        )
+        .await
+        .expect("open the session");
+    flush_everything(&admin).await;
+    let door = db.member(f.event, "door", "Door Keeper", "volunteer").await;
+    let outsider = db.operator("outsider", "Not On The Team").await;
+    let (_listen, mut notifications) = listener(&db).await;
+
+    // With no console of the team watching, no view is made and the hint names none.
+    door.client
+        .query_one(
+            "SELECT accepted FROM check_in_by_code($1, 'NOPE-000', 'East Gate')",
+            &[&f.event],
+        )
+        .await
+        .expect("scan");
+    flush_everything(&admin).await;
+    let unwatched = drain(&mut notifications, Duration::from_millis(300)).await;
+    assert!(
+        !unwatched.is_empty() && unwatched.iter().all(|h| h["batch"].is_null()),
+        "{unwatched:?}"
+    );
+    let made: i64 = admin
+        .query_one("SELECT count(*) FROM realtime_batch_views", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(made, 0, "views made with nobody watching");
+    // A console of the team registers its feed channel, as every console does when it starts.
+    feed_channel(&door.client, f.event)
+        .await
+        .expect("a member gets one");
+
+    for code in ["FIX-0002", "NOPE-404", "FIX-0002"] {
+        door.client
+            .query_one(
+                "SELECT accepted FROM check_in_by_code($1, $2, 'East Gate')",
+                &[&f.event, &code],
+            )
+            .await
+            .expect("scan");
+    }
+    door.client
+        .query_one("SELECT id FROM check_out($1)", &[&f.attendee])
+        .await
+        .expect("check-out");
+    admin
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, session_id, gate)
+             VALUES ($1, $2, $3, $4, 'Hall A door')",
+            &[&f.event, &f.other_attendee, &f.other_ticket, &f.session],
+        )
+        .await
+        .expect("session door");
+    flush_everything(&admin).await;
+
+    let mut numbers = std::collections::BTreeSet::new();
+    let mut entries: Option<eventos::db::listen::XidRange> = None;
+    let mut refusals: Option<eventos::db::listen::XidRange> = None;
+    for hint in drain(&mut notifications, Duration::from_millis(500)).await {
+        let hint: eventos::db::listen::Hint =
+            serde_json::from_value(hint).expect("a hint the console reads");
+        let (Some(range), Some(number)) = (hint.xid_range(), hint.batch) else {
+            continue;
+        };
+        numbers.insert(number);
+        let kept = if hint.table == "event_checkins" {
+            &mut entries
+        } else {
+            &mut refusals
+        };
+        *kept = Some(match kept.take() {
+            Some(r) => r.merge(range),
+            None => range,
+        });
+    }
+    let numbers: Vec<i64> = numbers.into_iter().collect();
+    let (entries, refusals) = (
+        entries.expect("the entries were announced"),
+        refusals.expect("the refusals were announced"),
+    );
+
+    let pool = eventos::db::pool(&db.settings_as(&door.role)).expect("pool");
+    let console = pool.get().await.expect("a pooled connection");
+    let views = checkins::batch_views(&console, f.event, &numbers)
+        .await
+        .expect("views");
+    assert_eq!(
+        views.iter().map(|v| v.batch).collect::<Vec<_>>(),
+        numbers,
+        "a view for every batch announced"
+    );
+
+    let mut from_views = eventos::desks::checkins::model::CheckinsDesk::default();
+    for view in &views {
+        from_views.merge_checkins(view.checkins.clone());
+        from_views.merge_problems(view.problems.clone());
+    }
+    let mut from_ranges = eventos::desks::checkins::model::CheckinsDesk::default();
+    from_ranges.merge_checkins(
+        checkins::checkins(&console, f.event, Some(&entries))
+            .await
+            .expect("range"),
+    );
+    from_ranges.merge_problems(
+        checkins::problems(&console, f.event, Some(&refusals))
+            .await
+            .expect("range"),
+    );
+    assert_eq!(from_views.feed, from_ranges.feed);
+    assert_eq!(from_views.problems, from_ranges.problems);
+    assert_eq!(from_views.feed.len(), 3, "{:?}", from_views.feed);
+    assert!(
+        from_views
+            .feed
+            .iter()
+            .any(|r| r.attendee_id == f.attendee && r.out_at.is_some()),
+        "the check-out is in the view"
+    );
+    assert_eq!(from_views.problems.len(), 2, "{:?}", from_views.problems);
+
+    let mut sessions: Vec<_> = views.iter().flat_map(|v| v.sessions.clone()).collect();
+    sessions.sort();
+    sessions.dedup();
+    let mut touched = checkins::sessions_touched(&console, f.event, &entries)
+        .await
+        .expect("range");
+    touched.sort();
+    assert_eq!(sessions, touched);
+    assert_eq!(sessions, vec![f.session]);
+
+    let newest = views.last().expect("a view").summary.clone();
+    let direct = checkins::summary(&console, f.event).await.expect("totals");
+    assert_eq!(direct.batch, Some(newest.batch.expect("numbered")));
+    let without_clock = |s: &eventos::desks::checkins::model::Summary| {
+        (
+            s.expected,
+            s.checked_in,
+            s.present,
+            s.gates.clone(),
+            s.arrivals_per_minute.clone(),
+            s.problems_15_min,
+        )
+    };
+    assert_eq!(without_clock(&newest), without_clock(&direct));
+
+    let pool = eventos::db::pool(&db.settings_as(&outsider.role)).expect("pool");
+    let outside = pool.get().await.expect("a pooled connection");
+    assert!(
+        checkins::batch_views(&outside, f.event, &numbers)
+            .await
+            .expect("an answer")
+            .is_empty(),
+        "no view for someone outside the team"
+    );
+}
+
+/// The batch itself goes, whole, to a channel of each console of the event's team, a name no other
+/// console is told: a console hears it and reads nothing, and a member who NOTIFYs can fool only their
+/// own console. Someone outside the team gets no channel; a member removed from the team has theirs
+/// dropped (consoles are told to register again), gets none again and hears nothing more. The public
+/// channel still carries identifiers only.
+#[tokio::test]
+async fn a_batch_is_pushed_to_each_team_console_alone_and_a_leaver_hears_no_more() {
+    use eventos::desks::checkins::store as checkins;
+
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    flush_everything(&admin).await;
+    let door = db.member(f.event, "door", "Door Keeper", "volunteer").await;
+    let leaver = db.member(f.event, "leaver", "Soon Gone", "volunteer").await;
+    let outsider = db.operator("outsider", "Not On The Team").await;
+    let door_channel = feed_channel(&door.client, f.event)
+        .await
+        .expect("a member gets one");
+    let channel = feed_channel(&leaver.client, f.event)
+        .await
+        .expect("a member gets one");
+    assert!(
+        channel.starts_with("eventos_feed_") && channel.len() == 45,
+        "{channel}"
+    );
+    assert_ne!(channel, door_channel, "each console its own");
+    assert_eq!(
+        feed_channel(&outsider.client, f.event).await,
+        None,
+        "outsiders get none"
+    );
+    let registry = door
+        .client
+        .query_one("SELECT count(*) FROM realtime_feed_consoles", &[])
+        .await;
+    assert!(
+        registry.is_err(),
+        "an operator can list the consoles' channels: {registry:?}"
+    );
+
+    let (leaver_listen, mut leaver_heard) =
+        eventos::db::connect_listening(&db.settings_as(&leaver.role))
+            .await
+            .expect("listener");
+    leaver_listen
+        .batch_execute(&format!(
+            "LISTEN {channel}; LISTEN {door_channel}; LISTEN eventos_changes"
+        ))
+        .await
+        .expect("listen");
+
+    door.client
+        .query_one(
+            "SELECT accepted FROM check_in_by_code($1, 'FIX-0002', 'East Gate')",
+            &[&f.event],
+        )
+        .await
+        .expect("scan");
+    flush_everything(&admin).await;
+    let heard = drain_raw(&mut leaver_heard, Duration::from_millis(500)).await;
+    let on = |name: &str| -> Vec<String> {
+        heard
+            .iter()
+            .filter(|(c, _)| c == name)
+            .map(|(_, p)| p.clone())
+            .collect()
+    };
+    let pushed = on(&channel);
+    assert_eq!(pushed.len(), 1, "{heard:?}");
+    assert_eq!(on(&door_channel), pushed, "each registered console gets it");
+    let view = checkins::pushed(&pushed[0]).expect("a pushed batch reads");
+    assert_eq!(view.event, f.event);
+    assert_eq!(view.checkins.len(), 1);
+    assert_eq!(view.checkins[0].attendee_id, f.other_attendee);
+    assert_eq!(view.checkins[0].name, "Alan Turing");
+    // The same batch, by number, is the same view; the public hint names it and says nothing more.
+    let pool = eventos::db::pool(&db.settings_as(&door.role)).expect("pool");
+    let console = pool.get().await.expect("a pooled connection");
+    let read = checkins::batch_views(&console, f.event, &[view.batch])
+        .await
+        .expect("views");
+    assert_eq!(read, vec![view.clone()]);
+    let public = on("eventos_changes");
+    let hint: Value = serde_json::from_str(&public[0]).expect("json");
+    assert_identifiers_only(&hint);
+    assert_eq!(hint["batch"], view.batch);
+    let first_public = heard.iter().position(|(c, _)| c == "eventos_changes");
+    let last_pushed = heard.iter().rposition(|(c, _)| c != "eventos_changes");
+    assert!(
+        last_pushed < first_public,
+        "the rows come before the hint: {heard:?}"
+    );
+
+    // The leaver goes: the team's channels are dropped, and consoles hear that they must register again.
+    admin
+        .execute(
+            "UPDATE event_teams SET status = 'inactive' WHERE event_id = $1
+                AND member_id = (SELECT id FROM profiles WHERE login_role = $2)",
+            &[&f.event, &leaver.role],
+        )
+        .await
+        .expect("the leaver leaves");
+    let told = drain_raw(&mut leaver_heard, Duration::from_millis(500)).await;
+    let rotate: Vec<Value> = told
+        .iter()
+        .filter(|(c, _)| c == "eventos_changes")
+        .map(|(_, p)| serde_json::from_str(p).expect("json"))
+        .filter(|h: &Value| h["table"] == "realtime_feed")
+        .collect();
+    assert_eq!(rotate.len(), 1, "{told:?}");
+    assert_eq!(rotate[0]["op"], "ROTATE");
+    assert_eq!(rotate[0]["event_id"], f.event.to_string());
+    assert_identifiers_only(&rotate[0]);
+    let still: bool = leaver
+        .client
+        .query_one("SELECT realtime_feed_seen($1)", &[&channel])
+        .await
+        .expect("asked")
+        .get(0);
+    assert!(!still, "the leaver's channel is gone");
+    assert_eq!(feed_channel(&leaver.client, f.event).await, None);
+    let again = feed_channel(&door.client, f.event)
+        .await
+        .expect("a member registers again");
+
+    door.client
+        .query_one(
+            "SELECT accepted FROM check_in_by_code($1, 'NOPE-1', 'East Gate')",
+            &[&f.event],
+        )
+        .await
+        .expect("scan");
+    flush_everything(&admin).await;
+    let after = drain_raw(&mut leaver_heard, Duration::from_millis(500)).await;
+    assert!(
+        after.iter().all(|(c, _)| c == "eventos_changes"),
+        "the old channels still hear batches: {after:?}"
+    );
+    assert!(!after.is_empty(), "the public hints still come: {after:?}");
+    assert_ne!(again, door_channel);
+}
+
+async fn feed_channel(client: &tokio_postgres::Client, event: uuid::Uuid) -> Option<String> {
+    client
+        .query_one("SELECT realtime_feed_channel($1)", &[&event])
+        .await
+        .expect("asked")
+        .get(0)
+}
+
+/// Everything that arrives within `wait`, as (channel, payload).
+async fn drain_raw(
+    notifications: &mut eventos::db::Notifications,
+    wait: Duration,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Some(n)) = tokio::time::timeout_at(deadline, notifications.recv()).await {
+        out.push((n.channel().to_owned(), n.payload().to_owned()));
+    }
+    out
 }

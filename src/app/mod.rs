@@ -24,6 +24,8 @@ use self::effects::Effects;
 use self::msg::Msg;
 use self::state::{EventInfo, Operator, State};
 use crate::config::Settings;
+use crate::db::listen::ListenerEvent;
+use crate::desks::checkins;
 use crate::ui::Theme;
 
 /// At most one frame per this long (about 80 a second): a change waits at most this for its frame
@@ -172,13 +174,25 @@ async fn run_loop(
     let listener = tokio::spawn(crate::db::listen::run(
         settings.database.clone(),
         time_zone.to_owned(),
+        state.event.id,
         listen_tx,
     ));
     let forward = {
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(event) = listen_rx.recv().await {
-                if tx.send(Msg::Listener(event)).is_err() {
+                let msg = match event {
+                    // Read here, off the loop that draws.
+                    ListenerEvent::Pushed(payload) => match checkins::store::pushed(&payload) {
+                        Ok(view) => Msg::Pushed(Box::new(view)),
+                        Err(e) => {
+                            tracing::warn!(error = format!("{e:#}"), "unreadable pushed batch");
+                            continue;
+                        }
+                    },
+                    other => Msg::Listener(other),
+                };
+                if tx.send(msg).is_err() {
                     break;
                 }
             }

@@ -8,7 +8,9 @@ use crate::db::listen::{ListenerEvent, XidRange};
 use crate::desks::Permissions;
 use crate::desks::announcements::compose::Draft;
 use crate::desks::announcements::model::AnnouncementRow;
-use crate::desks::checkins::model::{AttendeeHit, CheckinRow, Problem, ScanOutcome, Summary};
+use crate::desks::checkins::model::{
+    AttendeeHit, BatchView, CheckinRow, Problem, ScanOutcome, Summary,
+};
 use crate::desks::expenses::model::ExpenseRow;
 use crate::desks::sessions::model::SessionRow;
 use crate::desks::waitlist::model::WaitRow;
@@ -24,6 +26,8 @@ pub enum Msg {
     Resize,
     Tick(DateTime<Utc>),
     Listener(ListenerEvent),
+    /// A batch pushed whole on the event's feed channel (V11), read by the listener's forwarder.
+    Pushed(Box<BatchView>),
     Snapshot {
         generation: u64,
         result: Result<Box<Snapshot>, Failure>,
@@ -170,6 +174,9 @@ pub enum Cmd {
         generation: u64,
         checkins: Option<XidRange>,
         problems: Option<XidRange>,
+        /// The flusher's views of these batches cover the ranges (empty: read the ranges); the totals
+        /// come with them.
+        batches: Vec<i64>,
         /// Also read the totals.
         summary: bool,
     },

@@ -9,13 +9,15 @@ use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use super::keymap::{self, Action};
-use super::msg::{Badges, Cmd, Done, Msg};
+use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg};
 use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
 use crate::desks::announcements::compose::{Compose, FormKey};
 use crate::desks::announcements::model::{
     AnnouncementRow, AnnouncementsDesk, Intent as AnnouncementIntent,
 };
-use crate::desks::checkins::model::{CheckinsDesk, Intent as CheckinIntent, ScanOutcome};
+use crate::desks::checkins::model::{
+    BatchView, CheckinsDesk, Intent as CheckinIntent, ScanOutcome, Summary,
+};
 use crate::desks::expenses::model::{
     ExpenseRow, ExpensesDesk, Intent as ExpenseIntent, money, parse_payment_date,
 };
@@ -29,6 +31,11 @@ use crate::desks::{DeskId, Permission, Permissions, clean, fit, local};
 
 /// A reading of the check-in totals that cannot be timed counts as this slow.
 const SUMMARY_UNTIMED: Duration = Duration::seconds(1);
+/// Batches read by number in one call at most; more waiting (a console that fell behind) are read by
+/// their ranges.
+const BATCHES_BY_NUMBER: usize = 64;
+/// Pushed batches remembered until their hints come (right after them, in the same delivery).
+const PUSHED_KEPT: usize = 256;
 
 /// Check-ins not announced for this long make the numbers stale (the flusher says so every second).
 pub const STALE_AFTER: Duration = Duration::seconds(5);
@@ -263,6 +270,12 @@ pub enum Overlay {
 pub struct Pending {
     pub checkins: Option<XidRange>,
     pub problems: Option<XidRange>,
+    /// The batches those ranges are, by number, while every hint named one.
+    pub batches: BTreeSet<i64>,
+    /// A range came without a batch number (a flusher before V11): the ranges are read.
+    pub unbatched: bool,
+    /// Batches already shown as pushed on the feed channel (their hints ask for nothing), the newest.
+    pub pushed: BTreeSet<i64>,
     /// Totals only (attendees or tickets changed).
     pub summary: bool,
     pub sessions: BTreeSet<Uuid>,
@@ -418,6 +431,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Resize => state.dirty = true,
         Msg::Tick(now) => tick(state, now, &mut cmds),
         Msg::Listener(event) => listener(state, event, &mut cmds),
+        Msg::Pushed(view) => pushed(state, *view),
         Msg::Snapshot { generation, result } => {
             if generation != state.generation {
                 return cmds;
@@ -453,23 +467,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.in_flight.checkins = false;
             state.dirty = true;
             match result {
-                Ok(changes) => {
-                    let changes = *changes;
-                    if let Some(summary) = changes.summary {
-                        state.checkins.summary = Some(summary);
-                    }
-                    if let Some(took) = changes.summary_took {
-                        state.summary_took = Duration::from_std(took).unwrap_or(SUMMARY_UNTIMED);
-                    }
-                    state.checkins.merge_checkins(changes.checkins);
-                    state.checkins.merge_problems(changes.problems);
-                    state.pending.sessions.extend(changes.sessions_touched);
-                    state.badges.gate_problems = state
-                        .checkins
-                        .summary
-                        .as_ref()
-                        .map_or(0, |s| s.problems_15_min);
-                }
+                Ok(changes) => apply_checkin_changes(state, *changes),
                 Err(failure) => {
                     state.resync_due = true;
                     state.say(format!("cannot read check-ins: {failure}"), Tone::Bad);
@@ -759,6 +757,64 @@ fn rows_answer<T>(
     }
 }
 
+fn apply_checkin_changes(state: &mut State, changes: CheckinChanges) {
+    if let Some(summary) = changes.summary
+        && !older_than_shown(&summary, state.checkins.summary.as_ref())
+    {
+        state.checkins.summary = Some(summary);
+    }
+    if let Some(took) = changes.summary_took {
+        state.summary_took = Duration::from_std(took).unwrap_or(SUMMARY_UNTIMED);
+    }
+    state.checkins.merge_checkins(changes.checkins);
+    state.checkins.merge_problems(changes.problems);
+    state.pending.sessions.extend(changes.sessions_touched);
+    state.badges.gate_problems = state
+        .checkins
+        .summary
+        .as_ref()
+        .map_or(0, |s| s.problems_15_min);
+}
+
+/// A batch pushed whole on the feed channel: shown at once, and its hint then asks for nothing. Taken
+/// only when nothing older is still to come (a snapshot or a fetch out, hints waiting): merged before
+/// them, an entry could go back to an older state. Otherwise it is dropped and its hint fetches it.
+fn pushed(state: &mut State, view: BatchView) {
+    let in_order = state.link == Link::Live
+        && !state.in_flight.snapshot
+        && !state.in_flight.checkins
+        && state.pending.checkins.is_none()
+        && state.pending.problems.is_none();
+    if view.event != state.event.id || !in_order {
+        return;
+    }
+    let p = &mut state.pending;
+    p.pushed.insert(view.batch);
+    while p.pushed.len() > PUSHED_KEPT {
+        p.pushed.pop_first();
+    }
+    state.dirty = true;
+    apply_checkin_changes(
+        state,
+        CheckinChanges {
+            summary: Some(view.summary),
+            summary_took: None,
+            checkins: view.checkins,
+            problems: view.problems,
+            sessions_touched: view.sessions,
+        },
+    );
+}
+
+/// Totals from an older batch than those on screen (a batch's view read after a fresher direct read)
+/// would move the numbers back: they are dropped.
+fn older_than_shown(summary: &Summary, shown: Option<&Summary>) -> bool {
+    match (summary.batch, shown.and_then(|s| s.batch)) {
+        (Some(new), Some(old)) => new < old,
+        _ => false,
+    }
+}
+
 /// The fetches the hints heard since the last frame call for: one per desk, none while one is out.
 pub fn fetches(state: &mut State) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -772,12 +828,21 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
     // The totals are kept by the flusher (V9): a few index reads, so they come with every batch. Still
     // never more than a quarter of the time, should a server be slow to answer.
     let spacing = state.summary_took * 4;
-    let summary_due = p.summary && state.summary_at.is_none_or(|at| state.now - at >= spacing);
+    let by_number = !p.unbatched && !p.batches.is_empty() && p.batches.len() <= BATCHES_BY_NUMBER;
+    let summary_due =
+        by_number || (p.summary && state.summary_at.is_none_or(|at| state.now - at >= spacing));
     if !state.in_flight.checkins && (p.checkins.is_some() || p.problems.is_some() || summary_due) {
+        let batches = std::mem::take(&mut p.batches);
+        p.unbatched = false;
         cmds.push(Cmd::CheckinChanges {
             generation,
             checkins: p.checkins.take(),
             problems: p.problems.take(),
+            batches: if by_number {
+                batches.into_iter().collect()
+            } else {
+                Vec::new()
+            },
             summary: summary_due,
         });
         if summary_due {
@@ -888,6 +953,8 @@ fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
             }
         }
         ListenerEvent::Hint(hint) => route(state, &hint),
+        // The app's forwarder reads these into Msg::Pushed; a raw one is not expected here.
+        ListenerEvent::Pushed(_) => {}
         ListenerEvent::Health(health) => healthy(state, health),
     }
 }
@@ -951,21 +1018,27 @@ pub fn route(state: &mut State, hint: &Hint) {
     }
     let p = &mut state.pending;
     match hint.table.as_str() {
-        "event_checkins" => {
-            if let Some(range) = hint.xid_range() {
-                p.checkins = Some(match p.checkins.take() {
-                    Some(r) => r.merge(range),
-                    None => range,
-                });
+        "event_checkins" | "refused_scans" => {
+            if hint.batch.is_some_and(|b| p.pushed.contains(&b)) {
+                // Already shown, pushed on the feed channel just before this hint.
+                return;
             }
-            p.summary = true;
-        }
-        "refused_scans" => {
             if let Some(range) = hint.xid_range() {
-                p.problems = Some(match p.problems.take() {
+                let pending = if hint.table == "event_checkins" {
+                    &mut p.checkins
+                } else {
+                    &mut p.problems
+                };
+                *pending = Some(match pending.take() {
                     Some(r) => r.merge(range),
                     None => range,
                 });
+                match hint.batch {
+                    Some(batch) => {
+                        p.batches.insert(batch);
+                    }
+                    None => p.unbatched = true,
+                }
             }
             p.summary = true;
         }
@@ -1718,7 +1791,7 @@ pub fn badge(state: &State, desk: DeskId) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::app::msg::Snapshot;
-    use crate::desks::checkins::model::Summary;
+
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
@@ -1767,6 +1840,7 @@ mod tests {
             arrivals_per_minute: vec![0; 60],
             problems_15_min: 0,
             as_of: now(),
+            batch: None,
         }
     }
 
@@ -1827,7 +1901,17 @@ mod tests {
             from_xid: Some(from.to_string()),
             to_xid: Some(to.to_string()),
             late: vec![],
+            batch: None,
         }))
+    }
+
+    /// A hint from a flusher that made the batch's view (V11).
+    fn numbered(table: &str, from: u64, to: u64, number: i64) -> Msg {
+        let Msg::Listener(ListenerEvent::Hint(mut hint)) = batch(table, from, to) else {
+            unreachable!("batch() makes a hint")
+        };
+        hint.batch = Some(number);
+        Msg::Listener(ListenerEvent::Hint(hint))
     }
 
     #[test]
@@ -1930,6 +2014,7 @@ mod tests {
                     to: 130,
                     late: vec![]
                 }),
+                batches: vec![],
                 summary: true,
             }]
         );
@@ -1956,6 +2041,7 @@ mod tests {
                     late: vec![]
                 }),
                 problems: None,
+                batches: vec![],
                 summary: true,
             }]
         );
@@ -2009,6 +2095,154 @@ mod tests {
     }
 
     #[test]
+    fn numbered_batches_are_read_by_number_with_their_totals() {
+        let mut s = live(Permissions::all());
+        update(&mut s, numbered("event_checkins", 100, 110, 7));
+        update(&mut s, numbered("refused_scans", 100, 110, 7));
+        update(&mut s, numbered("event_checkins", 110, 120, 8));
+        let cmds = fetches(&mut s);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::CheckinChanges { batches, summary: true, checkins: Some(_), problems: Some(_), .. }] if batches == &vec![7, 8]),
+            "{cmds:?}"
+        );
+        // Totals that took long to read space out direct reads, never the views' own totals.
+        s.summary_took = Duration::seconds(5);
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Err("gone".into()),
+            },
+        );
+        s.resync_due = false;
+        update(&mut s, numbered("event_checkins", 120, 130, 9));
+        let cmds = fetches(&mut s);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::CheckinChanges { batches, summary: true, .. }] if batches == &vec![9]),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn a_batch_without_a_number_makes_the_console_read_the_ranges() {
+        let mut s = live(Permissions::all());
+        update(&mut s, numbered("event_checkins", 100, 110, 7));
+        update(&mut s, batch("event_checkins", 110, 120));
+        let cmds = fetches(&mut s);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::CheckinChanges { batches, checkins: Some(r), .. }] if batches.is_empty() && r.from == 100 && r.to == 120),
+            "{cmds:?}"
+        );
+    }
+
+    fn pushed_view(number: i64, checked_in: i64) -> Msg {
+        Msg::Pushed(Box::new(BatchView {
+            event: Uuid::from_u128(1),
+            batch: number,
+            summary: Summary {
+                batch: Some(number),
+                checked_in,
+                ..summary()
+            },
+            checkins: vec![],
+            problems: vec![],
+            sessions: vec![],
+        }))
+    }
+
+    #[test]
+    fn a_pushed_batch_is_shown_and_its_hints_ask_for_nothing() {
+        let mut s = live(Permissions::all());
+        update(&mut s, pushed_view(7, 70));
+        assert_eq!(s.checkins.summary.as_ref().map(|x| x.checked_in), Some(70));
+        update(&mut s, numbered("event_checkins", 100, 110, 7));
+        update(&mut s, numbered("refused_scans", 100, 110, 7));
+        assert!(fetches(&mut s).is_empty());
+        // Another event's batch is not ours.
+        let Msg::Pushed(mut other) = pushed_view(8, 5) else {
+            unreachable!()
+        };
+        other.event = Uuid::from_u128(2);
+        update(&mut s, Msg::Pushed(other));
+        assert_eq!(s.checkins.summary.as_ref().map(|x| x.checked_in), Some(70));
+    }
+
+    #[test]
+    fn a_batch_pushed_while_older_ones_are_still_coming_is_fetched_in_its_turn() {
+        let mut s = live(Permissions::all());
+        update(&mut s, numbered("event_checkins", 100, 110, 7));
+        let cmds = fetches(&mut s);
+        assert_eq!(cmds.len(), 1, "{cmds:?}");
+        // Batch 8 arrives while 7 is being read: shown now, it could be overwritten by 7's older rows.
+        update(&mut s, pushed_view(8, 80));
+        update(&mut s, numbered("event_checkins", 110, 120, 8));
+        assert!(
+            s.checkins
+                .summary
+                .as_ref()
+                .is_none_or(|x| x.checked_in != 80)
+        );
+        update(
+            &mut s,
+            Msg::CheckinChanges {
+                generation: 1,
+                result: Ok(Box::new(crate::app::msg::CheckinChanges {
+                    summary: Some(Summary {
+                        batch: Some(7),
+                        checked_in: 70,
+                        ..summary()
+                    }),
+                    summary_took: None,
+                    checkins: vec![],
+                    problems: vec![],
+                    sessions_touched: vec![],
+                })),
+            },
+        );
+        let cmds = fetches(&mut s);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::CheckinChanges { batches, .. }] if batches == &vec![8]),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn older_totals_never_replace_newer_ones() {
+        let mut s = live(Permissions::all());
+        let at = |batch: Option<i64>, checked_in: i64| Summary {
+            batch,
+            checked_in,
+            ..summary()
+        };
+        let answer = |summary: Summary| Msg::CheckinChanges {
+            generation: 1,
+            result: Ok(Box::new(crate::app::msg::CheckinChanges {
+                summary: Some(summary),
+                summary_took: None,
+                checkins: vec![],
+                problems: vec![],
+                sessions_touched: vec![],
+            })),
+        };
+        for (summary, shown) in [
+            (at(Some(9), 90), 90),
+            // A view of an earlier batch, read after fresher totals: dropped.
+            (at(Some(8), 80), 90),
+            (at(Some(9), 91), 91),
+            (at(Some(10), 100), 100),
+            // Totals that do not say their batch (a server before V11) are taken.
+            (at(None, 95), 95),
+        ] {
+            s.in_flight.checkins = true;
+            update(&mut s, answer(summary));
+            assert_eq!(
+                s.checkins.summary.as_ref().map(|x| x.checked_in),
+                Some(shown)
+            );
+        }
+    }
+
+    #[test]
     fn another_events_hints_are_ignored() {
         let mut s = live(Permissions::all());
         let mut hint = Hint {
@@ -2020,6 +2254,7 @@ mod tests {
             from_xid: None,
             to_xid: None,
             late: vec![],
+            batch: None,
         };
         update(&mut s, Msg::Listener(ListenerEvent::Hint(hint.clone())));
         assert!(fetches(&mut s).is_empty());

@@ -13,6 +13,10 @@ use crate::config::DatabaseSettings;
 use crate::db::connect_listening;
 
 pub const CHANNEL: &str = "eventos_changes";
+/// The hint that an event's feed channels were dropped and consoles must register again (V11).
+const FEED_TABLE: &str = "realtime_feed";
+/// The listening connection's name on the server (pg_stat_activity).
+pub const APPLICATION_NAME: &str = "eventos-console-listener";
 const HEALTH_EVERY: Duration = Duration::from_secs(3);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
@@ -36,6 +40,9 @@ pub struct Hint {
     /// Transactions that were still open at an earlier flush and have ended since.
     #[serde(default)]
     pub late: Vec<String>,
+    /// The flush's view of this event's batch (V11): read by number instead of by range.
+    #[serde(default)]
+    pub batch: Option<i64>,
 }
 
 impl Hint {
@@ -117,20 +124,26 @@ pub enum ListenerEvent {
         reason: String,
     },
     Hint(Hint),
+    /// A batch pushed whole on the event's feed channel (V11), as its JSON.
+    Pushed(String),
     Health(Health),
 }
 
-/// Runs until `events` is closed. `time_zone` is the event's IANA zone, for the health check.
+/// Runs until `events` is closed. `time_zone` is the event's IANA zone, for the health check; `event`
+/// is the event whose feed channel it follows.
 pub async fn run(
     settings: DatabaseSettings,
     time_zone: String,
+    event: Uuid,
     events: mpsc::UnboundedSender<ListenerEvent>,
 ) {
     let mut backoff = BACKOFF_FIRST;
     let mut attempt: u64 = 0;
+    // This console's feed channel, kept across connections so a new one drops the old registration.
+    let mut feed = None;
     loop {
         attempt += 1;
-        match listen_once(&settings, &time_zone, &events).await {
+        match listen_once(&settings, &time_zone, event, &mut feed, &events).await {
             Ok(()) => return, // the console is gone
             Err(Broken { connected, reason }) => {
                 tracing::warn!(%reason, attempt, "listener lost");
@@ -177,6 +190,8 @@ struct Broken {
 async fn listen_once(
     settings: &DatabaseSettings,
     time_zone: &str,
+    event: Uuid,
+    feed: &mut Option<String>,
     events: &mpsc::UnboundedSender<ListenerEvent>,
 ) -> Result<(), Broken> {
     let before = |reason: String| Broken {
@@ -188,7 +203,7 @@ async fn listen_once(
         reason,
     };
     let mut settings = settings.clone();
-    settings.pg.application_name("eventos-console-listener");
+    settings.pg.application_name(APPLICATION_NAME);
     let (client, mut notifications) = connect_listening(&settings)
         .await
         .map_err(|e| before(crate::cli::sentence(&e)))?;
@@ -196,6 +211,7 @@ async fn listen_once(
         .batch_execute(&format!("LISTEN {CHANNEL}"))
         .await
         .map_err(|e| before(format!("cannot listen: {e}")))?;
+    register_feed(&client, event, feed).await;
     if events.send(ListenerEvent::Connected).is_err() {
         return Ok(());
     }
@@ -214,12 +230,30 @@ async fn listen_once(
     loop {
         tokio::select! {
             notification = notifications.recv() => match notification {
-                Some(n) => {
+                Some(n) if n.channel() == CHANNEL => {
                     let Some(hint) = Hint::parse(n.payload()) else {
                         tracing::warn!(payload = n.payload(), "unreadable hint");
                         continue;
                     };
+                    if hint.table == FEED_TABLE {
+                        // The team changed: every console registers again (someone who left gets none).
+                        if hint.event_id == Some(event) {
+                            register_feed(&client, event, feed).await;
+                        }
+                        continue;
+                    }
+                    if hint.table == "event_teams" && hint.event_id == Some(event) && feed.is_none() {
+                        // Perhaps this operator has just joined the team.
+                        register_feed(&client, event, feed).await;
+                    }
                     if events.send(ListenerEvent::Hint(hint)).is_err() {
+                        return Ok(());
+                    }
+                }
+                Some(n) => {
+                    if feed.as_deref() == Some(n.channel())
+                        && events.send(ListenerEvent::Pushed(n.payload().to_owned())).is_err()
+                    {
                         return Ok(());
                     }
                 }
@@ -249,6 +283,7 @@ async fn listen_once(
                 if events.send(ListenerEvent::Health(health)).is_err() {
                     return Ok(());
                 }
+                keep_feed(&client, event, feed).await;
             }
             _ = self_flush.tick(), if worker_missing => {
                 // Its NOTIFY comes back on this connection like anyone's.
@@ -264,15 +299,71 @@ async fn listen_once(
     }
 }
 
+/// Registers this console's own feed channel for the event (V11), dropping its earlier one, and listens
+/// on it instead. Without one (an operator outside the team, a server before V11, a failed call) the
+/// console reads each batch instead, so a failure here is logged, not fatal.
+async fn register_feed(client: &tokio_postgres::Client, event: Uuid, feed: &mut Option<String>) {
+    let previous = feed.take();
+    let named = match client
+        .query_one("SELECT realtime_feed_channel($1, $2)", &[&event, &previous])
+        .await
+    {
+        Ok(row) => row.get::<_, Option<String>>(0),
+        Err(e) => {
+            tracing::info!(error = %e, "no feed channel; batches are read");
+            None
+        }
+    };
+    if let Some(old) = previous.filter(|n| is_feed_channel(n))
+        && let Err(e) = client.batch_execute(&format!("UNLISTEN {old}")).await
+    {
+        tracing::warn!(error = %e, "cannot stop listening on the old feed channel");
+    }
+    // Only a name the server makes is quoted into a statement.
+    if let Some(new) = named.filter(|n| is_feed_channel(n)) {
+        match client.batch_execute(&format!("LISTEN {new}")).await {
+            Ok(()) => *feed = Some(new),
+            Err(e) => tracing::warn!(error = %e, "cannot listen on the feed channel"),
+        }
+    }
+}
+
+/// Tells the server this console's feed channel is still heard; registers again if it was dropped (a
+/// crash empties the registry).
+async fn keep_feed(client: &tokio_postgres::Client, event: Uuid, feed: &mut Option<String>) {
+    let Some(channel) = feed.as_deref() else {
+        return;
+    };
+    match client
+        .query_one("SELECT realtime_feed_seen($1)", &[&channel])
+        .await
+    {
+        Ok(row) if row.get::<_, bool>(0) => {}
+        Ok(_) => register_feed(client, event, feed).await,
+        Err(e) => tracing::warn!(error = %e, "cannot keep the feed channel"),
+    }
+}
+
+/// `eventos_feed_` and 32 lowercase hex digits, as realtime_feed_channel() makes them.
+fn is_feed_channel(name: &str) -> bool {
+    name.strip_prefix("eventos_feed_").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_batch_hint_parses_with_its_range() {
-        let hint = Hint::parse(r#"{"v":2,"table":"event_checkins","op":"BATCH","event_id":"6f1c1d1e-0000-4000-8000-000000000001","from_xid":"100","to_xid":"120","late":["97"],"count":3}"#)
+        let hint = Hint::parse(r#"{"v":2,"table":"event_checkins","op":"BATCH","event_id":"6f1c1d1e-0000-4000-8000-000000000001","from_xid":"100","to_xid":"120","late":["97"],"count":3,"batch":7}"#)
             .expect("parses");
         assert_eq!(hint.table, "event_checkins");
+        assert_eq!(hint.batch, Some(7));
         let range = |from, to, late: &[u64]| XidRange {
             from,
             to,
@@ -286,6 +377,22 @@ mod tests {
         let unreadable = Hint::parse(r#"{"v":2,"table":"event_checkins","op":"BATCH","from_xid":"1","to_xid":"2","late":["x"]}"#)
             .expect("parses");
         assert_eq!(unreadable.xid_range(), None);
+    }
+
+    #[test]
+    fn only_a_name_the_server_makes_is_a_feed_channel() {
+        assert!(is_feed_channel(
+            "eventos_feed_0123456789abcdef0123456789abcdef"
+        ));
+        for not in [
+            "eventos_feed_",
+            "eventos_changes",
+            "eventos_feed_0123456789ABCDEF0123456789abcdef",
+            "eventos_feed_0123456789abcdef0123456789abcde; DROP TABLE x",
+            "eventos_feed_0123456789abcdef0123456789abcdef0",
+        ] {
+            assert!(!is_feed_channel(not), "{not}");
+        }
     }
 
     #[test]

@@ -193,6 +193,13 @@ impl TestDb {
         format!("{scheme}://{role}@{host}")
     }
 
+    /// Settings as the product builds them for `role` on this database.
+    pub fn settings_as(&self, role: &str) -> DatabaseSettings {
+        eventos::config::Settings::load_with(None, Some(&self.url_as(role)), &NoEnv)
+            .expect("test settings")
+            .database
+    }
+
     /// Settings as the product builds them, pointing at this database.
     pub fn settings(&self) -> DatabaseSettings {
         eventos::config::Settings::load_with(None, Some(&self.url), &NoEnv)

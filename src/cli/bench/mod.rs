@@ -47,6 +47,26 @@ pub struct Args {
     /// Where the desks' query plans go, one folder per size.
     #[arg(long, value_name = "DIR", default_value = "target/bench-plans")]
     plans: PathBuf,
+    /// Only these sections (comma-separated), to look at one figure again; not with --write.
+    #[arg(long, value_enum, value_delimiter = ',', conflicts_with = "write")]
+    only: Vec<Section>,
+}
+
+/// The report's sections, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Section {
+    /// Gate ingest and what the worker costs the gates.
+    Ingest,
+    /// Commit to hint and commit to screen.
+    Latency,
+    /// Bytes on the wire per frame and per idle second.
+    Wire,
+    /// The console's memory after a million streamed check-ins.
+    Memory,
+    /// Twenty consoles' server CPU.
+    Consoles,
+    /// The desks' reads at several sizes, with their plans.
+    Reads,
 }
 
 /// How big and how long.
@@ -61,6 +81,14 @@ struct Plan {
     plans: PathBuf,
     /// Check-ins streamed past a console before its memory is read.
     streamed: u64,
+    /// Empty: all.
+    only: Vec<Section>,
+}
+
+impl Plan {
+    fn runs(&self, section: Section) -> bool {
+        self.only.is_empty() || self.only.contains(&section)
+    }
 }
 
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
@@ -73,6 +101,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             read_sizes: vec![10_000, 100_000],
             streamed: 100_000,
             plans: args.plans.clone(),
+            only: args.only.clone(),
         }
     } else {
         Plan {
@@ -83,6 +112,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             read_sizes: vec![10_000, 100_000, 1_000_000],
             streamed: 1_000_000,
             plans: args.plans.clone(),
+            only: args.only.clone(),
         }
     };
     let admin = db::connect(&settings.database).await?;
@@ -152,29 +182,56 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
         started.elapsed().as_secs_f64()
     ));
 
-    out.push_str(
-        &ingest::ingest_section(&admin, settings, &gate, event, plan.run, plan.worker_pairs)
-            .await?,
-    );
+    if plan.runs(Section::Ingest) {
+        out.push_str(
+            &ingest::ingest_section(&admin, settings, &gate, event, plan.run, plan.worker_pairs)
+                .await?,
+        );
+    }
 
     // Latency, with the worker in a process of its own as on a venue server.
-    let worker = ingest::WorkerProcess::start(settings)?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let consoles = async {
-        let mut out = latency_sections(&admin, all, &gate, event, plan).await?;
-        out.push_str(&console::bytes_on_the_wire(&admin, all, &gate, event, plan.run).await?);
-        // Before the many consoles: the process keeps what they allocate.
-        out.push_str(&console::memory_after_streaming(&admin, all, event, plan.streamed).await?);
-        out.push_str(&console::many_consoles(&admin, all, &gate, event, 20, 100, plan.run).await?);
-        Ok::<_, anyhow::Error>(out)
+    let with_worker = [
+        Section::Latency,
+        Section::Wire,
+        Section::Memory,
+        Section::Consoles,
+    ];
+    if with_worker.iter().any(|&s| plan.runs(s)) {
+        let worker = ingest::WorkerProcess::start(settings)?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let consoles = async {
+            let mut out = String::new();
+            if plan.runs(Section::Latency) {
+                out.push_str(&latency_sections(&admin, all, &gate, event, plan).await?);
+            }
+            if plan.runs(Section::Wire) {
+                out.push_str(
+                    &console::bytes_on_the_wire(&admin, all, &gate, event, plan.run).await?,
+                );
+            }
+            // Before the many consoles: the process keeps what they allocate.
+            if plan.runs(Section::Memory) {
+                out.push_str(
+                    &console::memory_after_streaming(&admin, all, event, plan.streamed).await?,
+                );
+            }
+            if plan.runs(Section::Consoles) {
+                out.push_str(
+                    &console::many_consoles(&admin, all, &gate, event, 20, 100, plan.run).await?,
+                );
+            }
+            Ok::<_, anyhow::Error>(out)
+        }
+        .await;
+        worker.stop().await;
+        out.push_str(&consoles?);
     }
-    .await;
-    worker.stop().await;
-    out.push_str(&consoles?);
 
-    out.push_str(
-        &reads::desk_reads(&mut admin, all, &plan.read_sizes, 5, Some(&plan.plans)).await?,
-    );
+    if plan.runs(Section::Reads) {
+        out.push_str(
+            &reads::desk_reads(&mut admin, all, &plan.read_sizes, 5, Some(&plan.plans)).await?,
+        );
+    }
     Ok(out)
 }
 

@@ -39,6 +39,17 @@ pub struct Problem {
     pub name: Option<String>,
 }
 
+/// One realtime batch as the flusher made it for every console (V11): its rows and the totals after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchView {
+    pub event: Uuid,
+    pub batch: i64,
+    pub summary: Summary,
+    pub checkins: Vec<CheckinRow>,
+    pub problems: Vec<Problem>,
+    pub sessions: Vec<Uuid>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateStat {
     pub gate: String,
@@ -58,6 +69,8 @@ pub struct Summary {
     pub arrivals_per_minute: Vec<u64>,
     pub problems_15_min: i64,
     pub as_of: DateTime<Utc>,
+    /// The newest realtime batch these totals include (None: not known, as on a server before V11).
+    pub batch: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,11 +3,12 @@
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::ClientWrapper;
+use serde::Deserialize;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::{
-    AttendeeHit, CheckinRow, GateStat, Problem, SEARCH_SHOWN, ScanOutcome, Summary,
+    AttendeeHit, BatchView, CheckinRow, GateStat, Problem, SEARCH_SHOWN, ScanOutcome, Summary,
 };
 use crate::db::listen::XidRange;
 use crate::desks::{clean, clean_opt};
@@ -128,7 +129,7 @@ pub async fn summary(client: &ClientWrapper, event: Uuid) -> Result<Summary> {
     let statement = client
         .prepare_cached(
             "SELECT expected, checked_in, present, gate_names, gate_totals, gate_recent, arrivals,
-                    problems_15_min, as_of
+                    problems_15_min, as_of, as_of_batch
                FROM checkin_summary($1)",
         )
         .await
@@ -137,28 +138,177 @@ pub async fn summary(client: &ClientWrapper, event: Uuid) -> Result<Summary> {
         .query_one(&statement, &[&event])
         .await
         .context("cannot read the check-in totals")?;
-    let gates: Vec<String> = row.get(3);
-    let totals: Vec<i64> = row.get(4);
-    let recent: Vec<i64> = row.get(5);
-    let arrivals: Vec<i64> = row.get(6);
-    Ok(Summary {
-        expected: row.get(0),
-        checked_in: row.get(1),
-        present: row.get(2),
-        gates: gates
-            .into_iter()
-            .zip(totals)
-            .zip(recent)
-            .map(|((gate, total), last_5_min)| GateStat {
-                gate,
-                total,
-                last_5_min,
-            })
-            .collect(),
-        arrivals_per_minute: arrivals.into_iter().map(|n| n.max(0) as u64).collect(),
-        problems_15_min: row.get(7),
-        as_of: row.get::<_, DateTime<Utc>>(8),
+    Ok(summary_row(&row, 0, row.get(9)))
+}
+
+/// The totals' columns from `first` on, in checkin_summary()'s order.
+fn summary_row(row: &tokio_postgres::Row, first: usize, batch: Option<i64>) -> Summary {
+    Summary {
+        expected: row.get(first),
+        checked_in: row.get(first + 1),
+        present: row.get(first + 2),
+        gates: gate_stats(row.get(first + 3), row.get(first + 4), row.get(first + 5)),
+        arrivals_per_minute: arrivals(row.get(first + 6)),
+        problems_15_min: row.get(first + 7),
+        as_of: row.get::<_, DateTime<Utc>>(first + 8),
+        batch,
+    }
+}
+
+fn gate_stats(names: Vec<String>, totals: Vec<i64>, recent: Vec<i64>) -> Vec<GateStat> {
+    names
+        .into_iter()
+        .zip(totals)
+        .zip(recent)
+        .map(|((gate, total), last_5_min)| GateStat {
+            gate,
+            total,
+            last_5_min,
+        })
+        .collect()
+}
+
+fn arrivals(per_minute: Vec<i64>) -> Vec<u64> {
+    per_minute.into_iter().map(|n| n.max(0) as u64).collect()
+}
+
+/// A feed row as the flusher writes it into a view (realtime_flush(), V11).
+#[derive(Debug, Deserialize)]
+struct ViewCheckin {
+    id: Uuid,
+    attendee_id: Uuid,
+    name: Option<String>,
+    ticket_type: Option<String>,
+    gate: Option<String>,
+    method: Option<String>,
+    session: Option<String>,
+    at: DateTime<Utc>,
+    out_at: Option<DateTime<Utc>>,
+}
+
+impl From<ViewCheckin> for CheckinRow {
+    fn from(c: ViewCheckin) -> CheckinRow {
+        CheckinRow {
+            id: c.id,
+            attendee_id: c.attendee_id,
+            name: clean(c.name.as_deref().unwrap_or_default()),
+            ticket_type: clean_opt(c.ticket_type),
+            gate: clean_opt(c.gate),
+            method: c.method,
+            session: clean_opt(c.session),
+            at: c.at,
+            out_at: c.out_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ViewProblem {
+    id: i64,
+    at: DateTime<Utc>,
+    gate: Option<String>,
+    reason_code: String,
+    reason: Option<String>,
+    code: Option<String>,
+    first_gate: Option<String>,
+    first_at: Option<DateTime<Utc>>,
+    name: Option<String>,
+}
+
+impl From<ViewProblem> for Problem {
+    fn from(p: ViewProblem) -> Problem {
+        Problem {
+            id: p.id,
+            at: p.at,
+            gate: clean_opt(p.gate),
+            reason_code: p.reason_code,
+            reason: clean(p.reason.as_deref().unwrap_or_default()),
+            code: clean(p.code.as_deref().unwrap_or_default()),
+            first_gate: clean_opt(p.first_gate),
+            first_at: p.first_at,
+            name: clean_opt(p.name),
+        }
+    }
+}
+
+/// A view as pushed whole on the event's feed channel: the row of realtime_batch_views as JSON.
+#[derive(Debug, Deserialize)]
+struct PushedView {
+    event_id: Uuid,
+    batch: i64,
+    expected: i64,
+    checked_in: i64,
+    present: i64,
+    gate_names: Vec<String>,
+    gate_totals: Vec<i64>,
+    gate_recent: Vec<i64>,
+    arrivals: Vec<i64>,
+    problems_15_min: i64,
+    as_of: DateTime<Utc>,
+    checkins: Vec<ViewCheckin>,
+    problems: Vec<ViewProblem>,
+    sessions: Vec<Uuid>,
+}
+
+/// A batch pushed on the feed channel (the listener hears it; nothing is read).
+pub fn pushed(payload: &str) -> Result<BatchView> {
+    let v: PushedView =
+        serde_json::from_str(payload).context("a pushed batch is not as expected")?;
+    Ok(BatchView {
+        event: v.event_id,
+        batch: v.batch,
+        summary: Summary {
+            expected: v.expected,
+            checked_in: v.checked_in,
+            present: v.present,
+            gates: gate_stats(v.gate_names, v.gate_totals, v.gate_recent),
+            arrivals_per_minute: arrivals(v.arrivals),
+            problems_15_min: v.problems_15_min,
+            as_of: v.as_of,
+            batch: Some(v.batch),
+        },
+        checkins: v.checkins.into_iter().map(CheckinRow::from).collect(),
+        problems: v.problems.into_iter().map(Problem::from).collect(),
+        sessions: v.sessions,
     })
+}
+
+/// The views of `batches` that are still there, oldest first. Fewer than asked (made by an older
+/// flusher, dropped after a minute, or an operator outside the event's team): read the ranges instead.
+pub async fn batch_views(
+    client: &ClientWrapper,
+    event: Uuid,
+    batches: &[i64],
+) -> Result<Vec<BatchView>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT expected, checked_in, present, gate_names, gate_totals, gate_recent, arrivals,
+                    problems_15_min, as_of, batch, checkins, problems, sessions
+               FROM realtime_batch_views($1, $2)",
+        )
+        .await
+        .context("cannot read the realtime batches")?;
+    let rows = client
+        .query(&statement, &[&event, &batches])
+        .await
+        .context("cannot read the realtime batches")?;
+    rows.iter()
+        .map(|row| {
+            let batch: i64 = row.get(9);
+            let checkins: Vec<ViewCheckin> = serde_json::from_value(row.get(10))
+                .with_context(|| format!("batch {batch}'s check-ins are not as expected"))?;
+            let problems: Vec<ViewProblem> = serde_json::from_value(row.get(11))
+                .with_context(|| format!("batch {batch}'s refused scans are not as expected"))?;
+            Ok(BatchView {
+                event,
+                batch,
+                summary: summary_row(row, 0, Some(batch)),
+                checkins: checkins.into_iter().map(CheckinRow::from).collect(),
+                problems: problems.into_iter().map(Problem::from).collect(),
+                sessions: row.get(12),
+            })
+        })
+        .collect()
 }
 
 /// A scanned code, checked in at `gate` through the SQL API. A refusal is an answer, not an error.

@@ -478,6 +478,7 @@ mod tests {
             arrivals_per_minute: Vec::new(),
             problems_15_min: 0,
             as_of: chrono::Utc::now(),
+            batch: None,
         };
         let lines = gate_lines(&summary, 80, &Theme::plain());
         let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
