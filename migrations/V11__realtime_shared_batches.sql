@@ -574,3 +574,183 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION realtime_batch_views(uuid, bigint[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION realtime_batch_views(uuid, bigint[]) TO eventos_operator;
+
+-- The gate's scan in two statements: check_in_by_code() reads the gate's permission and the ticket
+-- behind the code (its attendee and type) in one, and hands them to checkin_admit_ticket(), which no
+-- longer reads the ticket again; checkin_admit() (a check-in by attendee, as at the desk) reads it and
+-- does the same. Two statements and a function call fewer a scan (restated whole from V10).
+CREATE TYPE checkin_ticket AS (
+  id              uuid,
+  event_id        uuid,
+  status          text,
+  attendee_id     uuid,
+  attendee_status text,
+  name            text,
+  ticket_type     text
+);
+
+CREATE FUNCTION public.checkin_admit_ticket(p_event uuid, p_session uuid, t public.checkin_ticket, p_code text, p_gate text, p_method text)
+ RETURNS public.checkin_result
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+  s record;
+  open_entry record;
+  new_id uuid;
+  new_time timestamptz;
+  result public.checkin_result;
+BEGIN
+  IF t.event_id <> p_event THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'wrong_event',
+                           'ticket is for another event', t.id);
+  END IF;
+  IF t.status = 'void' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'ticket_void', 'ticket is void', t.id, t.attendee_id);
+  END IF;
+  IF t.status = 'refunded' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'ticket_refunded', 'ticket was refunded', t.id, t.attendee_id);
+  END IF;
+  IF t.attendee_status <> 'registered' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'attendee_cancelled',
+                           format('%s is %s', t.name, t.attendee_status), t.id, t.attendee_id);
+  END IF;
+
+  IF p_session IS NOT NULL THEN
+    -- The session row serializes its door, so "present" never passes capacity.
+    SELECT id, event_id, title, status, max_attendees, present_count, registration_required INTO s
+      FROM public.sessions WHERE id = p_session FOR NO KEY UPDATE;
+    IF NOT FOUND OR s.event_id <> p_event THEN
+      RETURN public.checkin_refusal(p_event, NULL, p_code, p_gate, p_method, 'wrong_event',
+                             'that session is not part of this event', t.id, t.attendee_id);
+    END IF;
+    IF s.status IN ('completed', 'cancelled') THEN
+      RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'session_not_open',
+                             format('"%s" is %s', s.title, s.status), t.id, t.attendee_id);
+    END IF;
+    IF s.registration_required AND NOT EXISTS (
+         SELECT 1 FROM public.session_registrations
+          WHERE session_id = p_session AND attendee_id = t.attendee_id AND status = 'registered') THEN
+      RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'not_registered',
+                             format('%s is not registered for "%s"', t.name, s.title), t.id, t.attendee_id);
+    END IF;
+  END IF;
+
+  -- At the doors the insert below finds an open entry itself (ON CONFLICT), so it is not looked up
+  -- first; a session's door must know before its capacity check. Two spellings so each uses its unique
+  -- partial index (IS NOT DISTINCT FROM would use neither).
+  IF p_session IS NOT NULL THEN
+    SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+     WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+  END IF;
+  IF p_session IS NULL OR NOT FOUND THEN
+    IF p_session IS NOT NULL THEN
+      IF s.max_attendees IS NOT NULL AND s.present_count >= s.max_attendees THEN
+        RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'session_full',
+                               format('session is full: %s of %s present', s.present_count, s.max_attendees),
+                               t.id, t.attendee_id);
+      END IF;
+    END IF;
+    IF p_session IS NULL THEN
+      INSERT INTO public.event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
+      VALUES (p_event, t.attendee_id, t.id, p_gate, p_method, left(p_code, 512), p_gate)
+      ON CONFLICT (event_id, attendee_id) WHERE is_present AND session_id IS NULL DO NOTHING
+      RETURNING id, check_in_time INTO new_id, new_time;
+    ELSE
+      INSERT INTO public.event_checkins (event_id, attendee_id, session_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
+      VALUES (p_event, t.attendee_id, p_session, t.id, p_gate, p_method, left(p_code, 512), p_gate)
+      ON CONFLICT (session_id, attendee_id) WHERE is_present AND session_id IS NOT NULL DO NOTHING
+      RETURNING id, check_in_time INTO new_id, new_time;
+    END IF;
+    IF new_id IS NOT NULL THEN
+      result.accepted := true;
+      result.reason_code := 'accepted';
+      result.message := format('%s checked in', t.name);
+      result.checkin_id := new_id;
+      result.attendee_id := t.attendee_id;
+      result.attendee_name := t.name;
+      result.ticket_type := t.ticket_type;
+      result.checked_in_at := new_time;
+      RETURN result;
+    END IF;
+    -- Another gate admitted the same person a moment ago: their entry is the one that stands.
+    IF p_session IS NULL THEN
+      SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+       WHERE event_id = p_event AND attendee_id = t.attendee_id AND is_present AND session_id IS NULL;
+    ELSE
+      SELECT id, check_in_time, gate INTO open_entry FROM public.event_checkins
+       WHERE session_id = p_session AND attendee_id = t.attendee_id AND is_present;
+    END IF;
+  END IF;
+  RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'already_checked_in',
+    format('already checked in at %s%s', public.event_local_time(p_event, open_entry.check_in_time),
+           CASE WHEN open_entry.gate IS NOT NULL THEN ' at ' || open_entry.gate ELSE '' END),
+    t.id, t.attendee_id, open_entry.id);
+END
+$function$;
+
+REVOKE EXECUTE ON FUNCTION checkin_admit_ticket(uuid, uuid, checkin_ticket, text, text, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION public.checkin_admit(p_event uuid, p_session uuid, p_ticket uuid, p_code text, p_gate text, p_method text)
+ RETURNS public.checkin_result
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+  t public.checkin_ticket;
+BEGIN
+  SELECT tk.id, tk.event_id, tk.status, tk.attendee_id, a.status,
+         btrim(a.first_name || ' ' || a.last_name), tt.name
+    INTO t
+    FROM public.tickets tk JOIN public.attendees a ON a.id = tk.attendee_id JOIN public.ticket_types tt ON tt.id = tk.ticket_type_id
+   WHERE tk.id = p_ticket;
+  RETURN public.checkin_admit_ticket(p_event, p_session, t, p_code, p_gate, p_method);
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION public.check_in_by_code(p_event uuid, p_code text, p_gate text DEFAULT NULL::text, p_method text DEFAULT 'qr_code'::text, p_session uuid DEFAULT NULL::uuid)
+ RETURNS public.checkin_result
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public', 'pg_temp'
+AS $function$
+DECLARE
+  scanned text := btrim(p_code, E' \t\r\n');
+  allowed boolean;
+  t public.checkin_ticket;
+BEGIN
+  -- One statement for the gate's own permission and the ticket behind the code (with its attendee and
+  -- type, as admitting needs them); anyone without the permission goes through the general check for
+  -- its refusal.
+  SELECT may.ok, tk.id, tk.event_id, tk.status, tk.attendee_id, a.status,
+         btrim(a.first_name || ' ' || a.last_name), tt.name
+    INTO allowed, t.id, t.event_id, t.status, t.attendee_id, t.attendee_status, t.name, t.ticket_type
+    FROM (SELECT EXISTS (SELECT 1 FROM public.event_teams m JOIN public.profiles p ON p.id = m.member_id
+                          WHERE m.event_id = p_event AND p.login_role = session_user AND p.deleted_at IS NULL
+                            AND m.status = 'active'
+                            AND ('check_in_attendees' = ANY (m.permissions) OR 'manage_event' = ANY (m.permissions)))
+                 AS ok) may
+    LEFT JOIN (public.tickets tk
+               LEFT JOIN public.attendees a ON a.id = tk.attendee_id
+               LEFT JOIN public.ticket_types tt ON tt.id = tk.ticket_type_id)
+      ON tk.code = scanned;
+  IF NOT allowed THEN
+    PERFORM public.require_permission(p_event, 'check_in_attendees');
+  END IF;
+  IF p_method IS NULL OR p_method NOT IN ('qr_code', 'manual', 'nfc', 'app') THEN
+    PERFORM public.refuse('invalid_method', format('check-in method must be qr_code, manual, nfc or app, not %s', coalesce(p_method, 'nothing')));
+  END IF;
+  IF scanned IS NULL OR scanned = '' THEN
+    RETURN public.checkin_refusal(p_event, p_session, coalesce(p_code, ''), p_gate, p_method, 'invalid_code', 'empty scan');
+  END IF;
+  IF length(scanned) > 128 OR scanned !~ '^[[:graph:]]+$' THEN
+    RETURN public.checkin_refusal(p_event, p_session, p_code, p_gate, p_method, 'invalid_code',
+      CASE WHEN length(scanned) > 128 THEN format('not a ticket code (%s characters)', length(scanned))
+           ELSE 'not a ticket code (it holds spaces or control characters)' END);
+  END IF;
+  IF t.id IS NULL OR (t.event_id <> p_event AND NOT public.event_visible(t.event_id)) THEN
+    RETURN public.checkin_refusal(p_event, p_session, scanned, p_gate, p_method, 'unknown_code', 'unknown ticket code');
+  END IF;
+  RETURN public.checkin_admit_ticket(p_event, p_session, t, scanned, p_gate, p_method);
+END
+$function$;

@@ -244,6 +244,7 @@ const FUNCTIONS: &[&str] = &[
     "audit_first_broken_link() | invoker | -",
     "audit_payload(audit_log) | invoker | -",
     "checkin_admit(uuid,uuid,uuid,text,text,text) | invoker | -",
+    "checkin_admit_ticket(uuid,uuid,checkin_ticket,text,text,text) | invoker | -",
     "checkin_refusal(uuid,uuid,text,text,text,text,text,uuid,uuid,uuid) | invoker | -",
     "default_permissions(text) | invoker | -",
     "event_local_time(uuid,timestamp with time zone) | invoker | -",

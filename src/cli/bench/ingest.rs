@@ -87,8 +87,9 @@ pub(super) async fn ingest(
             let gate = format!("Bench gate {}", scanner % 8);
             let sql = match way {
                 Way::Bare => {
-                    "INSERT INTO event_checkins (event_id, attendee_id, gate, check_in_method)
-                     VALUES ($1, $2::text::uuid, $3, 'qr_code')"
+                    "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method,
+                                                 qr_code_scanned, location)
+                     SELECT $1, t.attendee_id, t.id, $3, 'qr_code', t.code, $3 FROM tickets t WHERE t.code = $2"
                 }
                 Way::Api => "SELECT accepted FROM check_in_by_code($1, $2, $3)",
             };
@@ -96,14 +97,10 @@ pub(super) async fn ingest(
             let mut done = 0usize;
             while started.elapsed() < run {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((attendee, code)) = people.get(i) else {
+                let Some((_, code)) = people.get(i) else {
                     break;
                 };
-                let key = match way {
-                    Way::Bare => attendee.to_string(),
-                    Way::Api => code.clone(),
-                };
-                client.execute(&statement, &[&event, &key, &gate]).await?;
+                client.execute(&statement, &[&event, code, &gate]).await?;
                 done += 1;
             }
             Ok::<usize, tokio_postgres::Error>(done)
@@ -192,7 +189,8 @@ pub(super) async fn prepare_pgbench(admin: &Client, event: Uuid, gate_login: &st
             "DROP TABLE IF EXISTS bench_outside, bench_ceiling;
              DROP SEQUENCE IF EXISTS bench_next;
              CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), gate text);
-             CREATE TABLE bench_outside (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL);
+             CREATE TABLE bench_outside (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL,
+                                         ticket_id uuid);
              CREATE SEQUENCE bench_next;
              GRANT SELECT ON bench_outside TO \"{gate_login}\";
              GRANT USAGE ON SEQUENCE bench_next TO \"{gate_login}\";"
@@ -204,7 +202,8 @@ pub(super) async fn prepare_pgbench(admin: &Client, event: Uuid, gate_login: &st
     admin
         .execute(
             "INSERT INTO bench_outside
-             SELECT p.n, p.id, $1, p.code FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS p(id, code, n)",
+             SELECT p.n, p.id, $1, p.code, (SELECT t.id FROM tickets t WHERE t.code = p.code)
+               FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS p(id, code, n)",
             &[&event, &ids, &codes],
         )
         .await
@@ -231,8 +230,10 @@ pub(super) async fn pgbench_rate(
         Load::SingleRowInsert => "INSERT INTO bench_ceiling (gate) VALUES ('Bench gate');",
         Load::Bare => {
             "WITH k AS (SELECT nextval('bench_next') AS n)
-             INSERT INTO event_checkins (event_id, attendee_id, gate, check_in_method)
-             SELECT b.event_id, b.attendee_id, 'Bench gate ' || (b.n % 8), 'qr_code' FROM bench_outside b JOIN k USING (n);"
+             INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
+             SELECT b.event_id, b.attendee_id, b.ticket_id, 'Bench gate ' || (b.n % 8), 'qr_code', b.code,
+                    'Bench gate ' || (b.n % 8)
+               FROM bench_outside b JOIN k USING (n);"
         }
         Load::Api => {
             "WITH k AS (SELECT nextval('bench_next') AS n)
@@ -371,7 +372,8 @@ pub(super) async fn ingest_section(
                 "Driven by `{}` (`-M prepared`, {} s a run): each transaction one scan of a new ticket; \
                  rates are rows written, counted in the database. The single-row INSERT is the server's own \
                  ceiling at that concurrency (one row into a plain table with a serial key); the bare INSERT \
-                 is the check-in row itself as the administrator (its rules' trigger still runs); \
+                 is the row the API writes (event, attendee, ticket, gate, method, code, location) as the \
+                 administrator (its rules' trigger and foreign keys still run); \
                  `check_in_by_code` is the API as a volunteer, as a gate runs it.\n\n\
                  | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
                  |---:|---:|---:|---:|---:|\n",
@@ -381,7 +383,7 @@ pub(super) async fn ingest_section(
         }
         None => out.push_str(&format!(
             "pgbench is not installed here, so this process drives the gates ({} s a run); the bare INSERT \
-             is the check-in row itself as the administrator.\n\n\
+             is the row the API writes, as the administrator.\n\n\
              | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
              |---:|---:|---:|---:|---:|\n",
             run.as_secs()
