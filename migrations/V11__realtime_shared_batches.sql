@@ -524,14 +524,6 @@ BEGIN
         END IF;
       END LOOP;
     END IF;
-    -- Now and then, views older than a minute go; each event's newest stays (it says which batch the
-    -- totals are at).
-    IF EXISTS (SELECT 1 FROM unnest(touched_batches) AS b WHERE b % 64 = 0) THEN
-      DELETE FROM public.realtime_batch_views v
-       WHERE v.made_at < now() - interval '1 minute'
-         AND v.batch < (SELECT max(n.batch) FROM public.realtime_batch_views n WHERE n.event_id = v.event_id);
-      DELETE FROM public.realtime_feed_consoles c WHERE c.seen_at < now() - interval '1 minute';
-    END IF;
   END IF;
   FOR i IN 1 .. cardinality(hint_events) LOOP
     batch := CASE WHEN hint_events[i] = ANY (watched)
@@ -542,6 +534,41 @@ BEGIN
       PERFORM public.realtime_announce('refused_scans', hint_events[i], r_lo, r_hi, r_late, hint_counts[i], batch);
     END IF;
   END LOOP;
+  RETURN sent;
+END
+$$;
+
+-- Views older than a minute go (each event's newest stays: it says which batch the totals are at), and
+-- consoles not heard from for a minute. Off the flush's path, which it once held up for tens of
+-- milliseconds every 64th batch: the worker's sweep calls it every second, and a console that flushes in
+-- the worker's place after its flush.
+CREATE FUNCTION realtime_prune() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM public.realtime_batch_views v
+   WHERE v.made_at < now() - interval '1 minute'
+     AND EXISTS (SELECT 1 FROM public.realtime_batch_views n WHERE n.event_id = v.event_id AND n.batch > v.batch);
+  DELETE FROM public.realtime_feed_consoles c WHERE c.seen_at < now() - interval '1 minute';
+END
+$$;
+REVOKE EXECUTE ON FUNCTION realtime_prune() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION realtime_prune() TO eventos_worker;
+
+-- A console's flush, for when no worker runs (V9's, restated whole): it prunes too.
+CREATE OR REPLACE FUNCTION realtime_flush_for_console() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  sent integer;
+BEGIN
+  IF (SELECT seen_at FROM public.worker_heartbeat) > clock_timestamp() - interval '10 seconds' THEN
+    RETURN 0;
+  END IF;
+  sent := public.realtime_flush();
+  PERFORM public.realtime_prune();
   RETURN sent;
 END
 $$;

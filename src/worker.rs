@@ -21,7 +21,7 @@ pub struct WorkerConfig {
     /// realtime_flush(): how soon a check-in reaches the consoles (a look that finds nothing is cheap).
     pub flush_every: Duration,
     /// The next look after one that announced something: while the doors are busy, sooner, but never
-    /// before five times the last flush's own time has passed (see `busy_delay`).
+    /// before twice the last flush's own time has passed (see `busy_delay`).
     pub flush_busy: Duration,
     /// expire_offers() and dispatch_due_announcements().
     pub sweep_every: Duration,
@@ -129,10 +129,10 @@ pub async fn run(
 
 /// The wait after a flush that announced something and took `took`. The flusher runs on the same
 /// server as the gates: when flushes get slower (bigger batches, a busier server) it looks less often,
-/// so that it keeps to about a sixth of its time and the gates keep theirs; batches grow instead.
+/// so that it keeps to about a third of its time and the gates keep theirs; batches grow instead.
 /// Never longer than four idle looks, so a busy door still reaches the screen within tens of ms.
 fn busy_delay(config: &WorkerConfig, took: Duration) -> Duration {
-    (took * 5).clamp(config.flush_busy, config.flush_every * 4)
+    (took * 2).clamp(config.flush_busy, config.flush_every * 4)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +160,8 @@ impl Step {
             Step::Sweep => {
                 // Consoles take over flushing when this stops (and say what else a missing worker means).
                 client.execute("SELECT worker_heartbeat()", &[]).await?;
+                // The consoles' batch views and feed channels of the last minute (V11).
+                client.execute("SELECT realtime_prune()", &[]).await?;
                 let expired: i32 = client
                     .query_one("SELECT expire_offers()", &[])
                     .await?
@@ -229,7 +231,7 @@ mod tests {
         let ms = Duration::from_millis;
         assert_eq!(busy_delay(&config, Duration::from_micros(200)), ms(5));
         assert_eq!(busy_delay(&config, ms(1)), ms(5));
-        assert_eq!(busy_delay(&config, ms(2)), ms(10));
+        assert_eq!(busy_delay(&config, ms(4)), ms(8));
         assert_eq!(busy_delay(&config, ms(30)), ms(40));
     }
 }

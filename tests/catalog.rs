@@ -203,6 +203,7 @@ const FUNCTIONS: &[&str] = &[
     "ensure_analytics_partitions(date,integer) | definer | eventos_worker",
     "expire_offers() | definer | eventos_worker",
     "realtime_flush() | definer | eventos_worker",
+    "realtime_prune() | definer | eventos_worker",
     // Consoles announce check-ins themselves when no worker runs (only then, and only in a statement
     // of its own: the flush holds every event's watermarks until its transaction ends).
     "realtime_flush_for_console() | definer | eventos_operator",

@@ -292,7 +292,7 @@ async fn latency_sections(
     runs.push((1000, Elsewhere::OpenInThisDatabase));
 
     let mut out = String::from("### Commit to hint\n\n");
-    out.push_str("From a scan's commit (its statement returning) to the batch hint that names its transaction, on a listening connection, with the worker (a process of its own) looking every 10 ms, and after a look that found something again after five times that flush's own time (at least 5 ms, at most 40 ms); 8 scanners paced to the rate. A transaction held open is `BEGIN; SELECT pg_current_xact_id()` on another connection for the whole run.\n\n");
+    out.push_str("From a scan's commit (its statement returning) to the batch hint that names its transaction, on a listening connection, with the worker (a process of its own) looking every 10 ms, and after a look that found something again after twice that flush's own time (at least 5 ms, at most 40 ms); 8 scanners paced to the rate. A transaction held open is `BEGIN; SELECT pg_current_xact_id()` on another connection for the whole run.\n\n");
     out.push_str(
         "| scans/s | while | scans | hinted (early) | p50 | p99 | max |\n|---:|---|---:|---:|---:|---:|---:|\n",
     );
