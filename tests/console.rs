@@ -650,8 +650,12 @@ async fn the_waitlist_offers_from_the_keyboard_and_shows_others_changes_live() {
         )
         .await;
     console.send("o");
+    // The dialog names who gets the offer.
     console
-        .wait_for(&["Offer next", "[ Cancel ]"], async || {})
+        .wait_for(
+            &["Offer next", "Alan Turing", "#1 in line", "[ Cancel ]"],
+            async || {},
+        )
         .await;
     console.send("y");
     console
@@ -847,4 +851,146 @@ async fn several_live_events_bring_up_a_picker() {
         .await;
     console.send("q");
     assert!(console.wait_exit().await.success());
+}
+
+/// `url` with `application_name` set, so a test can find that process's backend.
+fn named(url: &str, name: &str) -> String {
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}application_name={name}")
+}
+
+/// Terminates this database's backends that `filter` (SQL over pg_stat_activity) picks; how many.
+async fn terminate(server: &tokio_postgres::Client, db: &str, filter: &str) -> i64 {
+    server
+        .query_one(
+            &format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                  WHERE datname = $1 AND pid <> pg_backend_pid() AND ({filter})"
+            ),
+            &[&db],
+        )
+        .await
+        .expect("terminate")
+        .get(0)
+}
+
+/// Faults while the doors are busy, with the gate simulator scanning and a worker running: the
+/// console's pooled connections are cut, then its listening connection, then the worker's. The console
+/// says what happened, comes back LIVE on its own, and once the doors are quiet its numbers equal a
+/// recount in the database; the worker carries on; every rule of the event holds.
+#[tokio::test]
+async fn faults_under_load_are_recovered_alone_and_the_numbers_end_right() {
+    use eventos::demo::seed::{SeedOptions, operator_login, seed};
+
+    let db = TestDb::migrated().await;
+    let slug = db.name.replace('_', "-");
+    db.adopt_seed_operators(&slug);
+    let mut admin = db.client().await;
+    let report = seed(
+        &mut admin,
+        &SeedOptions {
+            slug: slug.clone(),
+            attendees: 800,
+            seed: 5,
+        },
+    )
+    .await
+    .expect("seed");
+    let server = common::server_client().await;
+    let mut worker =
+        common::eventos(&["worker", "--database-url", &named(&db.url, "fault-worker")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a worker");
+    let organizer = operator_login(&slug, "organizer");
+    let console = Console::start(&db.url_as(&organizer), &["--event", &slug], 80, 24);
+    console.wait_for(&["LIVE"], async || {}).await;
+    let mut simulator = common::eventos(&[
+        "simulate",
+        "--database-url",
+        &db.url,
+        "--event",
+        &slug,
+        "--duration",
+        "12",
+        "--rate",
+        "40",
+        "--gates",
+        "4",
+        "--gate-login",
+        &operator_login(&slug, "volunteer"),
+        "--floor-login",
+        &operator_login(&slug, "finance"),
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("the simulator");
+    let settle = || tokio::time::sleep(Duration::from_secs(2));
+    settle().await;
+
+    // The pool's connections: the next read fails, says so, and the console reads everything again.
+    let pooled = terminate(
+        &server,
+        &db.name,
+        &format!("usename = '{organizer}' AND application_name <> 'eventos-console-listener'"),
+    )
+    .await;
+    assert!(pooled >= 1, "the console had no pooled connection");
+    settle().await;
+    console.wait_for(&["LIVE"], async || {}).await;
+
+    // The listening connection: RECONNECTING, then LIVE with everything read again.
+    let listeners = terminate(
+        &server,
+        &db.name,
+        &format!("usename = '{organizer}' AND application_name = 'eventos-console-listener'"),
+    )
+    .await;
+    assert_eq!(listeners, 1);
+    console.wait_for(&["RECONNECTING since"], async || {}).await;
+    console.wait_for(&["LIVE"], async || {}).await;
+
+    // The worker's connection: it reconnects and goes on announcing.
+    let workers = terminate(&server, &db.name, "application_name = 'fault-worker'").await;
+    assert_eq!(workers, 1, "the worker's one connection");
+
+    let status = simulator.wait().expect("the simulator ends");
+    assert!(status.success(), "{status:?}");
+    // Quiet doors: the screen ends equal to a recount of the rows.
+    let row = admin
+        .query_one(
+            "SELECT (SELECT count(*) FROM attendees
+                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
+                    (SELECT count(DISTINCT attendee_id) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL),
+                    (SELECT count(*) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL AND check_out_time IS NULL)",
+            &[&report.event_id],
+        )
+        .await
+        .expect("recount");
+    let (expected, checked_in, present): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    let thousands = eventos::desks::checkins::view::thousands;
+    let checked = format!(
+        "Checked in {} / {}",
+        thousands(checked_in),
+        thousands(expected)
+    );
+    let inside = format!("Present now {}", thousands(present));
+    let screen = console
+        .wait_longer(
+            Duration::from_secs(30),
+            &[&checked, &inside, "LIVE"],
+            async || {},
+        )
+        .await;
+    assert!(!screen.contains("RECONNECTING"), "{screen}");
+    assert_eq!(
+        common::rule_violations(&admin, report.event_id).await,
+        Vec::<String>::new()
+    );
+    let _ = worker.kill();
+    let _ = worker.wait();
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use eventos::app::msg::{Badges, Msg, Snapshot};
+use eventos::app::msg::{Badges, Cmd, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
@@ -484,16 +484,23 @@ fn checkins_desk_scanning() {
 fn checkins_desk_search() {
     let mut s = state(Permissions::all(), "organizer");
     press(&mut s, KeyCode::Char('/'));
+    // Results follow the typing: "lo" is looked up at once, "love" when that answer is back.
     type_text(&mut s, "love");
-    let cmds = update(
-        &mut s,
-        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    );
-    assert_eq!(cmds.len(), 1);
-    update(
+    let again = update(
         &mut s,
         Msg::SearchDone {
             seq: 1,
+            result: Ok(vec![]),
+        },
+    );
+    assert!(
+        matches!(again.as_slice(), [Cmd::Search { seq: 2, query }] if query == "love"),
+        "{again:?}"
+    );
+    update(
+        &mut s,
+        Msg::SearchDone {
+            seq: 2,
             result: Ok(vec![
                 eventos::desks::checkins::model::AttendeeHit {
                     id: Uuid::from_u128(77),
@@ -514,7 +521,19 @@ fn checkins_desk_search() {
             ]),
         },
     );
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(cmds.is_empty(), "Enter goes to the results: {cmds:?}");
     both_sizes("checkins_search", &s);
+}
+
+#[test]
+fn checkins_desk_all_gates() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('f'));
+    both_sizes("checkins_all_gates", &s);
 }
 
 #[test]
@@ -565,6 +584,19 @@ fn expenses_desk() {
     press(&mut s, KeyCode::Char('5'));
     press(&mut s, KeyCode::Char(' '));
     both_sizes("expenses", &s);
+}
+
+#[test]
+fn expenses_desk_to_pay_shows_no_marks_and_no_approving() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('5'));
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Char('f'));
+    let screen = draw(&s, 80, 24);
+    assert!(!screen.contains("1 marked"), "{screen}");
+    assert!(!screen.contains("a approve"), "{screen}");
+    assert!(!screen.contains("Space mark"), "{screen}");
+    both_sizes("expenses_to_pay", &s);
 }
 
 #[test]

@@ -54,11 +54,47 @@ async fn the_demo_runs_a_private_server_and_leaves_none_running() {
         "the demo left its server running"
     );
 
-    // A second run reuses the cluster and the event.
+    // A second run reuses the cluster but starts a fresh event: the first did not --keep its own.
     let second = run();
     let stdout = String::from_utf8_lossy(&second.stdout).to_string();
     assert!(second.status.success(), "{stdout}");
+    assert!(stdout.contains("a fresh event"), "{stdout}");
+    assert!(stdout.contains("seeded event northwind-summit"), "{stdout}");
+    assert!(!stdout.contains("reusing it"), "{stdout}");
+
+    // A run that ends with --keep leaves its server and event; the next run reuses both.
+    let kept = eventos(&[
+        "demo",
+        "--duration",
+        "2",
+        "--attendees",
+        "200",
+        "--rate",
+        "0",
+        "--keep",
+        "--data-dir",
+    ])
+    .arg(&root)
+    .env_remove("DATABASE_URL")
+    .output()
+    .expect("eventos demo --keep");
+    assert!(
+        kept.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kept.stdout)
+    );
+    assert!(
+        common::server_running(&root.join("data")),
+        "--keep left it running"
+    );
+    let third = run();
+    let stdout = String::from_utf8_lossy(&third.stdout).to_string();
+    assert!(third.status.success(), "{stdout}");
     assert!(stdout.contains("already there (reusing it)"), "{stdout}");
+    assert!(
+        !common::server_running(&root.join("data")),
+        "the run after a kept one stops the server"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 

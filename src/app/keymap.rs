@@ -147,6 +147,15 @@ pub const BINDINGS: &[Binding] = &[
         Some(Permission::CheckIn),
     ),
     desk(
+        DeskId::Checkins,
+        &[(KeyCode::Char('f'), NONE)],
+        "f",
+        "every gate (entries, rate over 5 minutes, share) instead of the feed; f again for the feed",
+        Some("gates"),
+        Action::CycleView,
+        None,
+    ),
+    desk(
         DeskId::Sessions,
         &[(KeyCode::Char('l'), NONE)],
         "l",

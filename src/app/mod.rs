@@ -1,4 +1,4 @@
-//! The console: one task owns the terminal and the state (DESIGN.md, "The console loop").
+//! The console: one task owns the terminal and the state (docs/architecture.md, "The loop").
 //! Messages come from the keyboard, the listener, effects and a 1 Hz clock; `state::update` is pure;
 //! effects run on tokio tasks; after draining what is queued, one frame is drawn if anything changed,
 //! at most about 80 a second, inside synchronized output.

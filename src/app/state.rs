@@ -623,15 +623,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::SearchDone { seq, result } => {
             state.dirty = true;
             match result {
+                // "Nobody matches" is said in the search box itself, so no sentence outlives it.
                 Ok(hits) => {
-                    if hits.is_empty() {
-                        state.say("nobody matches that search", Tone::Info);
-                    }
-                    state.checkins.searched(seq, hits);
+                    let next = state.checkins.searched(seq, hits);
+                    checkin_intent(state, next, &mut cmds);
                 }
                 Err(failure) => {
-                    state.checkins.searched(seq, Vec::new());
+                    let next = state.checkins.searched(seq, Vec::new());
                     state.say(failure, Tone::Bad);
+                    checkin_intent(state, next, &mut cmds);
                 }
             }
         }
@@ -1434,16 +1434,23 @@ fn waitlist_intent(state: &mut State, intent: WaitlistIntent) {
     match intent {
         WaitlistIntent::Nothing | WaitlistIntent::NotMine => {}
         WaitlistIntent::Say(text) => state.say(text, Tone::Info),
-        WaitlistIntent::OfferNext(queue) => {
+        WaitlistIntent::OfferNext(offer) => {
+            let who = match offer.position {
+                Some(n) => format!("{} (#{n} in line)", fit(&offer.attendee, 30)),
+                None => fit(&offer.attendee, 30),
+            };
             state.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(
                 "Offer next",
-                vec![format!(
-                    "Offer the next place in {} to whoever is first?",
-                    fit(&queue.name, 40)
-                )],
+                vec![
+                    format!("Offer a place in {} to {who}?", fit(&offer.queue.name, 40)),
+                    format!(
+                        "{} waiting. Freed places are offered on their own; this needs a free place not yet offered.",
+                        offer.waiting
+                    ),
+                ],
                 Cmd::OfferNext {
-                    session: queue.session,
-                    queue: queue.name,
+                    session: offer.queue.session,
+                    queue: offer.queue.name,
                     places: 1,
                 },
             ))));

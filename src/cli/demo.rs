@@ -19,13 +19,14 @@ use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Leave the private server running (and its data) when the demo ends; the next run reuses it.
+    /// Leave the private server running (and its event) when the demo ends; the next run reuses it.
+    /// Without it, every run starts a fresh event.
     #[arg(long)]
     keep: bool,
     /// Where the private cluster lives (default: $XDG_DATA_HOME/eventos/demo or ~/.local/share/eventos/demo).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Attendees in the demo event (first run only).
+    /// Attendees in the demo event (when it is made: not when a kept one is reused).
     #[arg(long, default_value_t = 5000)]
     attendees: i32,
     /// Gate scans per second from the simulator (0: no simulator).
@@ -41,6 +42,11 @@ pub struct Args {
 }
 
 const SLUG: &str = "northwind-summit";
+
+/// Written by a run that ends with --keep: the next run reuses its event instead of starting afresh.
+fn kept_marker(root: &std::path::Path) -> PathBuf {
+    root.join("kept")
+}
 
 fn step(text: &str) {
     println!("  {text}");
@@ -71,13 +77,28 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         let mut admin_settings = settings.database.clone();
         admin_settings.pg = parse_connection_string(&c.socket_url("postgres"))?;
         let admin = db::connect(&admin_settings).await?;
-        let exists: bool = admin
+        let mut exists: bool = admin
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'eventos')",
                 &[],
             )
             .await?
             .get(0);
+        // A fresh event each time, unless the last run kept its own (a run that was killed kept
+        // nothing either: the marker is written only by a run that ends with --keep).
+        let kept = kept_marker(&root);
+        if exists && !kept.exists() {
+            step("a fresh event (the last run did not --keep its own)");
+            admin
+                .batch_execute("DROP DATABASE eventos WITH (FORCE)")
+                .await
+                .context("cannot drop the last demo's database")?;
+            exists = false;
+        }
+        if kept.exists() {
+            std::fs::remove_file(&kept)
+                .with_context(|| format!("cannot remove {}", kept.display()))?;
+        }
         if !exists {
             admin
                 .batch_execute("CREATE DATABASE eventos")
@@ -95,6 +116,9 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let outcome = run_event(settings, &database, &args, cluster.as_ref()).await;
     if let Some(c) = &cluster {
         if args.keep {
+            let kept = kept_marker(&c.root);
+            std::fs::write(&kept, "the next `eventos demo` reuses this event\n")
+                .with_context(|| format!("cannot write {}", kept.display()))?;
             println!(
                 "the private server keeps running (--keep); stop it with: {}",
                 c.stop_command()

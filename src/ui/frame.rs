@@ -270,6 +270,9 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
         {
             continue;
         }
+        if state.desk == DeskId::Expenses && !state.expenses.view.offers(binding.action) {
+            continue;
+        }
         if binding.scope == Scope::Global && matches!(binding.action, keymap::Action::Help) {
             out.push(pair("1-5", "desks"));
         }
@@ -347,6 +350,23 @@ fn dialog(
 ) {
     let width = (lines.iter().map(Line::width).max().unwrap_or(20) as u16 + 4)
         .clamp(40, area.width.saturating_sub(4).max(1));
+    // Long lines are wrapped here, so the height counts every row and the buttons' row is never
+    // pushed out of the box.
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|line| {
+            if line.width() <= inner {
+                return vec![line];
+            }
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = line.style;
+            wrap(&text, inner)
+                .into_iter()
+                .map(|row| Line::styled(row, style))
+                .collect()
+        })
+        .collect();
     let height = (lines.len() as u16 + 2).min(area.height);
     let x = area.x + (area.width.saturating_sub(width)) / 2;
     let y = area.y + (area.height.saturating_sub(height)) / 2;

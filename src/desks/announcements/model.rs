@@ -86,8 +86,13 @@ impl AnnouncementsDesk {
     }
 
     pub fn merge(&mut self, requested: &[Uuid], changed: Vec<AnnouncementRow>) {
-        let keep = self.selected_row().map(|r| r.id);
+        let was = self.selected_row().map(|r| (r.id, r.group()));
         list::merge_by_id(&mut self.rows, requested, changed, |r| r.id);
+        // A message that moved to another group (a draft sent or cancelled) is not followed down the
+        // list: the selection stays where it was, on the next draft, and the drafts stay in view.
+        let keep = was
+            .filter(|(id, group)| self.rows.iter().any(|r| r.id == *id && r.group() == *group))
+            .map(|(id, _)| id);
         self.arrange(keep);
     }
 
@@ -194,6 +199,31 @@ mod tests {
             recipients: 10,
             session_titles: vec![],
         }
+    }
+
+    #[test]
+    fn a_sent_draft_is_not_followed_into_the_sent_list() {
+        let mut desk = AnnouncementsDesk::default();
+        desk.replace(vec![
+            row(1, "draft", 0),
+            row(2, "draft", -1),
+            row(3, "sent", -30),
+        ]);
+        assert_eq!(desk.selected_row().map(|r| r.id.as_u128()), Some(1));
+        let mut sent = row(1, "sent", -30);
+        sent.sent_at = Some(now());
+        desk.merge(&[Uuid::from_u128(1)], vec![sent]);
+        assert_eq!(
+            desk.selected_row().map(|r| r.id.as_u128()),
+            Some(2),
+            "the next draft, still at the top"
+        );
+        // A change that keeps its group (an edit) is followed.
+        desk.act(Action::Down);
+        let selected = desk.selected_row().map(|r| r.id);
+        let edited = desk.selected_row().cloned().expect("a row");
+        desk.merge(&[edited.id], vec![edited]);
+        assert_eq!(desk.selected_row().map(|r| r.id), selected);
     }
 
     #[test]

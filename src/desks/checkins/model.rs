@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::store::FEED_LIMIT;
 use crate::app::keymap::Action;
+use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckinRow {
@@ -108,6 +109,39 @@ pub struct Search {
     pub searched: Option<String>,
     /// More attendees matched than are shown (`SEARCH_SHOWN`): the operator narrows the search.
     pub more: bool,
+    /// The text changed while a search was out: look again when its answer comes.
+    pub again: bool,
+    /// Enter came before the answer: go to the results (or say nobody matches) when it comes.
+    pub entered: bool,
+}
+
+impl Search {
+    /// Results follow the typing: a search for the text as it is now, or, while one is out, another
+    /// when it answers (at most one out at a time). Under two characters there is nothing to show.
+    fn look_up_as_typed(&mut self) -> Intent {
+        let query = self.input.value().trim().to_owned();
+        if query.chars().count() < 2 {
+            self.hits.clear();
+            self.searched = None;
+            self.more = false;
+            self.selected = 0;
+            return Intent::Nothing;
+        }
+        if query.chars().count() > 200 {
+            return Intent::Say("a search is at most 200 characters".to_owned());
+        }
+        if self.searching {
+            self.again = true;
+            return Intent::Nothing;
+        }
+        self.seq += 1;
+        self.searching = true;
+        self.searched = Some(query.clone());
+        Intent::Search {
+            seq: self.seq,
+            query,
+        }
+    }
 }
 
 /// Attendees a search shows at most; the store asks for one more, to know whether there are more.
@@ -133,6 +167,8 @@ pub struct CheckinsDesk {
     /// Newest first, at most FEED_LIMIT.
     pub problems: Vec<Problem>,
     pub scan: ScanBox,
+    /// Every gate instead of the feed (`f`).
+    pub show_gates: bool,
     pub search: Option<Search>,
 }
 
@@ -194,17 +230,49 @@ impl CheckinsDesk {
         self.scan.history.truncate(SCAN_HISTORY);
     }
 
-    pub fn searched(&mut self, seq: u64, hits: Vec<AttendeeHit>) {
-        if let Some(search) = self.search.as_mut()
-            && search.seq == seq
-        {
-            search.searching = false;
-            search.more = hits.len() > SEARCH_SHOWN;
-            search.hits = hits;
-            search.hits.truncate(SEARCH_SHOWN);
-            search.selected = 0;
-            search.editing = search.hits.is_empty();
+    /// A search's answer; another search when the text changed meanwhile.
+    pub fn searched(&mut self, seq: u64, hits: Vec<AttendeeHit>) -> Intent {
+        let Some(search) = self.search.as_mut().filter(|s| s.seq == seq) else {
+            return Intent::Nothing;
+        };
+        search.searching = false;
+        search.more = hits.len() > SEARCH_SHOWN;
+        search.hits = hits;
+        search.hits.truncate(SEARCH_SHOWN);
+        search.selected = 0;
+        let now = search.input.value().trim().to_owned();
+        if std::mem::take(&mut search.again) && search.searched.as_deref() != Some(now.as_str()) {
+            return search.look_up_as_typed();
         }
+        if std::mem::take(&mut search.entered) {
+            return self.enter();
+        }
+        Intent::Nothing
+    }
+
+    /// Enter in the search box: to the results; with nothing found, out of the box, saying so; with
+    /// nothing typed, out of the box. Before the answer, when it comes.
+    fn enter(&mut self) -> Intent {
+        let Some(search) = self.search.as_mut() else {
+            return Intent::Nothing;
+        };
+        let query = search.input.value().trim().to_owned();
+        if query.is_empty() {
+            self.search = None;
+        } else if search.searching {
+            search.entered = true;
+        } else if !search.hits.is_empty() {
+            search.editing = false;
+        } else if query.chars().count() < 2 {
+            return Intent::Say("type at least two characters to search".to_owned());
+        } else if search.searched.as_deref() == Some(query.as_str()) {
+            self.search = None;
+            return Intent::Say(format!("nobody matches \"{}\"", fit(&query, 40)));
+        } else {
+            search.entered = true;
+            return search.look_up_as_typed();
+        }
+        Intent::Nothing
     }
 
     /// After a check-in or check-out from the search, the attendee's "inside" changes.
@@ -229,24 +297,13 @@ impl CheckinsDesk {
             KeyCode::Esc | KeyCode::Down | KeyCode::Tab if !search.hits.is_empty() => {
                 search.editing = false;
             }
-            KeyCode::Enter => {
-                let query = search.input.value().trim().to_owned();
-                if query.chars().count() < 2 {
-                    return Intent::Say("type at least two characters to search".to_owned());
-                }
-                if query.chars().count() > 200 {
-                    return Intent::Say("a search is at most 200 characters".to_owned());
-                }
-                search.seq += 1;
-                search.searching = true;
-                search.searched = Some(query.clone());
-                return Intent::Search {
-                    seq: search.seq,
-                    query,
-                };
-            }
+            KeyCode::Enter => return self.enter(),
             _ => {
+                let before = search.input.value().to_owned();
                 search.input.handle_event(&Event::Key(key));
+                if search.input.value() != before {
+                    return search.look_up_as_typed();
+                }
             }
         }
         Intent::Nothing
@@ -290,6 +347,15 @@ impl CheckinsDesk {
             Action::Filter => {
                 let search = self.search.get_or_insert_with(Search::default);
                 search.editing = true;
+                Intent::Nothing
+            }
+            Action::CycleView => {
+                self.search = None;
+                self.show_gates = !self.show_gates;
+                Intent::Nothing
+            }
+            Action::Back if self.show_gates && self.search.is_none() => {
+                self.show_gates = false;
                 Intent::Nothing
             }
             Action::Back if self.search.is_some() => {
@@ -410,57 +476,92 @@ mod tests {
         assert_eq!(desk.feed.len(), FEED_LIMIT as usize);
     }
 
+    fn hit(n: u128, name: &str) -> AttendeeHit {
+        AttendeeHit {
+            id: Uuid::from_u128(n),
+            name: name.into(),
+            email: format!("{n}@example.org"),
+            status: "registered".into(),
+            tickets: String::new(),
+            inside: false,
+        }
+    }
+
     #[test]
-    fn a_search_needs_two_characters_and_drops_stale_answers() {
+    fn a_search_follows_the_typing_one_at_a_time_and_drops_stale_answers() {
+        let mut desk = CheckinsDesk::default();
+        desk.act(Action::Filter);
+        assert_eq!(desk.type_key(key(KeyCode::Char('a'))), Intent::Nothing);
+        assert!(matches!(desk.type_key(key(KeyCode::Enter)), Intent::Say(_)));
+        let Intent::Search { seq, query } = desk.type_key(key(KeyCode::Char('d'))) else {
+            panic!("two characters search as they are typed");
+        };
+        assert_eq!(query, "ad");
+        // Typed while that search is out: one more search when it answers, not one per key.
+        assert_eq!(desk.type_key(key(KeyCode::Char('a'))), Intent::Nothing);
+        assert_eq!(desk.searched(seq + 1, vec![]), Intent::Nothing);
+        assert!(desk.search.as_ref().is_some_and(|s| s.searching));
+        let Intent::Search { seq, query } = desk.searched(seq, vec![hit(7, "Adam Smith")]) else {
+            panic!("the text changed meanwhile");
+        };
+        assert_eq!(query, "ada");
+        assert_eq!(
+            desk.searched(seq, vec![hit(8, "Ada Lovelace")]),
+            Intent::Nothing
+        );
+        assert!(desk.typing(), "results come while typing goes on");
+        desk.type_key(key(KeyCode::Enter));
+        assert!(!desk.typing(), "Enter goes to the results");
+        assert_eq!(
+            desk.act(Action::CheckIn),
+            Intent::CheckIn(hit(8, "Ada Lovelace"))
+        );
+        desk.act(Action::Back);
+        assert!(desk.search.is_none());
+    }
+
+    #[test]
+    fn enter_leaves_the_box_when_nothing_matched_or_nothing_was_typed() {
+        let mut desk = CheckinsDesk::default();
+        desk.act(Action::Filter);
+        desk.type_key(key(KeyCode::Char('z')));
+        let Intent::Search { seq, .. } = desk.type_key(key(KeyCode::Char('z'))) else {
+            panic!("a search");
+        };
+        desk.searched(seq, vec![]);
+        assert!(
+            matches!(desk.type_key(key(KeyCode::Enter)), Intent::Say(s) if s == "nobody matches \"zz\"")
+        );
+        assert!(desk.search.is_none());
+        desk.act(Action::Filter);
+        desk.type_key(key(KeyCode::Enter));
+        assert!(desk.search.is_none(), "an empty box closes");
+    }
+
+    #[test]
+    fn enter_before_the_answer_takes_effect_when_it_comes() {
         let mut desk = CheckinsDesk::default();
         desk.act(Action::Filter);
         desk.type_key(key(KeyCode::Char('a')));
-        assert!(matches!(desk.type_key(key(KeyCode::Enter)), Intent::Say(_)));
-        desk.type_key(key(KeyCode::Char('d')));
-        let Intent::Search { seq, query } = desk.type_key(key(KeyCode::Enter)) else {
-            panic!("expected a search");
+        let Intent::Search { seq, .. } = desk.type_key(key(KeyCode::Char('d'))) else {
+            panic!("a search");
         };
-        assert_eq!(query, "ad");
-        let hit = AttendeeHit {
-            id: Uuid::from_u128(7),
-            name: "Ada Lovelace".into(),
-            email: "ada@example.org".into(),
-            status: "registered".into(),
-            tickets: "FIX-0001".into(),
-            inside: false,
-        };
-        desk.searched(seq + 1, vec![]);
-        assert!(
-            desk.search.as_ref().is_some_and(|s| s.searching),
-            "a newer answer is awaited"
-        );
-        desk.searched(seq, vec![hit.clone()]);
-        assert!(!desk.typing(), "results take the keyboard off the box");
-        assert_eq!(desk.act(Action::CheckIn), Intent::CheckIn(hit.clone()));
-        assert_eq!(desk.act(Action::CheckOut), Intent::CheckOut(hit));
-        desk.act(Action::Back);
-        assert!(desk.search.is_none());
+        assert_eq!(desk.type_key(key(KeyCode::Enter)), Intent::Nothing);
+        assert!(desk.typing(), "still in the box until the answer");
+        desk.searched(seq, vec![hit(8, "Ada Lovelace")]);
+        assert!(!desk.typing(), "the answer goes straight to the results");
     }
 
     #[test]
     fn a_search_that_matches_more_than_it_shows_says_so() {
         let mut desk = CheckinsDesk::default();
         desk.act(Action::Filter);
-        for c in "ad".chars() {
-            desk.type_key(key(KeyCode::Char(c)));
-        }
-        let Intent::Search { seq, .. } = desk.type_key(key(KeyCode::Enter)) else {
+        desk.type_key(key(KeyCode::Char('a')));
+        let Intent::Search { seq, .. } = desk.type_key(key(KeyCode::Char('d'))) else {
             panic!("expected a search");
         };
         let hits = (0..=SEARCH_SHOWN as u128)
-            .map(|n| AttendeeHit {
-                id: Uuid::from_u128(n),
-                name: format!("Ada {n}"),
-                email: format!("ada{n}@example.org"),
-                status: "registered".into(),
-                tickets: String::new(),
-                inside: false,
-            })
+            .map(|n| hit(n, &format!("Ada {n}")))
             .collect();
         desk.searched(seq, hits);
         let search = desk.search.as_ref().expect("the search");

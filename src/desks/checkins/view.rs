@@ -93,6 +93,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         render_search(frame, rest, state, theme);
         return;
     }
+    if desk.show_gates {
+        render_gates(frame, rest, summary, theme);
+        return;
+    }
     if rest.width >= 120 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
@@ -136,7 +140,7 @@ fn gate_lines(summary: &super::model::Summary, width: u16, theme: &Theme) -> Vec
         i.0.chars().count() + i.1.chars().count() + i.2.chars().count()
     };
     let separator = format!(" {} ", theme.dot());
-    let more_room = " +99 more".len();
+    let more_room = " +99 more (f)".len();
     let separator_width = separator.chars().count();
     let mut lines: Vec<Vec<Span<'static>>> = vec![vec![Span::raw(label)]];
     let mut used = label.chars().count();
@@ -169,7 +173,7 @@ fn gate_lines(summary: &super::model::Summary, width: u16, theme: &Theme) -> Vec
             }
             if let Some(row) = lines.last_mut() {
                 row.push(Span::styled(
-                    format!(" +{} more", items.len() - n),
+                    format!(" +{} more (f)", items.len() - n),
                     theme.dim(),
                 ));
             }
@@ -177,6 +181,71 @@ fn gate_lines(summary: &super::model::Summary, width: u16, theme: &Theme) -> Vec
         }
     }
     lines.into_iter().map(Line::from).collect()
+}
+
+/// Every gate, busiest first (`f`): its entries, its rate over the last five minutes and its share of
+/// all entries. What does not fit the window is counted.
+fn render_gates(frame: &mut Frame, area: Rect, summary: &super::model::Summary, theme: &Theme) {
+    let [title, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let all: i64 = summary.gates.iter().map(|g| g.total).sum();
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                format!(" All gates ({})", summary.gates.len()),
+                theme.header(),
+            ),
+            Span::styled(
+                "  entries count re-entries; f or Esc: back to the feed",
+                theme.dim(),
+            ),
+        ])),
+        title,
+    );
+    // The header row takes one line; a last line is kept to count what does not fit.
+    let room = usize::from(table_area.height.saturating_sub(1));
+    let fits = if summary.gates.len() > room {
+        room.saturating_sub(1)
+    } else {
+        summary.gates.len()
+    };
+    let mut rows: Vec<Row> = summary.gates[..fits]
+        .iter()
+        .map(|g| {
+            let share = if all > 0 {
+                format!("{:.1}%", 100.0 * g.total as f64 / all as f64)
+            } else {
+                "-".to_owned()
+            };
+            Row::new(vec![
+                Cell::from(g.gate.clone()),
+                Cell::from(Line::from(thousands(g.total)).right_aligned()),
+                Cell::from(Line::from(per_minute(g.last_5_min)).right_aligned()),
+                Cell::from(Line::from(share).right_aligned()),
+            ])
+        })
+        .collect();
+    if fits < summary.gates.len() {
+        rows.push(Row::new(vec![Cell::from(Span::styled(
+            format!(
+                "+{} more: a taller window shows them",
+                summary.gates.len() - fits
+            ),
+            theme.dim(),
+        ))]));
+    }
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Length(12),
+            Constraint::Length(8),
+        ],
+    )
+    .header(Row::new(["Gate", "Entries", "/min (5 min)", "Share"]).style(theme.header()))
+    .column_spacing(2);
+    frame.render_widget(table, indent(table_area));
 }
 
 fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -209,11 +278,27 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(first), input_row);
     if let Some(last) = scan.history.front() {
-        frame.render_widget(Paragraph::new(outcome_line(last, state, theme)), result_row);
+        frame.render_widget(
+            Paragraph::new(outcome_line(
+                last,
+                usize::from(result_row.width),
+                state,
+                theme,
+            )),
+            result_row,
+        );
     }
 }
 
-fn outcome_line(outcome: &ScanOutcome, state: &State, theme: &Theme) -> Line<'static> {
+/// The last scan on one row. A refusal's sentence comes first (it says what is wrong and often what
+/// to do); the code follows only where there is room. The notice below carries the whole sentence
+/// when even that is too long.
+fn outcome_line(
+    outcome: &ScanOutcome,
+    width: usize,
+    state: &State,
+    theme: &Theme,
+) -> Line<'static> {
     if outcome.accepted {
         let at = outcome
             .at
@@ -228,14 +313,25 @@ fn outcome_line(outcome: &ScanOutcome, state: &State, theme: &Theme) -> Line<'st
             )),
         ])
     } else {
-        Line::from(vec![
-            Span::styled(format!(" {} REFUSED ", theme.cross()), theme.bad()),
-            Span::raw(format!(
-                "{}: {}",
-                fit(&outcome.code, 20),
-                outcome.message.as_deref().unwrap_or("refused")
-            )),
-        ])
+        let label = format!(" {} REFUSED ", theme.cross());
+        let room = width.saturating_sub(label.chars().count());
+        let message = outcome.message.as_deref().unwrap_or("refused");
+        let code = format!(" ({})", fit(&outcome.code, 20));
+        let text = if message.chars().count() + code.chars().count() <= room {
+            format!("{message}{code}")
+        } else if message.chars().count() <= room {
+            message.to_owned()
+        } else {
+            // Cut between words, saying where the rest is.
+            let tail = " ... (in full below)";
+            let head: String = message
+                .chars()
+                .take(room.saturating_sub(tail.len()))
+                .collect();
+            let head = head.rsplit_once(' ').map_or(head.as_str(), |(h, _)| h);
+            format!("{head}{tail}")
+        };
+        Line::from(vec![Span::styled(label, theme.bad()), Span::raw(text)])
     }
 }
 
@@ -376,6 +472,8 @@ fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 search.hits.len(),
                 fit(q, 20)
             )
+        } else if search.hits.is_empty() {
+            format!("  nobody matches {}", fit(q, 20))
         } else {
             format!("  {} found for {}", search.hits.len(), fit(q, 20))
         };
@@ -484,7 +582,7 @@ mod tests {
         let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
         assert_eq!(text.len(), 2, "{text:?}");
         assert!(text.iter().all(|l| l.chars().count() <= 80), "{text:?}");
-        assert!(text[1].ends_with("more"), "{text:?}");
+        assert!(text[1].ends_with("more (f)"), "{text:?}");
         assert!(text.iter().all(|l| !l.contains('~')), "{text:?}");
     }
 

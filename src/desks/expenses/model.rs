@@ -52,6 +52,18 @@ impl View {
         }
     }
 
+    /// Whether `action` has rows to act on in this view: deciding needs pending ones, paying approved
+    /// ones. The footer shows only these.
+    pub fn offers(self, action: Action) -> bool {
+        match action {
+            Action::Mark | Action::Approve | Action::ApproveMarked | Action::Reject => {
+                self != View::ToPay
+            }
+            Action::MarkPaid => self != View::Pending,
+            _ => true,
+        }
+    }
+
     fn next(self) -> View {
         match self {
             View::Pending => View::ToPay,
@@ -346,6 +358,17 @@ mod tests {
             desk.act(Action::Approve, Some(Uuid::from_u128(8))),
             Intent::Approve(_)
         ));
+    }
+
+    #[test]
+    fn each_view_offers_only_what_its_rows_allow() {
+        assert!(View::Pending.offers(Action::ApproveMarked));
+        assert!(!View::Pending.offers(Action::MarkPaid));
+        assert!(!View::ToPay.offers(Action::Mark));
+        assert!(!View::ToPay.offers(Action::Approve));
+        assert!(View::ToPay.offers(Action::MarkPaid));
+        assert!(View::All.offers(Action::Approve) && View::All.offers(Action::MarkPaid));
+        assert!(View::ToPay.offers(Action::CycleView));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::model::{ExpenseRow, money};
+use crate::app::keymap::Action;
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
@@ -77,7 +78,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         desk.view.label(),
         visible.len()
     ))];
-    if !desk.marked.is_empty() {
+    // Marks are on pending expenses: the approved view shows none of them.
+    if !desk.marked.is_empty() && desk.view.offers(Action::ApproveMarked) {
         header.push(Span::styled(
             format!("   {} marked", desk.marked.len()),
             theme.warn(),

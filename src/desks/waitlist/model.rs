@@ -42,6 +42,16 @@ pub struct Queue {
     pub name: String,
 }
 
+/// Who the next offer in a queue would go to, as the desk shows the queue now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub queue: Queue,
+    pub attendee: String,
+    pub position: Option<i32>,
+    /// Waiting in the queue, the first one included.
+    pub waiting: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct WaitlistDesk {
     pub rows: Vec<WaitRow>,
@@ -57,7 +67,7 @@ pub struct WaitlistDesk {
 pub enum Intent {
     Nothing,
     NotMine,
-    OfferNext(Queue),
+    OfferNext(Offer),
     Release(Queue),
     Extend(WaitRow),
     Cancel(WaitRow),
@@ -146,6 +156,17 @@ impl WaitlistDesk {
             .count()
     }
 
+    /// The entries waiting in `queue`, first in line first.
+    fn waiting_in(&self, queue: &Queue) -> Vec<&WaitRow> {
+        let mut waiting: Vec<&WaitRow> = self
+            .rows
+            .iter()
+            .filter(|r| r.session_id == queue.session && r.status == "waiting")
+            .collect();
+        waiting.sort_by_key(|r| (r.position.is_none(), r.position, r.created_at));
+        waiting
+    }
+
     fn selected_queue(&self) -> Option<Queue> {
         if let Some(row) = self.selected_row() {
             return Some(Queue {
@@ -183,10 +204,18 @@ impl WaitlistDesk {
                 let Some(queue) = self.selected_queue() else {
                     return Intent::Say("no queue here: select an entry first".to_owned());
                 };
-                return if action == Action::OfferNext {
-                    Intent::OfferNext(queue)
-                } else {
-                    Intent::Release(queue)
+                if action == Action::Release {
+                    return Intent::Release(queue);
+                }
+                let waiting = self.waiting_in(&queue);
+                return match waiting.first() {
+                    Some(first) => Intent::OfferNext(Offer {
+                        attendee: first.attendee.clone(),
+                        position: first.position,
+                        waiting: waiting.len(),
+                        queue,
+                    }),
+                    None => Intent::Say(format!("nobody is waiting in {}", queue.name)),
                 };
             }
             Action::Extend | Action::ConvertOffer => match selected {
@@ -306,10 +335,34 @@ mod tests {
         desk.only_session = Some((Uuid::from_u128(20), "Session 20".into()));
         assert_eq!(desk.visible().len(), 1);
         assert!(
-            matches!(desk.act(Action::OfferNext), Intent::OfferNext(q) if q.session == Some(Uuid::from_u128(20)))
+            matches!(desk.act(Action::OfferNext), Intent::OfferNext(o) if o.queue.session == Some(Uuid::from_u128(20)))
         );
         desk.act(Action::Back);
         assert_eq!(desk.visible().len(), 2);
+    }
+
+    #[test]
+    fn offer_next_names_who_is_first_in_line_or_says_nobody_waits() {
+        let mut desk = WaitlistDesk::default();
+        desk.replace(vec![
+            entry(1, Some(20), 2, "waiting"),
+            entry(2, Some(20), 1, "offered"),
+            entry(3, Some(20), 3, "waiting"),
+            entry(4, None, 1, "waiting"),
+        ]);
+        desk.only_session = Some((Uuid::from_u128(20), "Session 20".into()));
+        let Intent::OfferNext(offer) = desk.act(Action::OfferNext) else {
+            panic!("an offer")
+        };
+        assert_eq!(offer.queue.session, Some(Uuid::from_u128(20)));
+        assert_eq!(offer.position, Some(2), "the first still waiting");
+        assert_eq!(offer.attendee, entry(1, Some(20), 2, "waiting").attendee);
+        assert_eq!(offer.waiting, 2);
+
+        desk.replace(vec![entry(2, Some(20), 1, "offered")]);
+        assert!(
+            matches!(desk.act(Action::OfferNext), Intent::Say(s) if s.contains("nobody is waiting")),
+        );
     }
 
     #[test]
