@@ -246,7 +246,9 @@ fn expenses() -> Vec<ExpenseRow> {
                 .to_owned(),
                 created_at: ago(300 - i as i64 * 37, 0),
                 receipt_url: Some(format!("https://files.example.org/r/{i}.pdf")),
-                invoice_url: None,
+                invoice_url: Some(format!(
+                    "https://files.example.org/invoices/northwind-tech-summit/2026/{i}.pdf"
+                )),
                 approved_by: (*status == "approved" || *status == "paid")
                     .then(|| "Fay Finance".to_owned()),
                 approved_at: (*status == "approved" || *status == "paid").then(|| ago(30, 0)),
@@ -583,6 +585,15 @@ fn expenses_desk() {
     let mut s = state(Permissions::all(), "organizer");
     press(&mut s, KeyCode::Char('5'));
     press(&mut s, KeyCode::Char(' '));
+    // A long address goes on under itself, never from the screen's first column.
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("invoice https://"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .all(|l| !l.trim_start_matches('"').starts_with("https")),
+        "{screen}"
+    );
     both_sizes("expenses", &s);
 }
 

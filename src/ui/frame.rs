@@ -176,7 +176,7 @@ fn notice_lines(state: &State, width: u16) -> Vec<String> {
 }
 
 /// Greedy word wrap at `width` characters; a word longer than a line is split.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::{ExpenseRow, money};
 use crate::app::keymap::Action;
@@ -204,13 +204,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     if let Some(row) = desk.selected_row() {
         frame.render_widget(
-            Paragraph::new(detail_lines(row, state, theme)).wrap(Wrap { trim: false }),
+            Paragraph::new(detail_lines(row, usize::from(detail.width), state, theme)),
             detail,
         );
     }
 }
 
-fn detail_lines(r: &ExpenseRow, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+/// Each line starts at column 1 and a long one (an address) goes on under itself, never from column 0.
+fn indented(text: &str, width: usize) -> Vec<Line<'static>> {
+    crate::ui::frame::wrap(text, width.saturating_sub(1).max(1))
+        .into_iter()
+        .map(|row| Line::raw(format!(" {row}")))
+        .collect()
+}
+
+fn detail_lines(r: &ExpenseRow, width: usize, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {}", r.name), theme.header()),
         Span::raw(format!(
@@ -221,15 +229,18 @@ fn detail_lines(r: &ExpenseRow, state: &State, theme: &Theme) -> Vec<Line<'stati
             r.invoice_number.as_deref().unwrap_or("-")
         )),
     ])];
-    lines.push(Line::raw(format!(
-        " {}",
-        r.description.as_deref().unwrap_or("(no description)")
-    )));
-    lines.push(Line::raw(format!(
-        " receipt {}  invoice {}",
-        r.receipt_url.as_deref().unwrap_or("-"),
-        r.invoice_url.as_deref().unwrap_or("-")
-    )));
+    lines.extend(indented(
+        r.description.as_deref().unwrap_or("(no description)"),
+        width,
+    ));
+    let receipt = format!("receipt {}", r.receipt_url.as_deref().unwrap_or("-"));
+    let invoice = format!("invoice {}", r.invoice_url.as_deref().unwrap_or("-"));
+    if receipt.chars().count() + invoice.chars().count() + 3 <= width {
+        lines.push(Line::raw(format!(" {receipt}  {invoice}")));
+    } else {
+        lines.extend(indented(&receipt, width));
+        lines.extend(indented(&invoice, width));
+    }
     let decided = match (r.status.as_str(), &r.approved_by, r.approved_at) {
         ("rejected", _, _) => format!(
             " rejected: {}",
