@@ -648,6 +648,31 @@ fn announcements_desk() {
 }
 
 #[test]
+fn a_long_announcement_line_goes_on_under_itself_not_from_column_0() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('4'));
+    let selected = s
+        .announcements
+        .selected_row()
+        .map(|r| r.id)
+        .expect("a selected announcement");
+    for row in s.announcements.rows.iter_mut().filter(|r| r.id == selected) {
+        row.title = "Keynote moved to the main hall because of the overflow".into();
+        row.methods = vec!["email".into(), "push".into(), "sms".into(), "in_app".into()];
+        row.session_titles = vec![
+            "Opening keynote: the next ten years".into(),
+            "Data Privacy by Design in practice".into(),
+        ];
+    }
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("by email, push, sms, in_app"), "{screen}");
+    assert!(
+        screen.lines().all(|l| l.trim_start_matches('"').starts_with(' ')),
+        "a line starts at column 0:\n{screen}"
+    );
+}
+
+#[test]
 fn the_compose_form_marks_what_is_missing() {
     let mut s = state(Permissions::all(), "organizer");
     press(&mut s, KeyCode::Char('4'));

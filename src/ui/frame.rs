@@ -176,6 +176,18 @@ fn notice_lines(state: &State, width: u16) -> Vec<String> {
 }
 
 /// Greedy word wrap at `width` characters; a word longer than a line is split.
+/// `text` as lines starting at column 1, a long one going on under itself (never from column 0).
+pub fn indented(text: &str, width: usize) -> Vec<Line<'static>> {
+    let rows = wrap(text, width.saturating_sub(1).max(1));
+    if rows.is_empty() {
+        // A blank line stays a line.
+        return vec![Line::raw(" ")];
+    }
+    rows.into_iter()
+        .map(|row| Line::raw(format!(" {row}")))
+        .collect()
+}
+
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();

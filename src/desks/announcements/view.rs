@@ -4,7 +4,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
+
+use crate::ui::frame::indented;
 
 use super::compose::{AUDIENCES, Compose, Field, METHODS, PRIORITIES};
 use super::model::AnnouncementRow;
@@ -127,7 +129,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     if let Some(row) = desk.selected_row() {
         frame.render_widget(
-            Paragraph::new(detail_lines(row, theme)).wrap(Wrap { trim: false }),
+            Paragraph::new(detail_lines(row, usize::from(detail.width), theme)),
             detail,
         );
     }
@@ -147,29 +149,38 @@ fn methods_short(methods: &[String]) -> String {
         .collect()
 }
 
-fn detail_lines(r: &AnnouncementRow, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!(" {}", r.title), theme.header()),
-        Span::raw(format!(
-            "  {} to {} ({} people) by {}",
-            r.priority,
-            r.audience.as_deref().unwrap_or("nobody chosen"),
-            r.recipients,
-            if r.methods.is_empty() {
-                "no method chosen".to_owned()
-            } else {
-                r.methods.join(", ")
-            }
-        )),
-    ])];
+/// Each line starts at column 1; what does not fit goes on under itself, never from column 0.
+fn detail_lines(r: &AnnouncementRow, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let title = format!(" {}", r.title);
+    let about = format!(
+        "{} to {} ({} people) by {}",
+        r.priority,
+        r.audience.as_deref().unwrap_or("nobody chosen"),
+        r.recipients,
+        if r.methods.is_empty() {
+            "no method chosen".to_owned()
+        } else {
+            r.methods.join(", ")
+        }
+    );
+    let mut lines = if title.chars().count() + 2 + about.chars().count() <= width {
+        vec![Line::from(vec![
+            Span::styled(title, theme.header()),
+            Span::raw(format!("  {about}")),
+        ])]
+    } else {
+        let mut lines = vec![Line::styled(fit(&title, width), theme.header())];
+        lines.extend(indented(&about, width));
+        lines
+    };
     if !r.session_titles.is_empty() {
-        lines.push(Line::raw(format!(
-            " sessions: {}",
-            r.session_titles.join(", ")
-        )));
+        lines.extend(indented(
+            &format!("sessions: {}", r.session_titles.join(", ")),
+            width,
+        ));
     }
     for line in r.content.lines() {
-        lines.push(Line::raw(format!(" {}", clean(line))));
+        lines.extend(indented(&clean(line), width));
     }
     lines
 }

@@ -11,6 +11,7 @@ use crate::app::keymap::Action;
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
+use crate::ui::frame::indented;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let desk = &state.expenses;
@@ -210,14 +211,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// Each line starts at column 1 and a long one (an address) goes on under itself, never from column 0.
-fn indented(text: &str, width: usize) -> Vec<Line<'static>> {
-    crate::ui::frame::wrap(text, width.saturating_sub(1).max(1))
-        .into_iter()
-        .map(|row| Line::raw(format!(" {row}")))
-        .collect()
-}
-
+/// Each line starts at column 1; a long one (an address) goes on under itself, never from column 0.
 fn detail_lines(r: &ExpenseRow, width: usize, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {}", r.name), theme.header()),
