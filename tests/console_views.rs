@@ -667,7 +667,9 @@ fn a_long_announcement_line_goes_on_under_itself_not_from_column_0() {
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("by email, push, sms, in_app"), "{screen}");
     assert!(
-        screen.lines().all(|l| l.trim_start_matches('"').starts_with(' ')),
+        screen
+            .lines()
+            .all(|l| l.trim_start_matches('"').starts_with(' ')),
         "a line starts at column 0:\n{screen}"
     );
 }
