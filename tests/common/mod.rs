@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod pty;
+
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
