@@ -10,15 +10,54 @@ use uuid::Uuid;
 
 use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg, Snapshot};
 use crate::cli::sentence;
-use crate::desks::Permissions;
 use crate::desks::announcements::store as announcements;
 use crate::desks::checkins::store as checkins;
 use crate::desks::expenses::store as expenses;
 use crate::desks::sessions::store as sessions;
 use crate::desks::waitlist::store as waitlist;
+use crate::desks::{Permissions, clean, fit};
 
-/// The longest any one effect may take.
+/// The longest a read may take, and how long a change waits before the operator is told it is late.
 pub const EFFECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// A change unanswered this long is given up, and reported as not known to have happened. Until then its
+/// real answer is awaited, so a frozen or overloaded server that applies it late is never reported as
+/// having refused it.
+pub const CHANGE_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What `cmd` changes, in words for "NO ANSWER YET for ...", or None for a read (a read that times out
+/// is simply read again later).
+fn change_in_words(cmd: &Cmd) -> Option<String> {
+    let words = match cmd {
+        Cmd::Snapshot { .. }
+        | Cmd::CheckinChanges { .. }
+        | Cmd::Sessions { .. }
+        | Cmd::Expenses { .. }
+        | Cmd::Waitlist { .. }
+        | Cmd::Announcements { .. }
+        | Cmd::Badges { .. }
+        | Cmd::Permissions
+        | Cmd::Search { .. } => return None,
+        Cmd::Scan { code } => format!("the scan of {}", fit(&clean(code), 24)),
+        Cmd::CheckIn { name, .. } => format!("checking in {name}"),
+        Cmd::CheckOut { name, .. } => format!("checking out {name}"),
+        Cmd::SetSessionStatus { title, .. } | Cmd::SetSessionCapacity { title, .. } => {
+            format!("the change to {title}")
+        }
+        Cmd::ApproveExpense { name, .. } => format!("approving {name}"),
+        Cmd::ApproveExpenses { expenses } => format!("approving {} expenses", expenses.len()),
+        Cmd::RejectExpense { name, .. } => format!("rejecting {name}"),
+        Cmd::MarkExpensePaid { name, .. } => format!("marking {name} paid"),
+        Cmd::OfferNext { queue, .. } => format!("the offer in {queue}"),
+        Cmd::ExtendOffer { attendee, .. }
+        | Cmd::CancelEntry { attendee, .. }
+        | Cmd::ConvertOffer { attendee, .. } => format!("the waitlist change for {attendee}"),
+        Cmd::SaveAnnouncement { draft, .. } => format!("saving {}", draft.title),
+        Cmd::SendAnnouncement { title, .. }
+        | Cmd::ScheduleAnnouncement { title, .. }
+        | Cmd::CancelAnnouncement { title, .. } => format!("the change to {title}"),
+    };
+    Some(words)
+}
 
 /// The answer to `cmd` when it could not run at all.
 pub fn failed(cmd: Cmd, why: String) -> Msg {
@@ -192,21 +231,45 @@ impl Effects {
     pub fn spawn(self: &Arc<Self>, cmd: Cmd, tx: UnboundedSender<Msg>) {
         let effects = Arc::clone(self);
         tokio::spawn(async move {
-            // A query that never answers (a lock wait, a half-open connection) must not leave its
-            // desk waiting forever: past the limit it is a failure like any other.
-            let msg = match tokio::time::timeout(EFFECT_TIMEOUT, effects.run(cmd.clone())).await {
+            let run = effects.run(cmd.clone());
+            tokio::pin!(run);
+            // A query that never answers (a lock wait, a frozen server, a half-open connection) must
+            // not leave its desk waiting forever. A read past the limit is a failure like any other;
+            // a change may still be applied, so the operator is told it is late and its answer awaited.
+            let msg = match tokio::time::timeout(EFFECT_TIMEOUT, &mut run).await {
                 Ok(msg) => msg,
-                Err(_) => {
-                    tracing::warn!(?cmd, "effect timed out");
-                    failed(
-                        cmd,
-                        format!(
-                            "the database did not answer within {} s (if it was a change, the desk \
-                             will show whether it went through)",
-                            EFFECT_TIMEOUT.as_secs()
-                        ),
-                    )
-                }
+                Err(_) => match change_in_words(&cmd) {
+                    None => {
+                        tracing::warn!(?cmd, "read timed out");
+                        failed(
+                            cmd,
+                            format!(
+                                "the database did not answer within {} s",
+                                EFFECT_TIMEOUT.as_secs()
+                            ),
+                        )
+                    }
+                    Some(what) => {
+                        tracing::warn!(?cmd, "change unanswered; still waiting");
+                        let _ = tx.send(Msg::StillWaiting { what });
+                        match tokio::time::timeout(CHANGE_GIVE_UP - EFFECT_TIMEOUT, &mut run).await
+                        {
+                            Ok(msg) => msg,
+                            Err(_) => {
+                                tracing::warn!(?cmd, "change given up");
+                                failed(
+                                    cmd,
+                                    format!(
+                                        "the database has not answered for {} s, so this console \
+                                         gave up waiting: whether it went through shows on the desk \
+                                         once the server answers again",
+                                        CHANGE_GIVE_UP.as_secs()
+                                    ),
+                                )
+                            }
+                        }
+                    }
+                },
             };
             // The console may have quit meanwhile; nobody is waiting then.
             let _ = tx.send(msg);

@@ -74,6 +74,11 @@ pub enum Msg {
         done: Done,
         result: Result<(), Failure>,
     },
+    /// A change the database has not answered within the limit for one query: it may still be applied
+    /// (a frozen or overloaded server answers late), so its real answer is awaited and follows.
+    StillWaiting {
+        what: String,
+    },
     /// SIGTERM, SIGHUP, Ctrl-C from outside.
     Quit,
 }

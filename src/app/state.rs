@@ -589,6 +589,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 state.bell = true;
             }
         }
+        Msg::StillWaiting { what } => {
+            state.dirty = true;
+            state.say(
+                format!(
+                    "NO ANSWER YET for {what}: it may still go through, so do not repeat it; \
+                     its result shows here when the database answers"
+                ),
+                Tone::Bad,
+            );
+        }
         Msg::Scanned { code, result } => {
             state.dirty = true;
             let outcome = match result {
@@ -612,8 +622,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     .message
                     .clone()
                     .unwrap_or_else(|| "refused".to_owned());
+                let verdict = if outcome.reason_code.is_some() {
+                    "REFUSED"
+                } else {
+                    "FAILED"
+                };
                 state.say(
-                    format!("REFUSED {}: {why}", fit(&clean(&code), 24)),
+                    format!("{verdict} {}: {why}", fit(&clean(&code), 24)),
                     Tone::Bad,
                 );
                 state.bell = true;

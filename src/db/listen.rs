@@ -207,22 +207,27 @@ async fn listen_once(
     let (client, mut notifications) = connect_listening(&settings)
         .await
         .map_err(|e| before(crate::cli::sentence(&e)))?;
-    client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
+    answered(client.batch_execute(&format!("LISTEN {CHANNEL}")), "LISTEN")
         .await
+        .map_err(before)?
         .map_err(|e| before(format!("cannot listen: {e}")))?;
-    register_feed(&client, event, feed).await;
+    answered(register_feed(&client, event, feed), "the feed registration")
+        .await
+        .map_err(after)?;
     if events.send(ListenerEvent::Connected).is_err() {
         return Ok(());
     }
-    let health_sql = client
-        .prepare(
+    let health_sql = answered(
+        client.prepare(
             "SELECT extract(epoch FROM (now() AT TIME ZONE $1) - (now() AT TIME ZONE 'UTC'))::integer,
                     realtime_flushed_at(), now(), worker_seen_at(), late.transactions, late.oldest_since
                FROM realtime_late_writers() AS late",
-        )
-        .await
-        .map_err(|e| after(format!("cannot prepare the liveness check: {e}")))?;
+        ),
+        "the liveness check's preparation",
+    )
+    .await
+    .map_err(after)?
+    .map_err(|e| after(format!("cannot prepare the liveness check: {e}")))?;
     let mut ticker = tokio::time::interval(HEALTH_EVERY);
     let mut self_flush = tokio::time::interval(SELF_FLUSH_EVERY);
     self_flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -238,13 +243,13 @@ async fn listen_once(
                     if hint.table == FEED_TABLE {
                         // The team changed: every console registers again (someone who left gets none).
                         if hint.event_id == Some(event) {
-                            register_feed(&client, event, feed).await;
+                            answered(register_feed(&client, event, feed), "the feed registration").await.map_err(after)?;
                         }
                         continue;
                     }
                     if hint.table == "event_teams" && hint.event_id == Some(event) && feed.is_none() {
                         // Perhaps this operator has just joined the team.
-                        register_feed(&client, event, feed).await;
+                        answered(register_feed(&client, event, feed), "the feed registration").await.map_err(after)?;
                     }
                     if events.send(ListenerEvent::Hint(hint)).is_err() {
                         return Ok(());
@@ -283,7 +288,7 @@ async fn listen_once(
                 if events.send(ListenerEvent::Health(health)).is_err() {
                     return Ok(());
                 }
-                keep_feed(&client, event, feed).await;
+                answered(keep_feed(&client, event, feed), "the feed's keep-alive").await.map_err(after)?;
             }
             _ = self_flush.tick(), if worker_missing => {
                 // Its NOTIFY comes back on this connection like anyone's.
@@ -297,6 +302,14 @@ async fn listen_once(
             _ = events.closed() => return Ok(()),
         }
     }
+}
+
+/// A step on the listening connection, within the liveness limit: a server that stops answering (frozen,
+/// a cut link that keeps the socket open) is noticed here instead of being waited on forever.
+async fn answered<T>(step: impl Future<Output = T>, what: &str) -> Result<T, String> {
+    tokio::time::timeout(HEALTH_TIMEOUT, step)
+        .await
+        .map_err(|_| format!("the server did not answer {what}"))
 }
 
 /// Registers this console's own feed channel for the event (V11), dropping its earlier one, and listens

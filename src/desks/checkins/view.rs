@@ -313,7 +313,13 @@ fn outcome_line(
             )),
         ])
     } else {
-        let label = format!(" {} REFUSED ", theme.cross());
+        // A rule's refusal carries its code; without one the scan could not be asked at all.
+        let verdict = if outcome.reason_code.is_some() {
+            "REFUSED"
+        } else {
+            "FAILED"
+        };
+        let label = format!(" {} {verdict} ", theme.cross());
         let room = width.saturating_sub(label.chars().count());
         let message = outcome.message.as_deref().unwrap_or("refused");
         let code = format!(" ({})", fit(&outcome.code, 20));

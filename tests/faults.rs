@@ -1,0 +1,392 @@
+//! Faults only a server of the test's own can show: the whole server frozen (SIGSTOP, as a hung virtual
+//! machine or a cut link looks from the console: the connection stays open and nothing answers) and a
+//! restart while the doors are busy. The shared test server cannot be frozen or restarted, so each test
+//! runs a private cluster (`eventos::demo::cluster`), migrated and seeded like the demo's.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::eventos;
+use common::pty::Console;
+use eventos::demo::cluster::{Cluster, ClusterSpec, find_server_binaries, scratch_root};
+use eventos::demo::seed::{SeedOptions, operator_login, seed};
+use tokio_postgres::{Client, NoTls};
+
+const SLUG: &str = "fault-day";
+
+/// A migrated, seeded private server.
+struct Venue {
+    cluster: Cluster,
+    event_id: uuid::Uuid,
+}
+
+impl Venue {
+    /// None, after saying why, where this machine has no server programs.
+    async fn open(label: &str) -> Option<Venue> {
+        if let Err(why) = find_server_binaries().await {
+            eprintln!("skipped: {why:#}");
+            return None;
+        }
+        let spec = ClusterSpec {
+            root: scratch_root(label).expect("scratch dir"),
+            superuser: "postgres".to_owned(),
+            password: None,
+        };
+        let cluster = Cluster::init(&spec).await.expect("initdb");
+        cluster.start().await.expect("start");
+        let url = cluster.tcp_url("postgres", None);
+        let migrated = eventos(&["migrate", "--database-url", &url])
+            .output()
+            .expect("eventos migrate");
+        assert!(
+            migrated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        let mut admin = connect(&url).await;
+        let report = seed(
+            &mut admin,
+            &SeedOptions {
+                slug: SLUG.to_owned(),
+                attendees: 400,
+                seed: 11,
+            },
+        )
+        .await
+        .expect("seed");
+        Some(Venue {
+            cluster,
+            event_id: report.event_id,
+        })
+    }
+
+    fn url(&self) -> String {
+        self.cluster.tcp_url("postgres", None)
+    }
+
+    /// A superuser connection (a restart ends any earlier one).
+    async fn admin(&self) -> Client {
+        connect(&self.url()).await
+    }
+
+    fn url_as(&self, role: &str) -> String {
+        format!(
+            "postgres://{}@127.0.0.1:{}/postgres",
+            operator_login(SLUG, role),
+            self.cluster.port
+        )
+    }
+
+    /// The postmaster and every process it started (backends, checkpointer, walwriter...).
+    fn processes(&self) -> Vec<u32> {
+        let pid_file = std::fs::read_to_string(self.cluster.data_dir().join("postmaster.pid"))
+            .expect("postmaster.pid");
+        let postmaster: u32 = pid_file
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("the postmaster's pid");
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": the command may hold spaces, so read after its ')'.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// SIGSTOP or SIGCONT to the whole server, postmaster first so it forks nothing meanwhile.
+    fn signal(&self, signal: &str) {
+        let pids: Vec<String> = self.processes().iter().map(u32::to_string).collect();
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .args(&pids)
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} {pids:?}");
+    }
+
+    /// A registered attendee not yet checked in: their ticket code and name.
+    async fn someone_outside(&self, skip: i64) -> (String, String) {
+        let row = self
+            .admin()
+            .await
+            .query_one(
+                "SELECT t.code, a.first_name || ' ' || a.last_name
+                   FROM tickets t JOIN attendees a ON a.id = t.attendee_id
+                  WHERE t.event_id = $1 AND t.status = 'valid' AND a.status = 'registered'
+                    AND a.deleted_at IS NULL
+                    AND NOT EXISTS (SELECT FROM event_checkins c WHERE c.attendee_id = a.id)
+                  ORDER BY t.code OFFSET $2 LIMIT 1",
+                &[&self.event_id, &skip],
+            )
+            .await
+            .expect("an attendee outside");
+        (row.get(0), row.get(1))
+    }
+
+    /// How many times this ticket's holder has entered the event.
+    async fn entries(&self, code: &str) -> i64 {
+        self.admin()
+            .await
+            .query_one(
+                "SELECT count(*) FROM event_checkins c JOIN tickets t ON t.attendee_id = c.attendee_id
+                  WHERE t.code = $1 AND c.session_id IS NULL",
+                &[&code],
+            )
+            .await
+            .expect("entries")
+            .get(0)
+    }
+
+    async fn close(self) {
+        self.cluster.stop().await.expect("stop");
+        let _ = std::fs::remove_dir_all(&self.cluster.root);
+    }
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    client
+}
+
+/// The console's own scan box: `s`, the code, Enter.
+fn scan(console: &mut Console, code: &str) {
+    console.send("s");
+    std::thread::sleep(Duration::from_millis(200));
+    console.send(&format!("{code}\r"));
+}
+
+/// Out of the scan box (Esc, on its own so it is not read as Alt), then q.
+async fn quit(console: &mut Console) {
+    console.send("\x1b");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
+
+/// A frozen server answers nothing and closes nothing. The console must notice by itself within 15 s,
+/// say so, and come back when the server does. A scan sent into the frozen server is neither reported
+/// refused nor lost: the console says it is still waiting (so the door does not scan again), and once
+/// the server wakes the scan's real answer is shown, and it entered the attendee exactly once.
+#[tokio::test]
+async fn a_frozen_server_is_noticed_and_a_scan_sent_into_it_is_told_once_truly() {
+    let Some(venue) = Venue::open("faults-frozen").await else {
+        return;
+    };
+    let mut console = Console::start(&venue.url_as("organizer"), &["--event", SLUG], 100, 30);
+    console.wait_for(&["LIVE"], async || {}).await;
+    let (code, name) = venue.someone_outside(0).await;
+
+    venue.signal("STOP");
+    let frozen_at = Instant::now();
+    scan(&mut console, &code);
+    console.wait_for(&["RECONNECTING since"], async || {}).await;
+    let noticed = frozen_at.elapsed();
+    // The scan outlives the console's 15 s limit for one query: it is still on its way, not failed.
+    let waiting = console
+        .wait_longer(Duration::from_secs(30), &["NO ANSWER YET"], async || {})
+        .await;
+    assert!(
+        !waiting.contains("REFUSED") && !waiting.contains("FAILED"),
+        "a scan still on its way was reported as not done:\n{waiting}"
+    );
+    venue.signal("CONT");
+
+    let screen = console
+        .wait_longer(
+            Duration::from_secs(30),
+            &[&format!("ACCEPTED {name}"), "LIVE"],
+            async || {},
+        )
+        .await;
+    assert!(!screen.contains("RECONNECTING"), "{screen}");
+    assert_eq!(venue.entries(&code).await, 1, "entered exactly once");
+    assert!(
+        noticed < Duration::from_secs(15),
+        "the frozen server was noticed after {noticed:?}"
+    );
+    quit(&mut console).await;
+    venue.close().await;
+}
+
+/// `url` with `application_name` set, so the test can find that process's backend.
+fn named(url: &str, name: &str) -> String {
+    format!("{url}?application_name={name}")
+}
+
+/// A restart (fast shutdown, as a package upgrade or a failover does) while gates scan, a worker runs
+/// and an announcement falls due. The console says RECONNECTING and comes back LIVE alone; a scan that
+/// was waiting inside the server when it stopped is reported failed and did not happen, and scanning
+/// again enters the person once; the worker resumes and sends the announcement exactly once; once the
+/// doors are quiet the screen equals a recount.
+#[tokio::test]
+async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plainly() {
+    let Some(venue) = Venue::open("faults-restart").await else {
+        return;
+    };
+    let url = venue.url();
+    let mut worker = eventos(&["worker", "--database-url", &named(&url, "restart-worker")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("a worker");
+    let mut console = Console::start(&venue.url_as("organizer"), &["--event", SLUG], 100, 30);
+    console.wait_for(&["LIVE"], async || {}).await;
+    let mut simulator = eventos(&[
+        "simulate",
+        "--database-url",
+        &url,
+        "--event",
+        SLUG,
+        "--duration",
+        "20",
+        "--rate",
+        "30",
+        "--gates",
+        "4",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("the simulator");
+
+    // An announcement due while the server is down or just back.
+    let organizer = connect(&venue.url_as("organizer")).await;
+    let announcement: uuid::Uuid = organizer
+        .query_one(
+            "SELECT id FROM create_announcement($1, 'Doors open', 'Welcome in', 'normal', 'attendees',
+                                                NULL, ARRAY['push'])",
+            &[&venue.event_id],
+        )
+        .await
+        .expect("an announcement")
+        .get(0);
+    organizer
+        .query_one(
+            "SELECT * FROM schedule_announcement($1, now() + interval '3 seconds')",
+            &[&announcement],
+        )
+        .await
+        .expect("scheduled");
+
+    // A scan held inside the server: another transaction is entering the same person, uncommitted.
+    let (code, name) = venue.someone_outside(0).await;
+    let holder = venue.admin().await;
+    holder.batch_execute("BEGIN").await.expect("begin");
+    holder
+        .execute(
+            "INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method)
+             SELECT event_id, attendee_id, id, 'Side door', 'manual' FROM tickets WHERE code = $1",
+            &[&code],
+        )
+        .await
+        .expect("the held entry");
+    scan(&mut console, &code);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let in_flight = console.text();
+    assert!(
+        !in_flight.contains("ACCEPTED") || !in_flight.contains(&name),
+        "the held scan cannot have been answered yet:\n{in_flight}"
+    );
+
+    venue.cluster.stop().await.expect("stop");
+    console.wait_for(&["RECONNECTING since"], async || {}).await;
+    venue.cluster.start().await.expect("start again");
+    let screen = console
+        .wait_longer(
+            Duration::from_secs(30),
+            &[&format!("FAILED {code}"), "LIVE"],
+            async || {},
+        )
+        .await;
+    assert!(!screen.contains(&format!("ACCEPTED {name}")), "{screen}");
+    assert_eq!(
+        venue.entries(&code).await,
+        0,
+        "the failed scan did not happen"
+    );
+    // The door scans again: in, once.
+    console.send(&format!("{code}\r"));
+    console
+        .wait_for(&[&format!("ACCEPTED {name}")], async || {})
+        .await;
+    assert_eq!(venue.entries(&code).await, 1);
+
+    let _ = simulator.wait().expect("the simulator ends");
+    assert!(
+        worker.try_wait().expect("worker status").is_none(),
+        "the worker gave up instead of reconnecting"
+    );
+    let admin = venue.admin().await;
+    let sent = admin
+        .query_one(
+            "SELECT a.status, a.recipient_count,
+                    (SELECT count(*) FROM outbox_messages o WHERE o.source_id = a.id),
+                    (SELECT count(DISTINCT (o.channel, o.recipient_id)) FROM outbox_messages o
+                      WHERE o.source_id = a.id)
+               FROM event_announcements a WHERE a.id = $1",
+            &[&announcement],
+        )
+        .await
+        .expect("the announcement");
+    let (status, recipients, outbox, distinct): (String, Option<i32>, i64, i64) =
+        (sent.get(0), sent.get(1), sent.get(2), sent.get(3));
+    assert_eq!(status, "sent", "the worker sent it after the restart");
+    assert_eq!(outbox, distinct, "nothing sent twice");
+    assert_eq!(
+        Some(outbox),
+        recipients.map(i64::from),
+        "one message per recipient"
+    );
+
+    // Quiet doors: the screen ends equal to a recount of the rows.
+    let row = admin
+        .query_one(
+            "SELECT (SELECT count(*) FROM attendees
+                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
+                    (SELECT count(DISTINCT attendee_id) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL),
+                    (SELECT count(*) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL AND check_out_time IS NULL)",
+            &[&venue.event_id],
+        )
+        .await
+        .expect("recount");
+    let (expected, checked_in, present): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    let thousands = eventos::desks::checkins::view::thousands;
+    let checked = format!(
+        "Checked in {} / {}",
+        thousands(checked_in),
+        thousands(expected)
+    );
+    let inside = format!("Present now {}", thousands(present));
+    console
+        .wait_longer(
+            Duration::from_secs(30),
+            &[&checked, &inside, "LIVE"],
+            async || {},
+        )
+        .await;
+    assert_eq!(
+        common::rule_violations(&admin, venue.event_id).await,
+        Vec::<String>::new()
+    );
+    quit(&mut console).await;
+    let _ = worker.kill();
+    let _ = worker.wait();
+    venue.close().await;
+}
