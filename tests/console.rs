@@ -432,6 +432,67 @@ async fn a_scanner_burst_on_another_desk_is_a_scan_and_presses_no_keys() {
     assert!(console.wait_exit().await.success());
 }
 
+/// At 160x48 with the scan box open and a person halfway through typing a code by hand, a scanner's
+/// burst is its own scan, once: it neither joins the typed text nor is typed into the box as well, and the
+/// person's half-typed text is still there to finish.
+#[tokio::test]
+async fn a_burst_into_an_open_scan_box_is_one_scan_and_leaves_typing_alone() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let code: String = admin
+        .query_one("SELECT code FROM tickets WHERE id = $1", &[&f.other_ticket])
+        .await
+        .expect("Alan's code")
+        .get(0);
+    let organizer = db
+        .member(f.event, "org", "Olga Organizer", "organizer")
+        .await;
+    let mut console = Console::start(
+        &db.url_as(&organizer.role),
+        &["--event", "fixture-conf"],
+        160,
+        48,
+    );
+    console.wait_for(&["LIVE"], async || {}).await;
+    console.send("s");
+    console.wait_for(&["SCAN>"], async || {}).await;
+    // A person, one key at a time.
+    for key in ["X", "Y", "Z"] {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        console.send(key);
+    }
+    console.wait_for(&["SCAN> XYZ"], async || {}).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    console.send(&format!("{code}\r"));
+    let screen = console
+        .wait_for(&["ACCEPTED Alan Turing"], async || {})
+        .await;
+    assert!(
+        screen.contains("SCAN> XYZ") && !screen.contains(&format!("XYZ{code}")),
+        "the burst joined the typed text:\n{screen}"
+    );
+    let entries: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM event_checkins WHERE attendee_id = $1 AND session_id IS NULL",
+            &[&f.other_attendee],
+        )
+        .await
+        .expect("entries")
+        .get(0);
+    assert_eq!(entries, 1);
+    let refused: i64 = admin
+        .query_one("SELECT count(*) FROM refused_scans", &[])
+        .await
+        .expect("refused scans")
+        .get(0);
+    assert_eq!(refused, 0, "the burst was not scanned a second time");
+    console.send("\x1b");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}
+
 #[tokio::test]
 async fn the_waitlist_offers_from_the_keyboard_and_shows_others_changes_live() {
     let db = TestDb::migrated().await;
