@@ -29,7 +29,8 @@ pub struct Args {
     /// Attendees in the demo event (when it is made: not when a kept one is reused).
     #[arg(long, default_value_t = 5000)]
     attendees: i32,
-    /// Gate scans per second from the simulator (0: no simulator).
+    /// The simulator's peak gate scans a second, when the doors open (0: no simulator); it settles at a
+    /// tenth of it.
     #[arg(long, default_value_t = 8.0)]
     rate: f64,
     /// Stop after this many seconds (default: run until Ctrl-C). Runs without the console.
@@ -211,6 +212,7 @@ async fn run_event(
             duration: args.duration.map(Duration::from_secs),
             gate_login: cluster.map(|_| operator_login(SLUG, "volunteer")),
             floor_login: cluster.map(|_| operator_login(SLUG, "finance")),
+            seed: None,
         };
         let settings = database.clone();
         let counters = counters.clone();

@@ -17,10 +17,12 @@ pub struct Args {
     /// Concurrent gate scanners, each on its own connection.
     #[arg(long, default_value_t = 4)]
     gates: usize,
-    /// Scans per second, all gates together.
+    /// Peak gate scans a second, all gates together (check-outs included): with --profile burst the
+    /// doors-open rush starts at this rate and settles at a tenth of it; steady keeps it throughout.
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
-    /// steady, or burst (doors open: three times the rate for the first third).
+    /// steady, or burst (doors open: a rush that brings in three quarters of those expected, then
+    /// late arrivals, people coming back and a few percent of problems for as long as it runs).
     #[arg(long, default_value = "steady", value_parser = ["steady", "burst"])]
     profile: String,
     /// Seconds to run (default: until Ctrl-C).
@@ -29,9 +31,12 @@ pub struct Args {
     /// Log the gates in as this PostgreSQL role (an operator with check-in permission).
     #[arg(long)]
     gate_login: Option<String>,
-    /// Log the floor traffic (check-outs, cancellations, expenses, announcements) in as this role.
+    /// Log the floor (room hosts and doors, slot reminders, cancellations, expenses) in as this role.
     #[arg(long)]
     floor_login: Option<String>,
+    /// Seed the gates' plans: the same seed and event give the same scans (default: a random one).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
@@ -47,6 +52,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         duration: args.duration.map(Duration::from_secs),
         gate_login: args.gate_login,
         floor_login: args.floor_login,
+        seed: args.seed,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -1,5 +1,6 @@
-//! The demo's private PostgreSQL cluster (and, later, its seed generator and gate simulator).
+//! The demo: its private PostgreSQL cluster, the seed generator, the doors' plan and the gate simulator.
 
 pub mod cluster;
+pub mod doors;
 pub mod seed;
 pub mod simulate;

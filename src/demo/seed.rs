@@ -86,6 +86,105 @@ pub const OPERATORS: [(&str, &str, &str); 8] = [
     ("marketing", "marketing", "Mia Marketing"),
 ];
 
+/// A city the summit can be in.
+pub struct Venue {
+    pub zone: &'static str,
+    pub address: &'static str,
+    pub city: &'static str,
+    pub region: Option<&'static str>,
+    pub postal_code: Option<&'static str>,
+    pub country: &'static str,
+}
+
+/// The summit's live day is a day wherever and whenever the demo runs: its program is fixed in daytime
+/// (doors at 08:00, sessions 09:00 to 17:00, local) and the seed puts it in a city where it is daytime
+/// now: Toronto while its clock is between 09:15 and 15:30, otherwise, of the cities whose clock is
+/// between 09:15 and 16:00, the one nearest 10:30 (no city's offset is more than five hours from the
+/// next, so there always is one). An operator opening the demo at 03:00 in Toronto finds a summit in
+/// Dubai at noon, a session on and doors open, not sessions running through the night.
+pub const VENUES: [Venue; 10] = [
+    Venue {
+        zone: "America/Toronto",
+        address: "255 Front St W",
+        city: "Toronto",
+        region: Some("ON"),
+        postal_code: Some("M5V 2W6"),
+        country: "CA",
+    },
+    Venue {
+        zone: "America/Vancouver",
+        address: "1055 Canada Pl",
+        city: "Vancouver",
+        region: Some("BC"),
+        postal_code: Some("V6C 0C3"),
+        country: "CA",
+    },
+    Venue {
+        zone: "Pacific/Honolulu",
+        address: "1801 Kalakaua Ave",
+        city: "Honolulu",
+        region: Some("HI"),
+        postal_code: Some("96815"),
+        country: "US",
+    },
+    Venue {
+        zone: "Pacific/Auckland",
+        address: "88 Federal St",
+        city: "Auckland",
+        region: None,
+        postal_code: Some("1010"),
+        country: "NZ",
+    },
+    Venue {
+        zone: "Australia/Sydney",
+        address: "14 Darling Dr",
+        city: "Sydney",
+        region: Some("NSW"),
+        postal_code: Some("2000"),
+        country: "AU",
+    },
+    Venue {
+        zone: "Asia/Tokyo",
+        address: "3-11-1 Ariake",
+        city: "Tokyo",
+        region: None,
+        postal_code: Some("135-0063"),
+        country: "JP",
+    },
+    Venue {
+        zone: "Asia/Singapore",
+        address: "10 Bayfront Ave",
+        city: "Singapore",
+        region: None,
+        postal_code: Some("018956"),
+        country: "SG",
+    },
+    Venue {
+        zone: "Asia/Dubai",
+        address: "Sheikh Zayed Rd",
+        city: "Dubai",
+        region: None,
+        postal_code: None,
+        country: "AE",
+    },
+    Venue {
+        zone: "Europe/Berlin",
+        address: "Messedamm 22",
+        city: "Berlin",
+        region: None,
+        postal_code: Some("14055"),
+        country: "DE",
+    },
+    Venue {
+        zone: "Europe/London",
+        address: "1 Western Gateway",
+        city: "London",
+        region: None,
+        postal_code: Some("E16 1XL"),
+        country: "GB",
+    },
+];
+
 /// A login for `role` at `slug`: "northwind_summit_volunteer".
 pub fn operator_login(slug: &str, role: &str) -> String {
     let base: String = slug
@@ -176,12 +275,36 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
     let s = options.seed;
     let n = options.attendees;
 
+    // Where the summit is, and so the live day's clock (see VENUES).
+    let zones: Vec<&str> = VENUES.iter().map(|v| v.zone).collect();
+    let venue = &VENUES[tx
+        .query_one(
+            "SELECT k::int - 1 FROM unnest($1::text[]) WITH ORDINALITY AS c(zone, k),
+                    LATERAL (SELECT (now() AT TIME ZONE zone)::time AS t) AS l
+              ORDER BY (k = 1 AND t >= time '09:15' AND t < time '15:30') DESC,
+                       (t >= time '09:15' AND t < time '16:00') DESC,
+                       abs(extract(epoch FROM t - time '10:30')), k
+              LIMIT 1",
+            &[&zones],
+        )
+        .await
+        .context("cannot choose the venue")?
+        .get::<_, i32>(0) as usize];
+    tx.execute(
+        "CREATE TEMPORARY TABLE seed_day ON COMMIT DROP AS
+         SELECT $1::text AS zone, (now() AT TIME ZONE $1)::date AS today,
+                ((now() AT TIME ZONE $1)::date + time '08:00') AT TIME ZONE $1 AS doors",
+        &[&venue.zone],
+    )
+    .await
+    .context("cannot fix the live day")?;
+
     // The event: yesterday 08:00 to tomorrow 18:00, event-local, so today is its middle, live day.
     let event_id: uuid::Uuid = tx
         .query_one(
             "WITH site AS (
                INSERT INTO venues (name, venue_type, time_zone, address_line, city, region, postal_code, country_code)
-               VALUES ('Harbour Convention Centre', 'site', 'America/Toronto', '255 Front St W', 'Toronto', 'ON', 'M5V 2W6', 'CA')
+               VALUES ('Harbour Convention Centre', 'site', $3, $4, $5, $6, $7, $8)
                RETURNING id),
              rooms AS (
                INSERT INTO venues (parent_id, name, venue_type, capacity, floor)
@@ -193,12 +316,21 @@ pub async fn seed(client: &mut Client, options: &SeedOptions) -> Result<SeedRepo
              INSERT INTO events (slug, name, description, venue_id, starts_at, ends_at, time_zone, currency, capacity,
                                  status, waitlist_offer_window)
              SELECT $1, 'Northwind Tech Summit', 'Three days of talks, workshops and hallway tracks.', site.id,
-                    (date_trunc('day', now() AT TIME ZONE 'America/Toronto') - interval '1 day' + interval '8 hours') AT TIME ZONE 'America/Toronto',
-                    (date_trunc('day', now() AT TIME ZONE 'America/Toronto') + interval '1 day' + interval '18 hours') AT TIME ZONE 'America/Toronto',
-                    'America/Toronto', 'CAD', ($2::int * 21) / 20, 'published', interval '10 minutes'
-               FROM site
+                    ((day.today - 1) + time '08:00') AT TIME ZONE day.zone,
+                    ((day.today + 1) + time '18:00') AT TIME ZONE day.zone,
+                    day.zone, 'CAD', ($2::int * 21) / 20, 'published', interval '10 minutes'
+               FROM site, seed_day day
              RETURNING id",
-            &[&options.slug, &n],
+            &[
+                &options.slug,
+                &n,
+                &venue.zone,
+                &venue.address,
+                &venue.city,
+                &venue.region,
+                &venue.postal_code,
+                &venue.country,
+            ],
         )
         .await
         .context("cannot create the event")?
@@ -435,6 +567,8 @@ struct Bulk {
     n: i64,
     seed: i32,
     now: DateTime<Utc>,
+    /// Today's doors opened at 08:00 local, an hour or more ago (see VENUES).
+    doors: DateTime<Utc>,
     ids: Ids,
     /// Upper-case md5 of the slug: order numbers and ticket codes start with it, unique across events.
     prefix: String,
@@ -458,7 +592,7 @@ impl Bulk {
     ) -> Result<Bulk> {
         let row = tx
             .query_one(
-                "SELECT now(), gen_random_uuid(), upper(md5($1)),
+                "SELECT now(), gen_random_uuid(), upper(md5($1)), (SELECT doors FROM seed_day),
                         (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user),
                         (SELECT array_agg(id ORDER BY price DESC, name) FROM ticket_types WHERE event_id = $2)",
                 &[&options.slug, &event_id],
@@ -466,7 +600,7 @@ impl Bulk {
             .await
             .context("cannot prepare the bulk load")?;
         let base: Uuid = row.get(1);
-        let ticket_types: Vec<Uuid> = row.get(4);
+        let ticket_types: Vec<Uuid> = row.get(5);
         if ticket_types.len() != 6 {
             bail!("the event has {} ticket types, not 6", ticket_types.len());
         }
@@ -475,6 +609,7 @@ impl Bulk {
             n: i64::from(options.attendees),
             seed: options.seed,
             now: row.get(0),
+            doors: row.get(3),
             // Keep the version and variant bits, clear the 48 bits that number the rows.
             ids: Ids(base.as_u128() & !0xffff_ffff_ffff),
             prefix: row.get(2),
@@ -482,7 +617,7 @@ impl Bulk {
             first: list(FIRST_NAMES),
             last: list(LAST_NAMES),
             company: list(COMPANIES),
-            direct: row.get::<_, Option<bool>>(3).unwrap_or(false),
+            direct: row.get::<_, Option<bool>>(4).unwrap_or(false),
             triggers_off: superuser,
         })
     }
@@ -521,11 +656,15 @@ impl Bulk {
         );
         let x = d.arrive.at(g);
         let arrival = (registered && ticket_status == "valid" && x < 0.62).then(|| {
-            let at = self.now
-                - if x < 0.07 {
-                    scaled(Duration::minutes(60), d.recent.at(g))
+            // Since the doors opened: seven in ten in the doors-open rush (exponential, a mean of
+            // 30 minutes after the doors), the rest at any time since.
+            let open = (self.now - self.doors).max(Duration::minutes(1));
+            let rush = Duration::seconds((-(1.0 - d.early.at(g)).ln() * 1800.0) as i64);
+            let at = self.doors
+                + if d.recent.at(g) < 0.7 && rush < open {
+                    rush
                 } else {
-                    Duration::hours(1) + scaled(Duration::hours(4), d.early.at(g))
+                    scaled(open, d.early.at(g))
                 };
             let left = (d.leave.at(g) < 0.06).then(|| at + scaled(self.now - at, d.stay.at(g)));
             let gate = *d.gate.pick(g, &GATES);
@@ -719,8 +858,7 @@ impl Bulk {
         load.finish().await
     }
 
-    /// Today's arrivals (most of them hours ago, a steady trickle in the last hour) and a few early
-    /// leavers. With triggers on, the guard refuses a closed new entry: those check out afterwards.
+    /// Today's arrivals (a rush after the doors opened, a trickle since) and a few early leavers. With triggers on, the guard refuses a closed new entry: those check out afterwards.
     async fn door_checkins(&self, tx: &Tx<'_>) -> Result<()> {
         let d = PersonDraws::new(self);
         let mut load = Loader::start(
@@ -1010,8 +1148,9 @@ async fn operators(tx: &Tx<'_>, event_id: uuid::Uuid, slug: &str) -> Result<Vec<
     Ok(out)
 }
 
-/// Speakers, and three days of sessions in eight rooms. The second day is today: it started five hours
-/// ago, so some sessions are over, one slot is live, the rest are ahead.
+/// Speakers, and three days of sessions in eight rooms, 09:00 to 17:00 local each day. The second day
+/// is today, and now is within it (see VENUES): some sessions are over, one slot (or a break) is live,
+/// the rest are ahead.
 async fn sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
     tx.execute(
         "WITH names AS (
@@ -1034,7 +1173,8 @@ async fn sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
     )
     .await
     .context("cannot create speakers")?;
-    // Day d (1..3) starts at now - 5 h + (d - 2) days; slots start 1, 2.5, 4.5, 6 and 7.5 h in, 75 minutes each.
+    // Day d (1..3) is today + d - 2, local; five slots of 75 minutes (09:00, 10:30, 13:00, 14:15,
+    // 15:45) and the breaks between them (below) fill 09:00 to 17:00 without a gap.
     tx.execute(
         "WITH rooms AS (
            SELECT v.id, v.name, v.capacity, row_number() OVER (ORDER BY v.capacity DESC, v.name) AS r
@@ -1043,9 +1183,9 @@ async fn sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
          spk AS (SELECT array_agg(s.id ORDER BY p.email) AS ids FROM speakers s JOIN profiles p ON p.id = s.profile_id
                   WHERE s.event_id = $1),
          slots AS (
-           SELECT d, k, now() - interval '5 hours' + (d - 2) * interval '1 day'
-                        + (ARRAY[60, 150, 270, 360, 450])[k] * interval '1 minute' AS starts
-             FROM generate_series(1, 3) d, generate_series(1, 5) k)
+           SELECT d, k, ((day.today + (d - 2)) + (ARRAY[540, 630, 780, 855, 945])[k] * interval '1 minute')
+                        AT TIME ZONE day.zone AS starts
+             FROM generate_series(1, 3) d, generate_series(1, 5) k, seed_day day)
          INSERT INTO sessions (event_id, speaker_id, venue_id, title, description, session_type, difficulty_level,
                                start_time, end_time, max_attendees, registration_required)
          SELECT $1, spk.ids[1 + ((d * 40 + k * 8 + r) % cardinality(spk.ids))], rooms.id,
@@ -1066,14 +1206,15 @@ async fn sessions(tx: &Tx<'_>, event_id: uuid::Uuid, s: i32) -> Result<()> {
     )
     .await
     .context("cannot create sessions")?;
-    // Breaks: coffee and lunch each day, in the Main Hall, no capacity.
+    // Breaks: morning coffee, lunch and afternoon coffee each day, in the Main Hall, no capacity.
     tx.execute(
         "INSERT INTO sessions (event_id, venue_id, title, session_type, start_time, end_time)
          SELECT $1, (SELECT v.id FROM venues v JOIN events e ON v.parent_id = e.venue_id
                       WHERE e.id = $1 AND v.name = 'Main Hall'),
-                b.title, 'break', now() - interval '5 hours' + (d - 2) * interval '1 day' + b.at * interval '1 minute',
-                now() - interval '5 hours' + (d - 2) * interval '1 day' + (b.at + b.len) * interval '1 minute'
-           FROM generate_series(1, 3) d, (VALUES ('Coffee break', 135, 15), ('Lunch', 195, 75)) AS b(title, at, len)",
+                b.title, 'break', ((day.today + (d - 2)) + b.at * interval '1 minute') AT TIME ZONE day.zone,
+                ((day.today + (d - 2)) + (b.at + b.len) * interval '1 minute') AT TIME ZONE day.zone
+           FROM generate_series(1, 3) d, seed_day day,
+                (VALUES ('Coffee break', 615, 15), ('Lunch', 705, 75), ('Afternoon coffee', 930, 15)) AS b(title, at, len)",
         &[&event_id],
     )
     .await
@@ -1208,7 +1349,7 @@ async fn checkins(
          SELECT $1, code, length(code), gate, 'qr_code', reason_code, reason, ticket, attendee, conflict, least(at, now())
            FROM (
              SELECT sp.code, 'South Gate' AS gate, 'already_checked_in' AS reason_code,
-                    'already checked in at ' || to_char(sp.arrived AT TIME ZONE 'America/Toronto', 'HH24:MI')
+                    'already checked in at ' || to_char(sp.arrived AT TIME ZONE (SELECT zone FROM seed_day), 'HH24:MI')
                       || ' at ' || sp.gate AS reason,
                     sp.ticket, sp.id AS attendee, sp.checkin AS conflict,
                     sp.arrived + interval '20 minutes' * pg_temp.r($2, 'dup', sp.g) AS at
@@ -1217,12 +1358,12 @@ async fn checkins(
              UNION ALL
              SELECT 'NW' || upper(lpad(to_hex(hashint8extended(k, hashtextextended('bogus', $2)) & 1099511627775), 10, '0')),
                     'North Gate', 'unknown_code',
-                    'unknown ticket code', NULL, NULL, NULL, now() - interval '5 hours' * pg_temp.r($2, 'bogus', k)
+                    'unknown ticket code', NULL, NULL, NULL, (SELECT doors FROM seed_day) + (now() - (SELECT doors FROM seed_day)) * pg_temp.r($2, 'bogus', k)
                FROM generate_series(1, greatest($3 / 500, 3)) k
              UNION ALL
              SELECT sp.code, 'East Gate', 'ticket_' || sp.tstatus,
                     CASE sp.tstatus WHEN 'void' THEN 'ticket is void' ELSE 'ticket was refunded' END,
-                    sp.ticket, sp.id, NULL, now() - interval '5 hours' * pg_temp.r($2, 'voidscan', sp.g)
+                    sp.ticket, sp.id, NULL, (SELECT doors FROM seed_day) + (now() - (SELECT doors FROM seed_day)) * pg_temp.r($2, 'voidscan', sp.g)
                FROM seed_people sp
               WHERE sp.tstatus <> 'valid' AND pg_temp.r($2, 'voidtry', sp.g) < 0.4
            ) AS scans",
@@ -1288,21 +1429,25 @@ async fn money_and_messages(
                                           delivery_method, scheduled_for, status)
          SELECT $1, (SELECT member_id FROM event_teams WHERE event_id = $1 AND role = 'marketing' LIMIT 1),
                 a.title, a.content, a.priority, a.audience, a.methods,
-                CASE WHEN a.state = 'scheduled' THEN now() + a.minutes * interval '1 minute' END, a.state
-           FROM (VALUES
-             ('Welcome to day two', 'Doors are open at the North and South gates.', 'normal', 'all', ARRAY['push', 'in_app'], 'draft', 0),
-             ('Lunch is served', 'Lunch is in the Main Hall until 14:15.', 'low', 'attendees', ARRAY['in_app'], 'draft', 0),
-             ('Speaker briefing', 'Speakers: green room briefing 30 minutes before your slot.', 'normal', 'speakers', ARRAY['email'], 'draft', 0),
-             ('Keynote in 10 minutes', 'The closing keynote starts in 10 minutes in the Main Hall.', 'high', 'all', ARRAY['push', 'in_app'], 'scheduled', 40),
-             ('Sponsor hall closes soon', 'The sponsor hall closes at 17:30.', 'normal', 'attendees', ARRAY['push'], 'scheduled', 150),
-             ('Tomorrow: badge pickup', 'Badge pickup opens at 07:30 tomorrow.', 'normal', 'attendees', ARRAY['email', 'sms'], 'scheduled', 360),
-             ('Team stand-up', 'Organizers: stand-up at the registration desk.', 'urgent', 'organizers', ARRAY['sms', 'in_app'], 'scheduled', 25),
-             ('Wi-Fi details', 'Network: Northwind-Guest, password on your badge.', 'normal', 'all', ARRAY['email', 'in_app'], 'draft', 0),
-             ('Room change', 'The afternoon panel in Room 203 moves to Hall B.', 'high', 'attendees', ARRAY['push', 'in_app'], 'draft', 0),
-             ('Shuttle schedule', 'Shuttles leave every 20 minutes from the East Gate.', 'low', 'attendees', ARRAY['email'], 'draft', 0),
-             ('Feedback survey', 'Tell us how day one went.', 'normal', 'attendees', ARRAY['email'], 'draft', 0),
-             ('Sponsor thanks', 'Thank you to our platinum sponsors.', 'low', 'sponsors', ARRAY['email'], 'draft', 0)
-           ) AS a(title, content, priority, audience, methods, state, minutes)",
+                -- On the event's clock (from today's local midnight), or in 25 minutes (NULL).
+                CASE WHEN a.state = 'scheduled'
+                     THEN greatest(now() + interval '1 minute',
+                                   coalesce((day.today + a.at::interval) AT TIME ZONE day.zone, now() + interval '25 minutes'))
+                END, a.state
+           FROM seed_day day, (VALUES
+             ('Welcome to day two', 'Doors are open at the North and South gates.', 'normal', 'all', ARRAY['push', 'in_app'], 'draft', NULL),
+             ('Lunch is served', 'Lunch is in the Main Hall until 13:00.', 'low', 'attendees', ARRAY['in_app'], 'draft', NULL),
+             ('Speaker briefing', 'Speakers: green room briefing 30 minutes before your slot.', 'normal', 'speakers', ARRAY['email'], 'draft', NULL),
+             ('Keynote in 10 minutes', 'The day three keynote starts in 10 minutes in the Main Hall.', 'high', 'all', ARRAY['push', 'in_app'], 'scheduled', '1 day 08:50'),
+             ('Sponsor hall closes soon', 'The sponsor hall closes at 17:30.', 'normal', 'attendees', ARRAY['push'], 'scheduled', '17:15'),
+             ('Tomorrow: badge pickup', 'Badge pickup opens at 07:30 tomorrow.', 'normal', 'attendees', ARRAY['email', 'sms'], 'scheduled', '17:30'),
+             ('Team stand-up', 'Organizers: stand-up at the registration desk.', 'urgent', 'organizers', ARRAY['sms', 'in_app'], 'scheduled', NULL),
+             ('Wi-Fi details', 'Network: Northwind-Guest, password on your badge.', 'normal', 'all', ARRAY['email', 'in_app'], 'draft', NULL),
+             ('Room change', 'The afternoon panel in Room 203 moves to Hall B.', 'high', 'attendees', ARRAY['push', 'in_app'], 'draft', NULL),
+             ('Shuttle schedule', 'Shuttles leave every 20 minutes from the East Gate.', 'low', 'attendees', ARRAY['email'], 'draft', NULL),
+             ('Feedback survey', 'Tell us how day one went.', 'normal', 'attendees', ARRAY['email'], 'draft', NULL),
+             ('Sponsor thanks', 'Thank you to our platinum sponsors.', 'low', 'sponsors', ARRAY['email'], 'draft', NULL)
+           ) AS a(title, content, priority, audience, methods, state, at)",
         &[&event_id],
     )
     .await
@@ -1343,18 +1488,19 @@ async fn money_and_messages(
         "INSERT INTO event_announcements (event_id, author_id, title, content, priority, target_audience,
                                           delivery_method, sent_at, recipient_count, status, created_at)
          SELECT $1, (SELECT member_id FROM event_teams WHERE event_id = $1 AND role = 'marketing' LIMIT 1),
-                a.title, a.content, a.priority, a.audience, a.methods, now() - a.hours * interval '1 hour',
-                NULL, 'sent', now() - a.hours * interval '1 hour' - interval '10 minutes'
-           FROM (VALUES
-             ('Doors open', 'Registration is open at the North Gate.', 'high', 'all', ARRAY['push', 'in_app'], 28),
-             ('Day one wrap-up', 'Thanks for a great first day!', 'normal', 'attendees', ARRAY['email'], 18),
-             ('Good morning', 'Day two starts with the keynote at 09:00.', 'normal', 'all', ARRAY['push', 'in_app'], 5),
-             ('Coat check full', 'The coat check is full; please use the lockers on level 2.', 'urgent', 'attendees', ARRAY['push', 'sms'], 3),
-             ('Workshop materials', 'Workshop materials are on the event app.', 'low', 'attendees', ARRAY['in_app'], 2),
-             ('Speaker dinner', 'Speaker dinner at 19:00, details by email.', 'normal', 'speakers', ARRAY['email'], 4),
-             ('Sponsor breakfast', 'Sponsor breakfast in Room 201.', 'normal', 'sponsors', ARRAY['email'], 6),
-             ('Lost and found', 'Lost and found is at the registration desk.', 'low', 'all', ARRAY['in_app'], 1)
-           ) AS a(title, content, priority, audience, methods, hours)",
+                a.title, a.content, a.priority, a.audience, a.methods, sent.at, NULL, 'sent', sent.at - interval '10 minutes'
+           FROM seed_day day, (VALUES
+             ('Doors open', 'Registration is open at the North Gate.', 'high', 'all', ARRAY['push', 'in_app'], '-1 day 07:55'),
+             ('Day one wrap-up', 'Thanks for a great first day!', 'normal', 'attendees', ARRAY['email'], '-1 day 17:15'),
+             ('Good morning', 'Day two starts with the keynote at 09:00.', 'normal', 'all', ARRAY['push', 'in_app'], '07:30'),
+             ('Coat check full', 'The coat check is full; please use the lockers on level 2.', 'urgent', 'attendees', ARRAY['push', 'sms'], '08:40'),
+             ('Workshop materials', 'Workshop materials are on the event app.', 'low', 'attendees', ARRAY['in_app'], '08:50'),
+             ('Speaker dinner', 'Speaker dinner at 19:00, details by email.', 'normal', 'speakers', ARRAY['email'], '-1 day 15:00'),
+             ('Sponsor breakfast', 'Sponsor breakfast in Room 201.', 'normal', 'sponsors', ARRAY['email'], '07:00'),
+             ('Lost and found', 'Lost and found is at the registration desk.', 'low', 'all', ARRAY['in_app'], '09:00')
+           ) AS a(title, content, priority, audience, methods, at),
+           -- On the event's clock, from today's local midnight; never later than now.
+           LATERAL (SELECT least(now() - interval '1 minute', (day.today + a.at::interval) AT TIME ZONE day.zone) AS at) AS sent",
         &[&event_id],
     )
     .await

@@ -1,23 +1,28 @@
-//! The gate simulator: concurrent scanners on separate connections (as real gates are) at a rate
-//! profile, with the faults a real door sees, and the floor around them: people leaving, session doors,
-//! cancellations that free seats (and so waitlist offers), new expenses, announcements falling due.
+//! The gate simulator: concurrent scanners on separate connections (as real gates are), each following
+//! a doors-open plan (`doors`: a rush that decays to a floor of late arrivals, re-entries and a few
+//! percent of problems), and the floor around them on the event's own clock: room hosts marking
+//! sessions live and over, people scanning in at a room's door when its session starts, a reminder
+//! before each slot, now and then a seat given back (and so a waitlist offer) or a receipt.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use tokio_postgres::Client;
 use tracing::warn;
 
+use super::doors::{Crowd, DoorsPlan, GateEvent, Rng};
 use crate::config::DatabaseSettings;
 use crate::db;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateProfile {
-    /// The same rate throughout.
+    /// The same rate throughout: the people expected arrive over three hours, the rest of the scans
+    /// are people coming back and a few problems.
     Steady,
-    /// Doors open: three times the rate for the first third, then the base rate.
+    /// Doors open: a rush at the rate that decays to a tenth of it (see `doors`).
     Burst,
 }
 
@@ -25,13 +30,16 @@ pub enum RateProfile {
 pub struct SimulateOptions {
     pub slug: String,
     pub gates: usize,
-    /// Scans per second, all gates together.
+    /// Peak gate events a second (scans and people stepping out), all gates together: where the
+    /// burst profile's rush starts, and the steady profile's rate throughout.
     pub rate: f64,
     pub profile: RateProfile,
     pub duration: Option<Duration>,
     /// Log in as this role for the gates and the floor (None: the connection's own user).
     pub gate_login: Option<String>,
     pub floor_login: Option<String>,
+    /// The same seed, event and options give the same plan at every gate (None: a random one).
+    pub seed: Option<u64>,
 }
 
 /// Running totals, shared by the tasks.
@@ -41,6 +49,8 @@ pub struct Counters {
     pub accepted: AtomicU64,
     pub refused: AtomicU64,
     pub errors: AtomicU64,
+    /// People who stepped out (checked out at a gate).
+    pub left: AtomicU64,
     pub floor_actions: AtomicU64,
 }
 
@@ -49,36 +59,15 @@ impl Counters {
         let scans = self.scans.load(Ordering::Relaxed);
         // One line that fits 80 columns.
         format!(
-            "{:>5.0} s  {scans} scans: {} in, {} refused, {} errors  {:.1}/s  floor {}",
+            "{:>5.0} s  {scans} scans: {} in, {} refused, {} errors  {:.1}/s  {} out  floor {}",
             elapsed.as_secs_f64(),
             self.accepted.load(Ordering::Relaxed),
             self.refused.load(Ordering::Relaxed),
             self.errors.load(Ordering::Relaxed),
             scans as f64 / elapsed.as_secs_f64().max(0.001),
+            self.left.load(Ordering::Relaxed),
             self.floor_actions.load(Ordering::Relaxed)
         )
-    }
-}
-
-/// A small, seedable generator (splitmix64): the simulator needs variety, not cryptography.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        Rng(uuid::Uuid::new_v4().as_u128() as u64)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 
@@ -89,6 +78,73 @@ async fn connect_as(settings: &DatabaseSettings, login: Option<&str>) -> Result<
     }
     db::connect(&settings).await
 }
+
+/// Someone a gate may scan: their code and who they are (to check them out).
+#[derive(Debug, Clone)]
+struct Person {
+    code: String,
+    attendee: uuid::Uuid,
+}
+
+/// What one gate serves: its share of those inside, then of those expected, and of the bad codes.
+struct GateCrowd {
+    people: Vec<Person>,
+    crowd: Crowd,
+    bad: Vec<String>,
+}
+
+/// The event's people, dealt to the gates round robin (in an order fixed by their codes).
+async fn deal(client: &Client, event: uuid::Uuid, gates: usize) -> Result<Vec<GateCrowd>> {
+    let rows = client
+        .query(
+            "SELECT t.code, a.id, t.status = 'valid' AND a.status = 'registered' AS ok,
+                    EXISTS (SELECT 1 FROM event_checkins c
+                             WHERE c.attendee_id = a.id AND c.is_present AND c.session_id IS NULL) AS inside
+               FROM tickets t JOIN attendees a ON a.id = t.attendee_id
+              WHERE t.event_id = $1 AND a.deleted_at IS NULL
+              ORDER BY md5(t.code) LIMIT 2000000",
+            &[&event],
+        )
+        .await
+        .context("cannot read the ticket codes")?;
+    let mut inside: Vec<Vec<Person>> = vec![Vec::new(); gates];
+    let mut due: Vec<Vec<Person>> = vec![Vec::new(); gates];
+    let mut bad: Vec<Vec<String>> = vec![Vec::new(); gates];
+    for (k, row) in rows.iter().enumerate() {
+        let g = k % gates;
+        let person = Person {
+            code: row.get(0),
+            attendee: row.get(1),
+        };
+        match (row.get::<_, bool>(2), row.get::<_, bool>(3)) {
+            (false, _) => bad[g].push(person.code),
+            (true, true) => inside[g].push(person),
+            (true, false) => due[g].push(person),
+        }
+    }
+    Ok(inside
+        .into_iter()
+        .zip(due)
+        .zip(bad)
+        .map(|((mut people, due), bad)| {
+            let crowd = Crowd {
+                present: people.len(),
+                due: due.len(),
+                bad: bad.len(),
+            };
+            people.extend(due);
+            GateCrowd { people, crowd, bad }
+        })
+        .collect())
+}
+
+const GATE_NAMES: [&str; 5] = [
+    "North Gate",
+    "South Gate",
+    "East Gate",
+    "West Gate",
+    "Registration Desk",
+];
 
 /// Runs until the duration passes or `stop` fires; prints a line every `report_every`.
 pub async fn run(
@@ -119,122 +175,59 @@ pub async fn run(
         );
     };
     let event: uuid::Uuid = row.get(0);
-    // The codes a door will see: people not in yet, with the faults mixed in at scan time.
-    let codes: Vec<String> = admin
-        .query(
-            "SELECT t.code FROM tickets t JOIN attendees a ON a.id = t.attendee_id
-              WHERE t.event_id = $1 AND NOT EXISTS (SELECT 1 FROM event_checkins c
-                                                      WHERE c.attendee_id = a.id AND c.is_present AND c.session_id IS NULL)
-              ORDER BY md5(t.code) LIMIT 200000",
-            &[&event],
-        )
-        .await
-        .context("cannot read the ticket codes")?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    if codes.is_empty() {
-        bail!("every ticket of {:?} is already checked in", options.slug);
+    let crowds = deal(&admin, event, options.gates).await?;
+    if crowds.iter().all(|c| c.people.is_empty()) {
+        bail!("{:?} has no attendee who may come in", options.slug);
     }
-    let codes = Arc::new(codes);
+    let seed = options
+        .seed
+        .unwrap_or_else(|| uuid::Uuid::new_v4().as_u128() as u64);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for gate in 0..options.gates {
+    for (gate, crowd) in crowds.into_iter().enumerate() {
         let client = connect_as(settings, options.gate_login.as_deref()).await?;
-        let codes = codes.clone();
         let counters = counters.clone();
         let options = options.clone();
         let mut stop = stop.clone();
+        let gate_seed = seed ^ (gate as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let event_id = event;
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng::new();
-            let gate_name = [
-                "North Gate",
-                "South Gate",
-                "East Gate",
-                "West Gate",
-                "Registration Desk",
-            ][gate % 5]
-                .to_owned();
-            let mut next_code = gate;
-            let mut scanned: Vec<String> = Vec::new();
-            let mut next_at = Instant::now();
+            let gate_name = GATE_NAMES[gate % GATE_NAMES.len()];
+            let mut plan = DoorsPlan::new(
+                crowd.crowd,
+                options.rate / options.gates as f64,
+                options.profile == RateProfile::Burst,
+                gate_seed,
+            );
             loop {
-                if *stop.borrow() || options.duration.is_some_and(|d| started.elapsed() >= d) {
+                let (at, step) = plan.next_event();
+                let at = Duration::from_secs_f64(at);
+                if *stop.borrow() || options.duration.is_some_and(|d| at >= d) {
                     break;
                 }
-                let rate = gate_rate(&options, started.elapsed());
-                next_at += Duration::from_secs_f64(rng_exp(&mut rng) / rate);
                 tokio::select! {
-                    _ = tokio::time::sleep_until(next_at.into()) => {}
+                    _ = tokio::time::sleep_until((started + at).into()) => {}
                     _ = stop.changed() => break,
                 }
-                let fault = rng.unit();
-                let code = if fault < 0.06 && !scanned.is_empty() {
-                    scanned[rng.below(scanned.len())].clone() // a second scan of someone already in
-                } else if fault < 0.09 {
-                    format!("NW{:010X}", rng.next() & 0xFF_FFFF_FFFF) // a code nobody issued
-                } else if fault < 0.10 {
-                    "\u{1b}[A".to_owned() // scanner garbage
-                } else {
-                    let code = codes[next_code % codes.len()].clone();
-                    next_code += options.gates;
-                    code
-                };
-                counters.scans.fetch_add(1, Ordering::Relaxed);
-                match client
-                    .query_one(
-                        "SELECT accepted FROM check_in_by_code($1, $2, $3)",
-                        &[&event, &code, &gate_name],
-                    )
-                    .await
+                if !gate_event(&client, event_id, step, &crowd, gate_name, &counters).await
+                    && client.is_closed()
                 {
-                    Ok(row) if row.get::<_, bool>(0) => {
-                        counters.accepted.fetch_add(1, Ordering::Relaxed);
-                        scanned.push(code);
-                    }
-                    Ok(_) => {
-                        counters.refused.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(error) => {
-                        counters.errors.fetch_add(1, Ordering::Relaxed);
-                        warn!(%error, "simulated scan failed");
-                        if client.is_closed() {
-                            break;
-                        }
-                    }
+                    break;
                 }
             }
         }));
     }
-    let floor = connect_as(settings, options.floor_login.as_deref()).await?;
-    {
+    // The floor and the rooms' doors, as the floor login (an organizer: it may run sessions).
+    for task in [Floor::Hosts, Floor::RoomDoors] {
+        let client = connect_as(settings, options.floor_login.as_deref()).await?;
         let counters = counters.clone();
         let options = options.clone();
-        let mut stop = stop.clone();
+        let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng::new();
-            let mut tick = tokio::time::interval(Duration::from_millis(1500));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop.changed() => break,
-                }
-                if *stop.borrow() || options.duration.is_some_and(|d| started.elapsed() >= d) {
-                    break;
-                }
-                let sql = FLOOR_ACTIONS[rng.below(FLOOR_ACTIONS.len())];
-                match floor.execute(sql, &[&event]).await {
-                    Ok(_) => {
-                        counters.floor_actions.fetch_add(1, Ordering::Relaxed);
-                    }
-                    // A refusal (a full room, a rule) is part of the floor's life, not a failure.
-                    Err(error) if error.code().map(|c| c.code()) == Some("EV001") => {}
-                    Err(error) => {
-                        counters.errors.fetch_add(1, Ordering::Relaxed);
-                        warn!(%error, "simulated floor action failed");
-                    }
-                }
-            }
+            floor(
+                task, &client, event, &options, started, &counters, stop, seed,
+            )
+            .await
         }));
     }
     let mut stop_reports = stop.clone();
@@ -257,44 +250,272 @@ pub async fn run(
     Ok(())
 }
 
-/// What happens on the floor, one at a time: each statement picks its own subject.
-const FLOOR_ACTIONS: [&str; 5] = [
-    // Someone leaves.
-    "SELECT check_out(c.attendee_id) FROM event_checkins c
-      WHERE c.event_id = $1 AND c.is_present AND c.session_id IS NULL
-      ORDER BY random() LIMIT 1",
-    // Someone walks into a live session they registered for.
-    "SELECT check_in_attendee(r.attendee_id, 'Room door', r.session_id)
-       FROM session_registrations r JOIN sessions s ON s.id = r.session_id AND s.status = 'live'
-      WHERE r.event_id = $1 AND r.status = 'registered'
-        AND NOT EXISTS (SELECT 1 FROM event_checkins c WHERE c.session_id = r.session_id AND c.attendee_id = r.attendee_id AND c.is_present)
-      ORDER BY random() LIMIT 1",
-    // Someone gives their seat back in a full session: the next in line gets an offer.
-    "SELECT cancel_session_seat(r.session_id, r.attendee_id)
-       FROM session_registrations r JOIN sessions s ON s.id = r.session_id
-      WHERE r.event_id = $1 AND r.status = 'registered' AND s.status = 'scheduled'
-        AND EXISTS (SELECT 1 FROM event_waitlists w WHERE w.session_id = s.id AND w.status = 'waiting')
-      ORDER BY random() LIMIT 1",
-    // A receipt comes in.
-    "SELECT submit_expense($1, (ARRAY['Taxi', 'Extension cords', 'Water bottles', 'Printer toner'])[1 + floor(random() * 4)::int],
-                           round((20 + random() * 480)::numeric, 2), 'miscellaneous')",
-    // An announcement is set to go out shortly.
-    "SELECT schedule_announcement((create_announcement($1, 'Next sessions start in 5 minutes',
-                                                      'Please make your way to the rooms.', 'normal', 'attendees',
-                                                      NULL, ARRAY['push', 'in_app'])).id, now() + interval '20 seconds')",
-];
+/// One step of a gate's plan; false when the database failed it.
+async fn gate_event(
+    client: &Client,
+    event: uuid::Uuid,
+    step: GateEvent,
+    crowd: &GateCrowd,
+    gate: &str,
+    counters: &Counters,
+) -> bool {
+    let code = match step {
+        GateEvent::Leave(i) => {
+            let attendee = crowd.people[i].attendee;
+            return match client.execute("SELECT check_out($1)", &[&attendee]).await {
+                Ok(_) => {
+                    counters.left.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                // Checked out by someone else meanwhile (an operator at a desk): nothing to do.
+                Err(error) if error.code().map(|c| c.code()) == Some("EV001") => true,
+                Err(error) => {
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    warn!(%error, "simulated check-out failed");
+                    false
+                }
+            };
+        }
+        GateEvent::Arrive(i) | GateEvent::Return(i) | GateEvent::Duplicate(i) => {
+            crowd.people[i].code.clone()
+        }
+        GateEvent::BadTicket(j) => crowd.bad[j].clone(),
+        GateEvent::Unknown(n) => format!("NW{:010X}", n & 0xFF_FFFF_FFFF),
+        GateEvent::Garbage => "\u{1b}[A".to_owned(),
+    };
+    scan(client, event, &code, gate, None, counters).await
+}
 
-/// The whole rate spread over the gates, with the profile's shape.
-fn gate_rate(options: &SimulateOptions, elapsed: Duration) -> f64 {
-    let base = options.rate / options.gates as f64;
-    match (options.profile, options.duration) {
-        (RateProfile::Burst, Some(total)) if elapsed < total / 3 => base * 3.0,
-        (RateProfile::Burst, None) if elapsed < Duration::from_secs(120) => base * 3.0,
-        _ => base,
+/// A scan at a gate (or a room's door); false when the database failed it.
+async fn scan(
+    client: &Client,
+    event: uuid::Uuid,
+    code: &str,
+    gate: &str,
+    session: Option<uuid::Uuid>,
+    counters: &Counters,
+) -> bool {
+    counters.scans.fetch_add(1, Ordering::Relaxed);
+    let result = client
+        .query_one(
+            "SELECT accepted FROM check_in_by_code($1, $2, $3, 'qr_code', $4)",
+            &[&event, &code, &gate, &session],
+        )
+        .await;
+    match result {
+        Ok(row) if row.get::<_, bool>(0) => {
+            counters.accepted.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        Ok(_) => {
+            counters.refused.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        Err(error) => {
+            counters.errors.fetch_add(1, Ordering::Relaxed);
+            warn!(%error, "simulated scan failed");
+            false
+        }
     }
 }
 
-/// An exponential variate with mean 1 (scans arrive as a Poisson process).
-fn rng_exp(rng: &mut Rng) -> f64 {
-    -(1.0 - rng.unit()).ln()
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Floor {
+    /// Sessions marked live and over, slot reminders, now and then a seat given back or a receipt.
+    Hosts,
+    /// People scanning in at a room's door as its session starts.
+    RoomDoors,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn floor(
+    task: Floor,
+    client: &Client,
+    event: uuid::Uuid,
+    options: &SimulateOptions,
+    started: Instant,
+    counters: &Counters,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    seed: u64,
+) {
+    let mut rng = Rng::new(seed ^ 0xF100_0000 ^ task as u64);
+    let mut tick = tokio::time::interval(match task {
+        Floor::Hosts => Duration::from_secs(5),
+        Floor::RoomDoors => Duration::from_secs(2),
+    });
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() || options.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        let done = match task {
+            Floor::Hosts => hosts(client, event, &mut rng).await,
+            Floor::RoomDoors => room_doors(client, event, counters).await,
+        };
+        match done {
+            Ok(n) => {
+                counters.floor_actions.fetch_add(n, Ordering::Relaxed);
+            }
+            Err(error) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+                warn!(error = %format!("{error:#}"), "simulated floor action failed");
+                if client.is_closed() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Every five seconds: the sessions' states, the slot reminders; about once a minute a seat given
+/// back in a full session (the next in line gets an offer), about every five minutes a receipt.
+async fn hosts(client: &Client, event: uuid::Uuid, rng: &mut Rng) -> Result<u64> {
+    let mut done = advance_sessions(client, event, None).await?;
+    done += announce_slots(client, event, None).await?;
+    if rng.unit() < 1.0 / 12.0 {
+        done += floor_statement(client, event, GIVE_BACK_A_SEAT).await?;
+    }
+    if rng.unit() < 1.0 / 60.0 {
+        done += floor_statement(client, event, A_RECEIPT).await?;
+    }
+    Ok(done)
+}
+
+/// A statement of the floor's; a refusal (a full room, a rule) is part of the floor's life.
+async fn floor_statement(client: &Client, event: uuid::Uuid, sql: &str) -> Result<u64> {
+    match client.execute(sql, &[&event]).await {
+        Ok(n) => Ok(n),
+        Err(error) if error.code().map(|c| c.code()) == Some("EV001") => Ok(0),
+        Err(error) => Err(error).context("a floor statement failed"),
+    }
+}
+
+const GIVE_BACK_A_SEAT: &str = "SELECT cancel_session_seat(r.session_id, r.attendee_id)
+       FROM session_registrations r JOIN sessions s ON s.id = r.session_id
+      WHERE r.event_id = $1 AND r.status = 'registered' AND s.status = 'scheduled'
+        AND EXISTS (SELECT 1 FROM event_waitlists w WHERE w.session_id = s.id AND w.status = 'waiting')
+      ORDER BY random() LIMIT 1";
+
+const A_RECEIPT: &str = "SELECT submit_expense($1, (ARRAY['Taxi', 'Extension cords', 'Water bottles', 'Printer toner'])[1 + floor(random() * 4)::int],
+                           round((20 + random() * 480)::numeric, 2), 'miscellaneous')";
+
+/// The room hosts, at `at` (default now): a session whose start has come is live, then one whose end
+/// has passed is completed (a session goes scheduled, live, completed). Returns how many changed.
+pub async fn advance_sessions(
+    client: &Client,
+    event: uuid::Uuid,
+    at: Option<DateTime<Utc>>,
+) -> Result<u64> {
+    let mut changed = 0;
+    for (from, to, when) in [
+        ("scheduled", "live", "s.start_time"),
+        ("live", "completed", "s.end_time"),
+    ] {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT count(set_session_status(s.id, $3)) FROM sessions s
+                      WHERE s.event_id = $1 AND s.status = $4
+                        AND {when} <= coalesce($2::timestamptz, now())
+                        AND {when} > coalesce($2::timestamptz, now()) - interval '1 day'"
+                ),
+                &[&event, &at, &to, &from],
+            )
+            .await
+            .with_context(|| format!("cannot mark sessions {to}"))?;
+        changed += row.get::<_, i64>(0) as u64;
+    }
+    Ok(changed)
+}
+
+/// The reminders, at `at` (default now): one per slot, made when the slot is ten minutes away and sent
+/// five minutes before it: "Next sessions at 14:15", "Lunch at 11:45". Never twice for one slot,
+/// however often it runs or however many simulators run. Returns how many it made.
+pub async fn announce_slots(
+    client: &Client,
+    event: uuid::Uuid,
+    at: Option<DateTime<Utc>>,
+) -> Result<u64> {
+    let row = client
+        .query_one(
+            "WITH now AS (SELECT coalesce($2::timestamptz, now()) AS t),
+                  slot AS (
+                    SELECT s.start_time, bool_and(s.session_type = 'break') AS is_break,
+                           min(s.title) AS title, min(v.name) AS place,
+                           to_char(s.start_time AT TIME ZONE e.time_zone, 'HH24:MI') AS hhmm
+                      FROM sessions s JOIN events e ON e.id = s.event_id
+                      LEFT JOIN venues v ON v.id = s.venue_id, now
+                     WHERE s.event_id = $1 AND s.status <> 'cancelled'
+                       AND s.start_time > now.t + interval '5 minutes'
+                       AND s.start_time <= now.t + interval '10 minutes'
+                     GROUP BY s.start_time, e.time_zone),
+                  msg AS (
+                    SELECT start_time,
+                           CASE WHEN is_break THEN title || ' at ' || hhmm ELSE 'Next sessions at ' || hhmm END AS title,
+                           CASE WHEN is_break THEN title || ' starts at ' || hhmm || coalesce(' in the ' || place, '') || '.'
+                                ELSE 'The next sessions start at ' || hhmm || ': please make your way to the rooms.' END AS content
+                      FROM slot),
+                  made AS (
+                    SELECT schedule_announcement((create_announcement($1, msg.title, msg.content, 'normal', 'attendees',
+                                                                      NULL, ARRAY['push', 'in_app'])).id,
+                                                 msg.start_time - interval '5 minutes')
+                      FROM msg
+                     WHERE NOT EXISTS (SELECT 1 FROM event_announcements a
+                                        WHERE a.event_id = $1 AND a.title = msg.title
+                                          AND coalesce(a.scheduled_for, a.sent_at, a.created_at)
+                                              > msg.start_time - interval '12 hours'))
+             SELECT count(*) FROM made",
+            &[&event, &at],
+        )
+        .await
+        .context("cannot announce the next slot")?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// Every two seconds: for each session that started in the last twenty minutes, the people registered
+/// for it who are on site come to its door, most in the first minutes (85% of them, 63% of those
+/// within three minutes), each a scan spread over the two seconds.
+async fn room_doors(client: &Client, event: uuid::Uuid, counters: &Counters) -> Result<u64> {
+    let rows = client
+        .query(
+            "WITH live AS (
+               SELECT s.id, v.name || ' door' AS door, s.present_count,
+                      extract(epoch FROM now() - s.start_time)::float8 AS since,
+                      (SELECT count(*) FROM session_registrations r
+                         JOIN event_checkins c ON c.attendee_id = r.attendee_id AND c.is_present AND c.session_id IS NULL
+                        WHERE r.session_id = s.id AND r.status = 'registered') AS expected
+                 FROM sessions s JOIN venues v ON v.id = s.venue_id
+                WHERE s.event_id = $1 AND s.status = 'live' AND s.session_type <> 'break'
+                  AND s.start_time > now() - interval '20 minutes' AND s.start_time <= now())
+             SELECT live.id, live.door, p.code
+               FROM live CROSS JOIN LATERAL (
+                 SELECT t.code FROM session_registrations r
+                   JOIN event_checkins c ON c.attendee_id = r.attendee_id AND c.is_present AND c.session_id IS NULL
+                   JOIN tickets t ON t.attendee_id = r.attendee_id AND t.status = 'valid'
+                  WHERE r.session_id = live.id AND r.status = 'registered'
+                    AND NOT EXISTS (SELECT 1 FROM event_checkins x
+                                     WHERE x.session_id = live.id AND x.attendee_id = r.attendee_id)
+                  ORDER BY md5(r.attendee_id::text || live.id::text)
+                  LIMIT greatest(0, least(40, floor(0.85 * live.expected * (1 - exp(-live.since / 180.0)))::int
+                                              - live.present_count))) AS p",
+            &[&event],
+        )
+        .await
+        .context("cannot read who is at the rooms' doors")?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let gap = Duration::from_millis(1800) / rows.len() as u32;
+    for row in &rows {
+        let (session, door, code): (uuid::Uuid, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        if !scan(client, event, &code, &door, Some(session), counters).await && client.is_closed() {
+            break;
+        }
+        tokio::time::sleep(gap).await;
+    }
+    Ok(0)
 }
