@@ -23,6 +23,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// A barcode scanner's burst (app::scanner): a code to check in, whatever is on screen.
     ScannerInput(String),
+    /// A bracketed paste: text for the text box that has the keyboard, never keys for the desk.
+    Paste(String),
     Resize,
     Tick(DateTime<Utc>),
     Listener(ListenerEvent),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::keymap::{self, Action};
 use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg};
 use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
-use crate::desks::announcements::compose::{Compose, FormKey};
+use crate::desks::announcements::compose::{Compose, Field, FormKey};
 use crate::desks::announcements::model::{
     AnnouncementRow, AnnouncementsDesk, Intent as AnnouncementIntent,
 };
@@ -427,6 +427,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Key(key) => {
             state.dirty = true;
             key_pressed(state, key, &mut cmds);
+        }
+        Msg::Paste(text) => {
+            state.dirty = true;
+            pasted(state, &text, &mut cmds);
         }
         Msg::Resize => state.dirty = true,
         Msg::Tick(now) => tick(state, now, &mut cmds),
@@ -1097,11 +1101,102 @@ pub fn route(state: &mut State, hint: &Hint) {
     }
 }
 
+/// The longest paste a text box takes (the longest field, an announcement's content, holds 5,000).
+const PASTE_MAX: usize = 5_000;
+
+/// What a text box refuses to hold: control characters (an escape sequence among them could drive a
+/// terminal wherever the text is shown later, and PostgreSQL cannot store NUL). Line breaks are the
+/// multi-line content's own business.
+fn refused_char(c: char) -> bool {
+    c.is_control()
+}
+
+/// A control character typed: one sentence, nothing changes.
+fn refuse_control(state: &mut State, c: char) {
+    state.say(
+        format!(
+            "control characters cannot be typed (U+{:04X} was refused): nothing changed",
+            u32::from(c)
+        ),
+        Tone::Bad,
+    );
+}
+
+/// A bracketed paste: the text goes into the text box that has the keyboard, as text (never as the
+/// desk's keys: a pasted "x y" must not cancel a session), or is refused whole with one sentence.
+fn pasted(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
+    // A copied code or line often ends in a line break; it is not part of the text.
+    let text = text.trim_end_matches(['\r', '\n']);
+    let multi_line =
+        matches!(&state.overlay, Some(Overlay::Compose(form)) if form.field() == Field::Content);
+    let text = if multi_line {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_owned()
+    };
+    let accepts = match &state.overlay {
+        Some(Overlay::Prompt(_)) => true,
+        Some(Overlay::Compose(form)) => matches!(
+            form.field(),
+            Field::Title | Field::Content | Field::Sessions | Field::Schedule
+        ),
+        Some(Overlay::Help | Overlay::Confirm(_)) => false,
+        None => state.typing(),
+    };
+    if !accepts {
+        state.say(
+            "a paste goes into a text box (s scans, / searches or filters): nothing was typed",
+            Tone::Info,
+        );
+        return;
+    }
+    let length = text.chars().count();
+    if length > PASTE_MAX {
+        state.say(
+            format!("a paste of {length} characters is too long (at most {PASTE_MAX}): nothing was typed"),
+            Tone::Bad,
+        );
+        return;
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| refused_char(*c) && !(multi_line && *c == '\n'))
+    {
+        state.say(
+            format!(
+                "the paste holds a control character (U+{:04X}, perhaps an escape sequence): nothing was typed",
+                u32::from(c)
+            ),
+            Tone::Bad,
+        );
+        return;
+    }
+    for c in text.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        typed(state, KeyEvent::new(code, KeyModifiers::NONE), cmds);
+    }
+}
+
 fn key_pressed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;
         return;
     }
+    if let KeyCode::Char(c) = key.code
+        && refused_char(c)
+    {
+        refuse_control(state, c);
+        return;
+    }
+    typed(state, key, cmds);
+}
+
+/// A key that may be text: into the open dialog or text box, else the desk's keys.
+fn typed(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if let Some(overlay) = state.overlay.take() {
         state.overlay = overlay_key(state, overlay, key, cmds);
         return;
@@ -1748,7 +1843,7 @@ fn overlay_key(
                             && draft.sessions.is_none() =>
                     {
                         form.errors.push((
-                            crate::desks::announcements::compose::Field::Schedule,
+                            Field::Schedule,
                             "urgent to everyone: save a draft, then t asks for the slug".to_owned(),
                         ));
                         state.say("not saved: see the fields marked <-", Tone::Bad);

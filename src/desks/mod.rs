@@ -160,6 +160,16 @@ pub fn clean(text: &str) -> String {
     out
 }
 
+/// PostgreSQL text cannot hold NUL (U+0000): text that does is refused here, before the database, in
+/// one sentence naming what it was (`what`) and that nothing happened (`outcome`), rather than as the
+/// server's encoding error.
+pub fn storable(text: &str, what: &str, outcome: &str) -> anyhow::Result<()> {
+    if text.contains('\0') {
+        anyhow::bail!("{what} holds a NUL character, which the database cannot store: {outcome}");
+    }
+    Ok(())
+}
+
 /// `clean` for an optional column.
 pub fn clean_opt(text: Option<String>) -> Option<String> {
     text.map(|t| clean(&t))
@@ -176,6 +186,16 @@ mod tests {
         assert_eq!(clean("a\tb\r\n"), "a^Ib^M^J");
         assert_eq!(clean("\u{7f}\u{9b}x"), "^??x");
         assert_eq!(clean("Zoë"), "Zoë");
+    }
+
+    #[test]
+    fn nul_is_refused_before_the_database() {
+        assert!(storable("Zoë \u{1b}[2J", "the title", "nothing was saved").is_ok());
+        let refused = storable("A\0B", "the code", "nothing was checked in").expect_err("NUL");
+        assert_eq!(
+            refused.to_string(),
+            "the code holds a NUL character, which the database cannot store: nothing was checked in"
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use tui_input::Input;
 
 use super::{MIN_HEIGHT, MIN_WIDTH, Theme};
 use crate::app::keymap::{self, Scope};
@@ -74,11 +75,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Some(Overlay::Prompt(prompt)) => {
             let (title, context, label, hint) = prompt.describe(state);
             let mut lines: Vec<Line> = context.into_iter().map(Line::raw).collect();
-            lines.push(Line::from(vec![
-                Span::styled(label, theme.header()),
-                Span::raw(fit(prompt.input.value(), 50)),
-                Span::styled("_", theme.key()),
-            ]));
+            let mut field = vec![Span::styled(label, theme.header())];
+            field.extend(text_box(&prompt.input, 50, true, Style::new(), theme));
+            lines.push(Line::from(field));
             match &prompt.error {
                 Some(error) => lines.push(Line::styled(error.clone(), theme.bad())),
                 None => lines.push(Line::styled(hint, theme.dim())),
@@ -173,6 +172,72 @@ fn notice_lines(state: &State, width: u16) -> Vec<String> {
         lines.push(fit(&rest, usize::from(width).saturating_sub(2)));
     }
     lines
+}
+
+/// A text box's value in at most `width` columns. Focused, the text nearest the cursor stays in sight
+/// (a long paste shows its end as it is typed), the cursor is a `_` past the end or the character under
+/// it reversed, and a wide character is never cut in half. Control characters are never drawn.
+pub fn text_box(
+    input: &Input,
+    width: usize,
+    focused: bool,
+    style: Style,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let value = input.value();
+    if !focused {
+        return vec![Span::styled(fit(value, width), style)];
+    }
+    let at = value
+        .char_indices()
+        .nth(input.cursor())
+        .map_or(value.len(), |(i, _)| i);
+    let (head, tail) = value.split_at(at);
+    let graphemes = |text: &str| -> Vec<(String, usize)> {
+        Span::raw(text.to_owned())
+            .styled_graphemes(Style::new())
+            .map(|g| (g.symbol.to_owned(), Span::raw(g.symbol).width()))
+            .filter(|(_, width)| *width > 0)
+            .collect()
+    };
+    let head = graphemes(head);
+    let mut tail = graphemes(tail).into_iter();
+    let under = tail.next();
+    let tail: Vec<(String, usize)> = tail.collect();
+    let tail_width: usize = tail.iter().map(|(_, w)| w).sum();
+    let under_width = under.as_ref().map_or(1, |(_, w)| *w);
+    // The text before the cursor gets what the cursor and the rest do not need, taken from its end.
+    let room = width
+        .saturating_sub(under_width)
+        .saturating_sub(tail_width.min(width / 2));
+    let mut before = Vec::new();
+    let mut used = 0;
+    for (g, w) in head.iter().rev() {
+        if used + w > room {
+            break;
+        }
+        used += w;
+        before.push(g.as_str());
+    }
+    before.reverse();
+    let mut room = width.saturating_sub(used + under_width);
+    let mut after = String::new();
+    for (g, w) in &tail {
+        if *w > room {
+            break;
+        }
+        room -= w;
+        after.push_str(g);
+    }
+    let mut spans = vec![Span::styled(before.concat(), style)];
+    match under {
+        Some((g, _)) => spans.push(Span::styled(g, style.add_modifier(Modifier::REVERSED))),
+        None => spans.push(Span::styled("_", theme.key())),
+    }
+    if !after.is_empty() {
+        spans.push(Span::styled(after, style));
+    }
+    spans
 }
 
 /// Greedy word wrap at `width` characters; a word longer than a line is split.

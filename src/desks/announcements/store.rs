@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::compose::Draft;
 use super::model::AnnouncementRow;
-use crate::desks::{clean, clean_opt};
+use crate::desks::{clean, clean_opt, storable};
 
 /// The event's announcements, or only `ids`, with how many people each reaches.
 pub async fn announcements(
@@ -64,6 +64,8 @@ pub async fn save(
     draft: &Draft,
     schedule: Option<DateTime<Utc>>,
 ) -> Result<Uuid> {
+    storable(&draft.title, "the title", "nothing was saved")?;
+    storable(&draft.content, "the content", "nothing was saved")?;
     let tx = client.transaction().await.context("cannot start saving")?;
     let id = match id {
         None => tx

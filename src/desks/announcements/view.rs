@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
 
-use crate::ui::frame::indented;
+use crate::ui::frame::{indented, text_box};
 
 use super::compose::{AUDIENCES, Compose, Field, METHODS, PRIORITIES};
 use super::model::AnnouncementRow;
@@ -37,13 +37,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ))];
     if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
-        spans.push(Span::styled(
-            fit(desk.nav.filter.value(), 20),
+        spans.extend(text_box(
+            &desk.nav.filter,
+            20,
+            desk.nav.filtering,
             theme.header(),
+            theme,
         ));
-        if desk.nav.filtering {
-            spans.push(Span::styled("_", theme.key()));
-        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), head);
 
@@ -228,8 +228,20 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
             theme.header()
         };
         let cursor = if focused { "_" } else { "" };
+        let [label_area, value_area] =
+            Layout::horizontal([Constraint::Length(10), Constraint::Min(10)]).areas(areas[i]);
+        // A one-line field scrolls to keep its cursor in sight, however long the text.
+        let one_line = |input: &tui_input::Input| {
+            Line::from(text_box(
+                input,
+                usize::from(value_area.width).saturating_sub(1),
+                focused,
+                Style::new(),
+                theme,
+            ))
+        };
         let value: Vec<Line> = match field {
-            Field::Title => vec![Line::raw(format!("{}{cursor}", form.title.value()))],
+            Field::Title => vec![one_line(&form.title)],
             Field::Content => {
                 let text = format!("{}{cursor}", form.content.value());
                 let all: Vec<&str> = text.split('\n').collect();
@@ -242,12 +254,13 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
             }
             Field::Priority => vec![choices(&PRIORITIES, form.priority, focused, theme)],
             Field::Audience => vec![choices(&AUDIENCES, form.audience, focused, theme)],
-            Field::Sessions => vec![Line::raw(if form.sessions.value().is_empty() && !focused {
-                "(all; or parts of today's session titles, ;-separated, HH:MM first to pick)"
-                    .to_owned()
+            Field::Sessions => vec![if form.sessions.value().is_empty() && !focused {
+                Line::raw(
+                    "(all; or parts of today's session titles, ;-separated, HH:MM first to pick)",
+                )
             } else {
-                format!("{}{cursor}", form.sessions.value())
-            })],
+                one_line(&form.sessions)
+            }],
             Field::Methods => vec![Line::from(
                 METHODS
                     .iter()
@@ -261,14 +274,12 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
                     })
                     .collect::<Vec<_>>(),
             )],
-            Field::Schedule => vec![Line::raw(if form.schedule.value().is_empty() && !focused {
-                "(empty: save as a draft; HH:MM today or YYYY-MM-DD HH:MM)".to_owned()
+            Field::Schedule => vec![if form.schedule.value().is_empty() && !focused {
+                Line::raw("(empty: save as a draft; HH:MM today or YYYY-MM-DD HH:MM)")
             } else {
-                format!("{}{cursor}", form.schedule.value())
-            })],
+                one_line(&form.schedule)
+            }],
         };
-        let [label_area, value_area] =
-            Layout::horizontal([Constraint::Length(10), Constraint::Min(10)]).areas(areas[i]);
         frame.render_widget(
             Paragraph::new(Span::styled(format!("{:<9}", field.label()), label_style)),
             label_area,

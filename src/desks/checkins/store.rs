@@ -11,7 +11,7 @@ use super::model::{
     AttendeeHit, BatchView, CheckinRow, GateStat, Problem, SEARCH_SHOWN, ScanOutcome, Summary,
 };
 use crate::db::listen::XidRange;
-use crate::desks::{clean, clean_opt};
+use crate::desks::{clean, clean_opt, storable};
 
 /// Feed rows kept on screen at most (newest first).
 pub const FEED_LIMIT: i64 = 200;
@@ -313,6 +313,8 @@ pub async fn batch_views(
 
 /// A scanned code, checked in at `gate` through the SQL API. A refusal is an answer, not an error.
 pub async fn scan(client: &Client, event: Uuid, code: &str, gate: &str) -> Result<ScanOutcome> {
+    storable(code, "the code", "nothing was checked in or recorded")?;
+    storable(gate, "this console's gate name", "nothing was checked in")?;
     let row = client
         .query_one(
             "SELECT accepted, reason_code, message, attendee_name, ticket_type, checked_in_at
@@ -339,6 +341,7 @@ fn outcome(row: &tokio_postgres::Row, code: &str) -> ScanOutcome {
 
 /// A manual check-in of a found attendee.
 pub async fn check_in(client: &Client, attendee: Uuid, gate: &str) -> Result<ScanOutcome> {
+    storable(gate, "this console's gate name", "nothing was checked in")?;
     let row = client
         .query_one(
             "SELECT accepted, reason_code, message, attendee_name, ticket_type, checked_in_at
@@ -361,6 +364,7 @@ pub async fn check_out(client: &Client, attendee: Uuid) -> Result<()> {
 
 /// Attendees by name, email or ticket code (case-insensitive), with whether they are inside now.
 pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<AttendeeHit>> {
+    storable(query, "the search", "nobody was looked up")?;
     let pattern = format!(
         "%{}%",
         query

@@ -10,6 +10,7 @@ use super::model::{Problem, ScanOutcome};
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
+use crate::ui::frame::text_box;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let gate_lines = state
@@ -253,11 +254,8 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let [input_row, result_row] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let first = if scan.on {
-        let mut spans = vec![
-            Span::styled(" SCAN> ", theme.key()),
-            Span::raw(fit(scan.input.value(), 50)),
-            Span::styled("_", theme.key()),
-        ];
+        let mut spans = vec![Span::styled(" SCAN> ", theme.key())];
+        spans.extend(text_box(&scan.input, 50, true, Style::new(), theme));
         if scan.in_flight > 0 {
             spans.push(Span::styled(
                 format!("  ({} checking)", scan.in_flight),
@@ -461,13 +459,14 @@ fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let [input_row, results] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let mut spans = vec![
-        Span::styled(" Search attendees: ", theme.header()),
-        Span::raw(fit(search.input.value(), 50)),
-    ];
-    if search.editing {
-        spans.push(Span::styled("_", theme.key()));
-    }
+    let mut spans = vec![Span::styled(" Search attendees: ", theme.header())];
+    spans.extend(text_box(
+        &search.input,
+        50,
+        search.editing,
+        Style::new(),
+        theme,
+    ));
     if search.searching {
         spans.push(Span::styled("  searching...", theme.dim()));
     } else if let Some(q) = &search.searched {

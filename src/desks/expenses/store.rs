@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::ExpenseRow;
-use crate::desks::{clean, clean_opt};
+use crate::desks::{clean, clean_opt, storable};
 
 /// The event's expenses (not deleted), or only `ids`.
 pub async fn expenses(
@@ -63,6 +63,7 @@ pub async fn approve(client: &Client, expense: Uuid) -> Result<()> {
 }
 
 pub async fn reject(client: &Client, expense: Uuid, reason: &str) -> Result<()> {
+    storable(reason, "the reason", "the expense was not rejected")?;
     client
         .query_one(
             "SELECT id FROM reject_expense($1, $2)",

@@ -11,7 +11,7 @@ use crate::app::keymap::Action;
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
-use crate::ui::frame::indented;
+use crate::ui::frame::{indented, text_box};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let desk = &state.expenses;
@@ -88,13 +88,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         header.push(Span::raw("   Filter: "));
-        header.push(Span::styled(
-            fit(desk.nav.filter.value(), 24),
+        header.extend(text_box(
+            &desk.nav.filter,
+            24,
+            desk.nav.filtering,
             theme.header(),
+            theme,
         ));
-        if desk.nav.filtering {
-            header.push(Span::styled("_", theme.key()));
-        }
     }
     frame.render_widget(Paragraph::new(Line::from(header)), filter_row);
 

@@ -10,6 +10,7 @@ use super::model::SessionRow;
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
+use crate::ui::frame::text_box;
 
 /// Amber from here; red when full.
 const AMBER_FROM: f64 = 0.9;
@@ -34,13 +35,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ))];
     if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
-        spans.push(Span::styled(
-            fit(desk.nav.filter.value(), 30),
+        spans.extend(text_box(
+            &desk.nav.filter,
+            30,
+            desk.nav.filtering,
             theme.header(),
+            theme,
         ));
-        if desk.nav.filtering {
-            spans.push(Span::styled("_", theme.key()));
-        }
         spans.push(Span::styled(
             format!("  ({} shown)", visible.len()),
             theme.dim(),

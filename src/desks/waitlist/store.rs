@@ -5,7 +5,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::WaitRow;
-use crate::desks::{clean, clean_opt};
+use crate::desks::{clean, clean_opt, storable};
 
 /// Active entries (waiting or offered) and those that ended in the last hour, or only `ids`.
 pub async fn entries(client: &Client, event: Uuid, ids: Option<&[Uuid]>) -> Result<Vec<WaitRow>> {
@@ -74,6 +74,7 @@ pub async fn extend(client: &Client, entry: Uuid, minutes: i32) -> Result<()> {
 }
 
 pub async fn cancel(client: &Client, entry: Uuid, reason: &str) -> Result<()> {
+    storable(reason, "the reason", "the entry was not cancelled")?;
     client
         .query_one(
             "SELECT id FROM cancel_waitlist_entry($1, $2)",

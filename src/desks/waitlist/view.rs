@@ -10,6 +10,7 @@ use super::model::countdown;
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
+use crate::ui::frame::text_box;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let desk = &state.waitlist;
@@ -35,13 +36,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
-        spans.push(Span::styled(
-            fit(desk.nav.filter.value(), 20),
+        spans.extend(text_box(
+            &desk.nav.filter,
+            20,
+            desk.nav.filtering,
             theme.header(),
+            theme,
         ));
-        if desk.nav.filtering {
-            spans.push(Span::styled("_", theme.key()));
-        }
     }
     if desk.history {
         spans.push(Span::styled("   + last hour", theme.dim()));
