@@ -903,3 +903,83 @@ fn a_cancel_reason_is_stored_verbatim_or_refused_in_one_sentence() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Pseudo-terminal level: the real binary
+
+/// A bracketed paste, as a terminal sends one.
+fn paste(text: &str) -> String {
+    format!("\u{1b}[200~{text}\u{1b}[201~")
+}
+
+#[tokio::test]
+async fn a_hostile_paste_burst_and_a_resize_storm_leave_the_console_up_and_the_terminal_restored() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    fixture(&admin).await;
+    let mut console = common::pty::Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    console
+        .wait_for(&["Fixture Conf", "LIVE"], async || {})
+        .await;
+
+    // Into the scan box: a long burst with escape sequences, right-to-left, wide and NUL in it. The
+    // box shows the end being typed, however long the paste.
+    console.send("s");
+    console.wait_for(&["SCAN>"], async || {}).await;
+    let burst = format!(
+        "{}\u{1b}]0;pwned\u{7}\u{1b}[2J\0שלום界😀END9",
+        "A".repeat(300)
+    );
+    console.send(&paste(&burst));
+    let screen = console.wait_for(&["END9"], async || {}).await;
+    assert!(
+        screen.contains("Fixture Conf"),
+        "the screen was cleared:\n{screen}"
+    );
+    // A C1 control character typed (CSI, which some terminals obey like ESC [) is refused in one
+    // sentence, not kept invisibly in the code.
+    console.send("\u{9b}");
+    console
+        .wait_for(&["control characters cannot be typed"], async || {})
+        .await;
+    console.send("\r");
+    console.wait_for(&["REFUSED"], async || {}).await;
+
+    // Into the search: right-to-left and wide text with a screen clear in it.
+    console.send("\u{1b}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    console.send("/");
+    console.wait_for(&["Search attendees:"], async || {}).await;
+    console.send(&paste("שלום\u{1b}[2J界"));
+    console.wait_for(&["nobody matches"], async || {}).await;
+
+    // A resize storm, tiny sizes included; the console draws through it and comes back whole.
+    for (cols, rows) in [
+        (20, 5),
+        (200, 60),
+        (1, 1),
+        (79, 23),
+        (132, 43),
+        (2, 80),
+        (80, 24),
+    ] {
+        console.resize(cols, rows);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    console.resize(60, 10);
+    console
+        .wait_for(&["terminal too small (needs 80x24)"], async || {})
+        .await;
+    console.resize(80, 24);
+    let screen = console
+        .wait_for(&["Fixture Conf", "Search attendees:"], async || {})
+        .await;
+    assert!(!screen.contains("pwned\u{7}"), "{screen}");
+
+    console.send("\u{1b}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    console.send("q");
+    let status = console.wait_exit().await;
+    assert!(status.success(), "{status:?}");
+    console.assert_restored();
+}
