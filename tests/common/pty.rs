@@ -29,6 +29,11 @@ impl Console {
 
     /// `eventos ARGS` in a pseudo-terminal with a clean environment.
     pub fn run(args: &[&str], cols: u16, rows: u16) -> Console {
+        Console::program(env!("CARGO_BIN_EXE_eventos"), args, cols, rows)
+    }
+
+    /// Any `PROGRAM ARGS` (e.g. `ssh -tt ...`) in a pseudo-terminal with the same clean environment.
+    pub fn program(program: &str, args: &[&str], cols: u16, rows: u16) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -37,7 +42,7 @@ impl Console {
                 pixel_height: 0,
             })
             .expect("a pseudo-terminal");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_eventos"));
+        let mut command = CommandBuilder::new(program);
         command.args(args);
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -52,7 +57,7 @@ impl Console {
         let child = pty
             .slave
             .spawn_command(command)
-            .expect("the console starts");
+            .unwrap_or_else(|e| panic!("{program} starts: {e}"));
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
         let writer = pty.master.take_writer().expect("writer");
@@ -109,6 +114,11 @@ impl Console {
     /// The program's process id.
     pub fn pid(&self) -> u32 {
         self.child.process_id().expect("pid")
+    }
+
+    /// Everything the program wrote, control sequences included (lossy UTF-8).
+    pub fn raw_text(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().expect("raw")).into_owned()
     }
 
     pub fn text(&self) -> String {
