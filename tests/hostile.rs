@@ -922,8 +922,18 @@ async fn a_hostile_paste_burst_and_a_resize_storm_leave_the_console_up_and_the_t
         .wait_for(&["Fixture Conf", "LIVE"], async || {})
         .await;
 
-    // Into the scan box: a long burst with escape sequences, right-to-left, wide and NUL in it. The
-    // box shows the end being typed, however long the paste.
+    // Pasted on the desk, with no text box open, "?q" is neither help nor quit: one sentence, nothing
+    // else.
+    console.send(&paste("?q"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let screen = console.text();
+    assert!(
+        screen.contains("Fixture Conf") && !screen.contains("Keys (Esc closes)"),
+        "a paste pressed the desk's keys:\n{screen}"
+    );
+
+    // Into the scan box: a long burst with escape sequences and NUL in it is refused whole, in one
+    // sentence, and reaches neither the box nor the terminal.
     console.send("s");
     console.wait_for(&["SCAN>"], async || {}).await;
     let burst = format!(
@@ -931,11 +941,16 @@ async fn a_hostile_paste_burst_and_a_resize_storm_leave_the_console_up_and_the_t
         "A".repeat(300)
     );
     console.send(&paste(&burst));
-    let screen = console.wait_for(&["END9"], async || {}).await;
+    let screen = console
+        .wait_for(&["the paste holds a control character"], async || {})
+        .await;
     assert!(
-        screen.contains("Fixture Conf"),
-        "the screen was cleared:\n{screen}"
+        screen.contains("Fixture Conf") && screen.contains("SCAN> _"),
+        "the screen was cleared or the box took the paste:\n{screen}"
     );
+    // The same without the control characters: the box shows the end being typed, however long.
+    console.send(&paste(&format!("{}שלום界😀END9", "A".repeat(300))));
+    console.wait_for(&["END9"], async || {}).await;
     // A C1 control character typed (CSI, which some terminals obey like ESC [) is refused in one
     // sentence, not kept invisibly in the code.
     console.send("\u{9b}");
@@ -945,12 +960,12 @@ async fn a_hostile_paste_burst_and_a_resize_storm_leave_the_console_up_and_the_t
     console.send("\r");
     console.wait_for(&["REFUSED"], async || {}).await;
 
-    // Into the search: right-to-left and wide text with a screen clear in it.
+    // Into the search: right-to-left and wide text.
     console.send("\u{1b}");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     console.send("/");
     console.wait_for(&["Search attendees:"], async || {}).await;
-    console.send(&paste("שלום\u{1b}[2J界"));
+    console.send(&paste("שלום界"));
     console.wait_for(&["nobody matches"], async || {}).await;
 
     // A resize storm, tiny sizes included; the console draws through it and comes back whole.
@@ -975,6 +990,11 @@ async fn a_hostile_paste_burst_and_a_resize_storm_leave_the_console_up_and_the_t
         .wait_for(&["Fixture Conf", "Search attendees:"], async || {})
         .await;
     assert!(!screen.contains("pwned\u{7}"), "{screen}");
+    let written = console.raw_text();
+    assert!(
+        !written.contains("]0;pwned"),
+        "the pasted title sequence reached the terminal"
+    );
 
     console.send("\u{1b}");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

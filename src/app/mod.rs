@@ -242,22 +242,9 @@ async fn run_loop(
                         }
                         continue;
                     }
-                    Ok(Event::Paste(text)) => {
-                        if !pass_on(burst.pause()) {
-                            return;
-                        }
-                        // A paste types its characters (a code copied from somewhere).
-                        for c in text.chars().filter(|c| !c.is_control()) {
-                            let key = crossterm::event::KeyEvent::new(
-                                crossterm::event::KeyCode::Char(c),
-                                crossterm::event::KeyModifiers::NONE,
-                            );
-                            if tx.send(Msg::Key(key)).is_err() {
-                                return;
-                            }
-                        }
-                        continue;
-                    }
+                    // Text for the box that has the keyboard, never the desk's keys (a pasted "?q"
+                    // must not open help and quit); the state refuses it where no box is open.
+                    Ok(Event::Paste(text)) => Msg::Paste(text),
                     Ok(Event::Resize(..)) => Msg::Resize,
                     Ok(_) => continue,
                     Err(e) => {
