@@ -724,12 +724,12 @@ fn clock_ticks_per_second() -> u64 {
 }
 
 #[derive(Clone, Copy)]
-struct Memory {
-    rss_kb: u64,
+pub(super) struct Memory {
+    pub rss_kb: u64,
     hwm_kb: u64,
 }
 
-fn memory() -> Result<Memory> {
+pub(super) fn memory() -> Result<Memory> {
     let status = std::fs::read_to_string("/proc/self/status")
         .context("cannot read /proc/self/status (not Linux?)")?;
     let field = |name: &str| -> Result<u64> {
@@ -745,7 +745,7 @@ fn memory() -> Result<Memory> {
     })
 }
 
-fn mib(kb: u64) -> String {
+pub(super) fn mib(kb: u64) -> String {
     format!("{:.1} MiB", kb as f64 / 1024.0)
 }
 

@@ -252,65 +252,9 @@ pub(super) async fn commit_to_screen(
 ) -> Result<Latency> {
     let people = free_attendees(admin, event).await?;
     let since = current_xid(admin).await?;
-    // Names that cannot be mistaken: Q000001 Bench, Q000002 Bench, ...
-    let ids: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
-    admin
-        .execute(
-            "UPDATE attendees a SET first_name = 'Q' || lpad(n.k::text, 6, '0'), last_name = 'Bench'
-               FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, k) WHERE a.id = n.id",
-            &[&ids],
-        )
-        .await
-        .context("cannot name the attendees")?;
-    let tokens: Arc<Vec<(String, String)>> = Arc::new(
-        people
-            .iter()
-            .enumerate()
-            .map(|(k, (_, code))| (format!("Q{:06}", k + 1), code.clone()))
-            .collect(),
-    );
-
+    let tokens = name_for_the_screen(admin, &people).await?;
     let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
-    let (stop_console, console_stopped) = tokio::sync::oneshot::channel::<()>();
-    let mut console_settings = all.clone();
-    console_settings
-        .database
-        .pg
-        .user(seed::operator_login(SLUG, "organizer"));
-    let console = if watcher == Watcher::PollingEverySecond {
-        let seen = seen.clone();
-        let organizer = console_settings.database.clone();
-        tokio::spawn(
-            async move { poll_every_second(&organizer, event, seen, console_stopped).await },
-        )
-    } else {
-        let seen = seen.clone();
-        tokio::spawn(async move {
-            let backend = ratatui::backend::TestBackend::new(120, 250);
-            let terminal =
-                ratatui::Terminal::new(backend).context("cannot make the test backend")?;
-            let mut screen = MeasuringScreen { terminal, seen };
-            crate::app::run_headless(&console_settings, SLUG, &mut screen, async move {
-                let _ = console_stopped.await;
-            })
-            .await
-        })
-    };
-    let ready = Instant::now();
-    while !seen.lock().map(|s| s.live).unwrap_or(false) {
-        if console.is_finished() {
-            console
-                .await
-                .context("the headless console failed")?
-                .context("the headless console stopped before it was live")?;
-            bail!("the headless console stopped before it was live");
-        }
-        if ready.elapsed() > Duration::from_secs(30) {
-            let header = seen.lock().map(|s| s.header.clone()).unwrap_or_default();
-            bail!("the headless console did not come up LIVE within 30 s (its header: {header:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (stop_console, console) = start_watching(all, event, watcher, seen.clone()).await?;
 
     let codes: Arc<Vec<String>> = Arc::new(tokens.iter().map(|(_, code)| code.clone()).collect());
     let tasks = {
@@ -354,6 +298,174 @@ pub(super) async fn commit_to_screen(
         early: 0,
         samples,
     })
+}
+
+/// Names that cannot be mistaken on screen, Q000001 Bench, Q000002 Bench, ..., for `people` in order:
+/// (token, ticket code) each.
+async fn name_for_the_screen(
+    admin: &Client,
+    people: &[(Uuid, String)],
+) -> Result<Arc<Vec<(String, String)>>> {
+    let ids: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
+    admin
+        .execute(
+            "UPDATE attendees a SET first_name = 'Q' || lpad(n.k::text, 6, '0'), last_name = 'Bench'
+               FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, k) WHERE a.id = n.id",
+            &[&ids],
+        )
+        .await
+        .context("cannot name the attendees")?;
+    Ok(Arc::new(
+        people
+            .iter()
+            .enumerate()
+            .map(|(k, (_, code))| (format!("Q{:06}", k + 1), code.clone()))
+            .collect(),
+    ))
+}
+
+type Watching = tokio::task::JoinHandle<Result<()>>;
+
+/// `watcher` started as the event's organizer and seen LIVE; the sender stops it.
+async fn start_watching(
+    all: &Settings,
+    event: Uuid,
+    watcher: Watcher,
+    seen: Arc<std::sync::Mutex<Seen>>,
+) -> Result<(tokio::sync::oneshot::Sender<()>, Watching)> {
+    let (stop_console, console_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut console_settings = all.clone();
+    console_settings
+        .database
+        .pg
+        .user(seed::operator_login(SLUG, "organizer"));
+    let console = if watcher == Watcher::PollingEverySecond {
+        let seen = seen.clone();
+        let organizer = console_settings.database.clone();
+        tokio::spawn(
+            async move { poll_every_second(&organizer, event, seen, console_stopped).await },
+        )
+    } else {
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            let backend = ratatui::backend::TestBackend::new(120, 250);
+            let terminal =
+                ratatui::Terminal::new(backend).context("cannot make the test backend")?;
+            let mut screen = MeasuringScreen { terminal, seen };
+            crate::app::run_headless(&console_settings, SLUG, &mut screen, async move {
+                let _ = console_stopped.await;
+            })
+            .await
+        })
+    };
+    let ready = Instant::now();
+    while !seen.lock().map(|s| s.live).unwrap_or(false) {
+        if console.is_finished() {
+            console
+                .await
+                .context("the headless console failed")?
+                .context("the headless console stopped before it was live")?;
+            bail!("the headless console stopped before it was live");
+        }
+        if ready.elapsed() > Duration::from_secs(30) {
+            let header = seen.lock().map(|s| s.header.clone()).unwrap_or_default();
+            bail!("the headless console did not come up LIVE within 30 s (its header: {header:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((stop_console, console))
+}
+
+/// The soak's figures for one window of time.
+pub(super) struct SoakWindow {
+    /// Since the scans began.
+    pub at: Duration,
+    pub scans: usize,
+    /// Sorted.
+    pub samples: Vec<Duration>,
+    /// Committed more than 5 s before the window's end and still not drawn.
+    pub overdue: usize,
+    /// This process's resident memory at the window's end, in kB (None off Linux).
+    pub rss_kb: Option<u64>,
+}
+
+/// The gates at `rate` a second for `total`, one console watching throughout; each `window`, the
+/// commit-to-screen samples of that window and the process's memory.
+pub(super) async fn soak(
+    admin: &Client,
+    all: &Settings,
+    gate: &DatabaseSettings,
+    event: Uuid,
+    rate: u32,
+    total: Duration,
+    window: Duration,
+) -> Result<Vec<SoakWindow>> {
+    let people = free_attendees(admin, event).await?;
+    let since = current_xid(admin).await?;
+    let tokens = name_for_the_screen(admin, &people).await?;
+    let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+    let (stop_console, console) =
+        start_watching(all, event, Watcher::Console, seen.clone()).await?;
+    let admitted = Arc::new(AtomicUsize::new(0));
+    let codes: Arc<Vec<String>> = Arc::new(tokens.iter().map(|(_, code)| code.clone()).collect());
+    let tasks = {
+        let (seen, admitted) = (seen.clone(), admitted.clone());
+        paced_scanners(gate, event, rate, total, codes, move |i, _, at| {
+            admitted.fetch_add(1, Ordering::Relaxed);
+            let Some((token, _)) = tokens.get(i) else {
+                return;
+            };
+            if let Ok(mut seen) = seen.lock() {
+                match seen.drawn.remove(token) {
+                    Some(_) => seen.samples.push(Duration::ZERO),
+                    None => {
+                        seen.awaited.insert(token.clone(), at);
+                    }
+                }
+            }
+        })
+        .await?
+    };
+    let started = Instant::now();
+    let mut windows = Vec::new();
+    let mut counted = 0usize;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + window, window);
+    loop {
+        tick.tick().await;
+        let done = tasks.iter().all(|t| t.is_finished());
+        let (mut samples, overdue) = seen
+            .lock()
+            .map(|mut s| {
+                let overdue = s
+                    .awaited
+                    .values()
+                    .filter(|at| at.elapsed() > Duration::from_secs(5))
+                    .count();
+                (std::mem::take(&mut s.samples), overdue)
+            })
+            .map_err(|_| anyhow::anyhow!("the measuring screen's lock was poisoned"))?;
+        samples.sort();
+        let now = admitted.load(Ordering::Relaxed);
+        windows.push(SoakWindow {
+            at: started.elapsed(),
+            scans: now - counted,
+            samples,
+            overdue,
+            rss_kb: super::console::memory().ok().map(|m| m.rss_kb),
+        });
+        counted = now;
+        if done {
+            break;
+        }
+    }
+    scanned(tasks).await?;
+    let _ = stop_console.send(());
+    console
+        .await
+        .context("the headless console failed")?
+        .context("the headless console stopped")?;
+    undo_since(admin, event, &since).await?;
+    Ok(windows)
 }
 
 /// The baseline a console is measured against: once a second, the names checked in since the last look.

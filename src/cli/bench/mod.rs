@@ -35,6 +35,10 @@ use crate::worker::{self, WorkerConfig};
 const SLUG: &str = "bench";
 const BEGIN: &str = "<!-- eventos bench: begin -->";
 const END: &str = "<!-- eventos bench: end -->";
+const SOAK_BEGIN: &str = "<!-- eventos bench --soak: begin -->";
+const SOAK_END: &str = "<!-- eventos bench --soak: end -->";
+/// The soak's gates, all together.
+const SOAK_RATE: u32 = 200;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,6 +54,10 @@ pub struct Args {
     /// Only these sections (comma-separated), to look at one figure again; not with --write.
     #[arg(long, value_enum, value_delimiter = ',', conflicts_with = "write")]
     only: Vec<Section>,
+    /// Instead of the sections: the soak, gates at 200 scans a second for MINUTES with one console
+    /// watching, its latency and memory each minute (--write puts it in its own part of FILE).
+    #[arg(long, value_name = "MINUTES", conflicts_with_all = ["only", "quick"])]
+    soak: Option<u32>,
 }
 
 /// The report's sections, in the order they run.
@@ -115,6 +123,21 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             only: args.only.clone(),
         }
     };
+    let soak = args
+        .soak
+        .map(|minutes| Duration::from_secs(u64::from(minutes.max(1)) * 60));
+    let plan = match soak {
+        // Enough people outside for every scan, each scanned once: the seed's history has about 55%
+        // of them inside already.
+        Some(total) => Plan {
+            attendees: ((f64::from(SOAK_RATE) * total.as_secs_f64() * 1.05 / 0.4) as i32)
+                .max(10_000),
+            only: Vec::new(),
+            read_sizes: Vec::new(),
+            ..plan
+        },
+        None => plan,
+    };
     let admin = db::connect(&settings.database).await?;
     let name = format!("eventos_bench_{}", std::process::id());
     admin
@@ -125,7 +148,10 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     scratch.pg.dbname(&name);
     let mut scratch_settings = settings.clone();
     scratch_settings.database = scratch.clone();
-    let outcome = measure(&scratch_settings, &plan).await;
+    let outcome = match soak {
+        Some(total) => soak_report(&scratch_settings, &plan, total).await,
+        None => measure(&scratch_settings, &plan).await,
+    };
     // The scratch database and the seed's logins go, whatever happened.
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -145,7 +171,12 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let report = outcome?;
     println!("{report}");
     if let Some(path) = args.write {
-        write_report(&path, &report)?;
+        let (begin, end) = if soak.is_some() {
+            (SOAK_BEGIN, SOAK_END)
+        } else {
+            (BEGIN, END)
+        };
+        write_report(&path, &report, begin, end)?;
         println!("written into {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -232,6 +263,88 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
             &reads::desk_reads(&mut admin, all, &plan.read_sizes, 5, Some(&plan.plans)).await?,
         );
     }
+    Ok(out)
+}
+
+/// The soak: seeded, the worker running as on a venue server, then `latency::soak`, as a table a row a
+/// minute and a line saying how the first and last minutes compare.
+async fn soak_report(all: &Settings, plan: &Plan, total: Duration) -> Result<String> {
+    let settings = &all.database;
+    let mut admin = db::connect(settings).await?;
+    db::migrate::apply(&mut admin).await?;
+    let seeded = seed::seed(
+        &mut admin,
+        &SeedOptions {
+            slug: SLUG.to_owned(),
+            attendees: plan.attendees,
+            ..SeedOptions::default()
+        },
+    )
+    .await?;
+    admin
+        .batch_execute("ANALYZE")
+        .await
+        .context("cannot analyze the seeded event")?;
+    let mut gate = settings.clone();
+    gate.pg.user(seed::operator_login(SLUG, "volunteer"));
+    let worker = ingest::WorkerProcess::start(settings)?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let outside = ingest::free_attendees(&admin, seeded.event_id).await?.len();
+    let needed = (f64::from(SOAK_RATE) * total.as_secs_f64()) as usize;
+    if outside < needed {
+        anyhow::bail!(
+            "the seeded event has {outside} people outside, fewer than the soak's {needed} scans"
+        );
+    }
+    let windows = latency::soak(
+        &admin,
+        all,
+        &gate,
+        seeded.event_id,
+        SOAK_RATE,
+        total,
+        Duration::from_secs(60),
+    )
+    .await;
+    worker.stop().await;
+    let windows = windows?;
+    let mut out = format!(
+        "### Soak\n\nMeasured by `eventos bench --soak {}` on {} ({} cores): {} attendees; 8 scanners paced to {SOAK_RATE} scans a second for {} minutes, the worker in a process of its own, one console (its own loop, drawing into a 120x250 test backend) watching throughout. Each row is one minute: the scans admitted, commit to screen for those drawn in it, the ones committed more than 5 s earlier and still not drawn, and the resident memory of the bench process (the console, the scanners' 8 connections and their bookkeeping).\n\n| minute | scans | p50 | p99 | max | not drawn after 5 s | RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+        total.as_secs() / 60,
+        chrono::Utc::now().format("%Y-%m-%d"),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        seeded.attendees,
+        total.as_secs() / 60,
+    );
+    for w in &windows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            (w.at.as_secs() + 30) / 60,
+            w.scans,
+            ms(percentile(&w.samples, 0.50)),
+            ms(percentile(&w.samples, 0.99)),
+            ms(w.samples.last().copied()),
+            w.overdue,
+            w.rss_kb.map_or("-".to_owned(), console::mib),
+        ));
+    }
+    // Flat means the last full minute is no worse than the first by more than noise: say the numbers.
+    let full: Vec<&latency::SoakWindow> = windows
+        .iter()
+        .filter(|w| w.scans as f64 >= f64::from(SOAK_RATE) * 50.0)
+        .collect();
+    if let (Some(first), Some(last)) = (full.first(), full.last()) {
+        out.push_str(&format!(
+            "\nFirst full minute against the last: p50 {} then {}, p99 {} then {}, RSS {} then {}.\n",
+            ms(percentile(&first.samples, 0.50)),
+            ms(percentile(&last.samples, 0.50)),
+            ms(percentile(&first.samples, 0.99)),
+            ms(percentile(&last.samples, 0.99)),
+            first.rss_kb.map_or("-".to_owned(), console::mib),
+            last.rss_kb.map_or("-".to_owned(), console::mib),
+        ));
+    }
+    out.push('\n');
     Ok(out)
 }
 
@@ -381,13 +494,13 @@ fn start_worker(
 }
 
 /// Puts `report` between the markers in `path` (appending them when absent).
-fn write_report(path: &std::path::Path, report: &str) -> Result<()> {
+fn write_report(path: &std::path::Path, report: &str, begin: &str, end: &str) -> Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let section = format!("{BEGIN}\n{report}{END}");
-    let updated = match (text.find(BEGIN), text.find(END)) {
+    let section = format!("{begin}\n{report}{end}");
+    let updated = match (text.find(begin), text.find(end)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{section}{}", &text[..b], &text[e + END.len()..])
+            format!("{}{section}{}", &text[..b], &text[e + end.len()..])
         }
         _ => format!("{}\n\n## eventos bench\n\n{section}\n", text.trim_end()),
     };
@@ -412,12 +525,17 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("scratch");
         let path = dir.join("BENCHMARKS.md");
         std::fs::write(&path, "# Benchmarks\n\nkept\n").expect("write");
-        write_report(&path, "first\n").expect("appended");
-        write_report(&path, "second\n").expect("replaced");
+        write_report(&path, "first\n", BEGIN, END).expect("appended");
+        write_report(&path, "second\n", BEGIN, END).expect("replaced");
+        write_report(&path, "soaked\n", SOAK_BEGIN, SOAK_END).expect("a part of its own");
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.starts_with("# Benchmarks\n\nkept\n"), "{text}");
         assert!(text.contains(&format!("{BEGIN}\nsecond\n{END}")), "{text}");
         assert!(!text.contains("first"), "{text}");
+        assert!(
+            text.contains(&format!("{SOAK_BEGIN}\nsoaked\n{SOAK_END}")),
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
