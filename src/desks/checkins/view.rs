@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::model::{Problem, ScanOutcome};
 use crate::app::state::State;
-use crate::desks::fit;
+use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
 use crate::ui::frame::text_box;
 
@@ -341,12 +341,45 @@ fn outcome_line(
 
 fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let wide = area.width >= 90;
-    let rows = state.checkins.feed.iter().map(|r| {
-        let place = match (&r.session, &r.gate) {
-            (Some(session), _) => session.clone(),
-            (None, Some(gate)) => gate.clone(),
-            (None, None) => "-".to_owned(),
-        };
+    let widths = if wide {
+        vec![
+            Constraint::Length(8),
+            Constraint::Fill(2),
+            Constraint::Length(14),
+            Constraint::Fill(1),
+            Constraint::Length(9),
+        ]
+    } else {
+        vec![
+            Constraint::Length(8),
+            Constraint::Fill(2),
+            Constraint::Length(11),
+            Constraint::Length(16),
+            Constraint::Length(9),
+        ]
+    };
+    let area = indent(area);
+    // Doors cut to their column but still told apart: two sessions' titles that start alike keep their
+    // ends ("Rust f~(deep dive)"), where the table's own cut would show the same words for both.
+    let place_width = Layout::horizontal(widths.clone())
+        .spacing(1)
+        .split(area)
+        .get(3)
+        .map_or(0, |c| usize::from(c.width));
+    let places = fit_column(
+        &state
+            .checkins
+            .feed
+            .iter()
+            .map(|r| match (&r.session, &r.gate) {
+                (Some(session), _) => session.clone(),
+                (None, Some(gate)) => gate.clone(),
+                (None, None) => "-".to_owned(),
+            })
+            .collect::<Vec<_>>(),
+        place_width,
+    );
+    let rows = state.checkins.feed.iter().zip(places).map(|(r, place)| {
         let method = match r.out_at {
             Some(out) => format!("out {}", state.local(out, "%H:%M")),
             None => r
@@ -369,30 +402,13 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         Row::new(cells).style(style)
     });
-    let widths = if wide {
-        vec![
-            Constraint::Length(8),
-            Constraint::Fill(2),
-            Constraint::Length(14),
-            Constraint::Fill(1),
-            Constraint::Length(9),
-        ]
-    } else {
-        vec![
-            Constraint::Length(8),
-            Constraint::Fill(2),
-            Constraint::Length(11),
-            Constraint::Length(16),
-            Constraint::Length(9),
-        ]
-    };
     let table = Table::new(rows, widths)
         .header(
             Row::new(["Time", "Live feed: name", "Ticket", "Gate / door", "Method"])
                 .style(theme.header()),
         )
         .column_spacing(1);
-    frame.render_widget(table, indent(area));
+    frame.render_widget(table, area);
 }
 
 fn render_problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

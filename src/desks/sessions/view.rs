@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::SessionRow;
 use crate::app::state::State;
-use crate::desks::fit;
+use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
 use crate::ui::frame::text_box;
 
@@ -51,9 +51,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     let wide = table_area.width >= 120;
     let gauge_width = if wide { 12 } else { 6 };
-    let rows = visible
-        .iter()
-        .map(|s| session_row(s, state, theme, wide, gauge_width));
     let mut widths = vec![
         Constraint::Length(11),
         Constraint::Length(if wide { 18 } else { 10 }),
@@ -68,6 +65,34 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(gauge_width as u16 + 5),
         Constraint::Length(9),
     ]);
+    let inner = Rect::new(
+        table_area.x + 1,
+        table_area.y,
+        table_area.width.saturating_sub(1),
+        table_area.height,
+    );
+    // Rooms and titles cut to their columns but still told apart ("Work~Lab A", "Work~Lab B"); the
+    // table's own cut would show both as "Workshop L". One column is the highlight symbol's.
+    let columns = Layout::horizontal(widths.clone())
+        .spacing(1)
+        .split(Rect::new(0, 0, inner.width.saturating_sub(1), 1));
+    let room_width = usize::from(columns.get(1).map_or(0, |c| c.width));
+    let title_width = usize::from(columns.get(2).map_or(0, |c| c.width));
+    let rooms = fit_column(
+        &visible
+            .iter()
+            .map(|s| s.room.clone().unwrap_or_else(|| "-".to_owned()))
+            .collect::<Vec<_>>(),
+        room_width,
+    );
+    let titles = fit_column(
+        &visible.iter().map(|s| s.title.clone()).collect::<Vec<_>>(),
+        title_width,
+    );
+    let rows = visible
+        .iter()
+        .zip(rooms.into_iter().zip(titles))
+        .map(|(s, named)| session_row(s, named, state, theme, wide, gauge_width));
     let mut header = vec!["Time", "Room", "Title"];
     if wide {
         header.push("Type");
@@ -84,12 +109,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         Some(desk.nav.selected)
     });
-    let inner = Rect::new(
-        table_area.x + 1,
-        table_area.y,
-        table_area.width.saturating_sub(1),
-        table_area.height,
-    );
     frame.render_stateful_widget(table, inner, &mut table_state);
     if visible.is_empty() {
         let message = if desk.rows.is_empty() {
@@ -128,8 +147,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
+/// `named`: the row's room and title as fitted to their columns.
 fn session_row<'a>(
     s: &SessionRow,
+    (room, title): (String, String),
     state: &State,
     theme: &Theme,
     wide: bool,
@@ -167,11 +188,7 @@ fn session_row<'a>(
         "completed" => theme.dim(),
         _ => Style::new(),
     };
-    let mut cells = vec![
-        Cell::from(time),
-        Cell::from(s.room.clone().unwrap_or_else(|| "-".to_owned())),
-        Cell::from(s.title.clone()),
-    ];
+    let mut cells = vec![Cell::from(time), Cell::from(room), Cell::from(title)];
     if wide {
         cells.push(Cell::from(s.session_type.clone().unwrap_or_default()));
     }
