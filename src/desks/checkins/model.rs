@@ -8,7 +8,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
-use super::store::FEED_LIMIT;
+use super::store::{DUPLICATE, FEED_LIMIT};
 use crate::app::keymap::Action;
 use crate::desks::fit;
 
@@ -221,7 +221,35 @@ impl CheckinsDesk {
         }
         self.problems
             .sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
-        self.problems.truncate(FEED_LIMIT as usize);
+        // The newest of each kind, as the store reads them: duplicates cannot push the rest out.
+        let (mut duplicates, mut others) = (0, 0);
+        self.problems.retain(|p| {
+            let kept = if p.reason_code == DUPLICATE {
+                &mut duplicates
+            } else {
+                &mut others
+            };
+            *kept += 1;
+            *kept <= FEED_LIMIT
+        });
+    }
+
+    /// The problems kept, newest first, one row per ticket code and reason with how many times it was
+    /// refused: a stuck scanner repeating one code is one row, not a screenful.
+    pub fn problem_groups(&self) -> Vec<(&Problem, usize)> {
+        let mut groups: Vec<(&Problem, usize)> = Vec::new();
+        let mut index: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::new();
+        for p in &self.problems {
+            match index.get(&(p.reason_code.as_str(), p.code.as_str())) {
+                Some(&i) => groups[i].1 += 1,
+                None => {
+                    index.insert((p.reason_code.as_str(), p.code.as_str()), groups.len());
+                    groups.push((p, 1));
+                }
+            }
+        }
+        groups
     }
 
     pub fn scanned(&mut self, outcome: ScanOutcome) {
@@ -463,6 +491,56 @@ mod tests {
         let ids: Vec<u128> = desk.feed.iter().map(|r| r.id.as_u128()).collect();
         assert_eq!(ids, vec![3, 2, 1]);
         assert_eq!(desk.feed[2], out);
+    }
+
+    fn refusal(id: i64, second: u32, reason_code: &str, code: &str) -> Problem {
+        Problem {
+            id,
+            at: Utc
+                .with_ymd_and_hms(2026, 11, 25, 9, 0, 0)
+                .single()
+                .expect("valid")
+                + chrono::TimeDelta::seconds(i64::from(second)),
+            gate: Some("North Gate".into()),
+            reason_code: reason_code.into(),
+            reason: "refused".into(),
+            code: code.into(),
+            first_gate: None,
+            first_at: None,
+            name: None,
+        }
+    }
+
+    #[test]
+    fn a_stuck_scanner_cannot_push_a_void_ticket_out_of_view() {
+        let mut desk = CheckinsDesk::default();
+        desk.merge_problems(vec![
+            refusal(1, 0, "ticket_void", "VOID-1"),
+            refusal(2, 1, "ticket_refunded", "REF-1"),
+        ]);
+        // Later, one code repeated far past the list's length.
+        desk.merge_problems(
+            (0..(FEED_LIMIT + 100))
+                .map(|i| refusal(10 + i, 10 + i as u32, DUPLICATE, "STUCK"))
+                .collect(),
+        );
+        let groups: Vec<(String, usize)> = desk
+            .problem_groups()
+            .into_iter()
+            .map(|(p, n)| (p.code.clone(), n))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                ("STUCK".to_owned(), FEED_LIMIT as usize),
+                ("REF-1".to_owned(), 1),
+                ("VOID-1".to_owned(), 1)
+            ]
+        );
+        // Merging a row again (a snapshot after a batch) counts it once.
+        desk.merge_problems(vec![refusal(1, 0, "ticket_void", "VOID-1")]);
+        assert_eq!(desk.problem_groups().len(), 3);
+        assert_eq!(desk.problems.len(), FEED_LIMIT as usize + 2);
     }
 
     #[test]

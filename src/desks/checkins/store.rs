@@ -15,6 +15,8 @@ use crate::desks::{clean, clean_opt, storable};
 
 /// Feed rows kept on screen at most (newest first).
 pub const FEED_LIMIT: i64 = 200;
+/// The refusal of someone already inside: the commonest problem, and the least urgent.
+pub const DUPLICATE: &str = "already_checked_in";
 
 const CHECKIN_COLUMNS: &str = "c.id, c.attendee_id, btrim(a.first_name || ' ' || a.last_name),
        tt.name, c.gate, c.check_in_method, s.title, c.check_in_time, c.check_out_time";
@@ -82,12 +84,37 @@ pub async fn checkins(
     Ok(rows.iter().map(checkin_row).collect())
 }
 
-/// The newest refused scans, or only those written in `range`.
+/// The newest refused scans, or only those written in `range`. Without a range, the newest of each
+/// kind: duplicates (someone already inside, often one stuck scanner repeating) and everything else
+/// (void, refunded, unknown...), so a burst of the one cannot push the other out of view.
 pub async fn problems(
     client: &ClientWrapper,
     event: Uuid,
     range: Option<&XidRange>,
 ) -> Result<Vec<Problem>> {
+    if range.is_none() {
+        let newest = |kind: &str| {
+            format!(
+                "(SELECT {PROBLEM_COLUMNS}
+                    FROM refused_scans r
+                    LEFT JOIN event_checkins first ON first.id = r.conflicting_checkin_id
+                    LEFT JOIN attendees a ON a.id = r.attendee_id
+                   WHERE r.event_id = $1 AND r.reason_code {kind} '{DUPLICATE}'
+                   ORDER BY r.scanned_at DESC
+                   LIMIT {FEED_LIMIT})"
+            )
+        };
+        let sql = format!("{} UNION ALL {} ORDER BY 2 DESC", newest("<>"), newest("="));
+        let statement = client
+            .prepare_cached(&sql)
+            .await
+            .context("cannot read refused scans")?;
+        let rows = client
+            .query(&statement, &[&event])
+            .await
+            .context("cannot read refused scans")?;
+        return Ok(rows.iter().map(problem_row).collect());
+    }
     let sql = format!(
         "SELECT {PROBLEM_COLUMNS}
            FROM refused_scans r

@@ -412,14 +412,22 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn render_problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let rows = state.checkins.problems.iter().map(|p| {
-        Row::new(vec![
-            Cell::from(state.local(p.at, "%H:%M:%S")),
-            Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
-            Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
-            Cell::from(problem_detail(p, state)),
-        ])
-    });
+    let rows = state
+        .checkins
+        .problem_groups()
+        .into_iter()
+        .map(|(p, times)| {
+            let detail = match times {
+                1 => problem_detail(p, state),
+                n => format!("{} ({n} times)", problem_detail(p, state)),
+            };
+            Row::new(vec![
+                Cell::from(state.local(p.at, "%H:%M:%S")),
+                Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
+                Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
+                Cell::from(detail),
+            ])
+        });
     let table = Table::new(
         rows,
         [
