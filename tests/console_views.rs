@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use eventos::app::msg::{Badges, Cmd, Msg, Snapshot};
+use eventos::app::msg::{Cmd, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
@@ -420,11 +420,6 @@ fn state(permissions: Permissions, role: &str) -> State {
                 expenses: expenses(),
                 waitlist: waitlist(),
                 announcements: announcements(),
-                badges: Badges {
-                    gate_problems: 12,
-                    offers_expiring: 3,
-                    pending_expenses: permissions.approve_expenses.then_some(7),
-                },
             })),
         },
     );

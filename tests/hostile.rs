@@ -8,7 +8,7 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use eventos::app::msg::{Badges, Cmd, Msg, Snapshot};
+use eventos::app::msg::{Cmd, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, Overlay, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
@@ -232,7 +232,6 @@ fn loaded() -> State {
                 expenses: vec![expense()],
                 waitlist: vec![waiting()],
                 announcements: vec![draft()],
-                badges: Badges::default(),
             })),
         },
     );

@@ -8,7 +8,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
-use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg, Snapshot};
+use super::msg::{CheckinChanges, Cmd, Done, Msg, Snapshot};
 use crate::cli::sentence;
 use crate::desks::announcements::store as announcements;
 use crate::desks::checkins::store as checkins;
@@ -34,7 +34,6 @@ fn change_in_words(cmd: &Cmd) -> Option<String> {
         | Cmd::Expenses { .. }
         | Cmd::Waitlist { .. }
         | Cmd::Announcements { .. }
-        | Cmd::Badges { .. }
         | Cmd::Permissions
         | Cmd::Search { .. } => return None,
         Cmd::Scan { code } => format!("the scan of {}", fit(&clean(code), 24)),
@@ -88,10 +87,6 @@ pub fn failed(cmd: Cmd, why: String) -> Msg {
         Cmd::Announcements { generation, ids } => Msg::Announcements {
             generation,
             requested: ids,
-            result: Err(why),
-        },
-        Cmd::Badges { generation, .. } => Msg::Badges {
-            generation,
             result: Err(why),
         },
         Cmd::Permissions => Msg::Permissions(Err(why)),
@@ -554,13 +549,6 @@ impl Effects {
                 .await
                 .map_err(fail),
             },
-            Cmd::Badges {
-                generation,
-                expenses,
-            } => Msg::Badges {
-                generation,
-                result: self.badges(expenses).await.map_err(fail),
-            },
             Cmd::Permissions => Msg::Permissions(
                 async {
                     let db = client(&self.pool).await?;
@@ -675,7 +663,6 @@ impl Effects {
                 },
                 waitlist: waitlist::entries(&db, self.event, None).await?,
                 announcements: announcements::announcements(&db, self.event, None).await?,
-                badges: badges(&db, self.event, with_expenses).await?,
             })
         }
         .await;
@@ -772,36 +759,6 @@ impl Effects {
             sessions_touched,
         })
     }
-
-    async fn badges(&self, with_expenses: bool) -> Result<Badges> {
-        let db = client(&self.pool).await?;
-        badges(&db, self.event, with_expenses).await
-    }
-}
-
-/// The tab bar's counts.
-pub async fn badges(
-    db: &tokio_postgres::Client,
-    event: Uuid,
-    can_see_expenses: bool,
-) -> Result<Badges> {
-    let row = db
-        .query_one(
-            "SELECT (SELECT count(*) FROM refused_scans
-                      WHERE event_id = $1 AND scanned_at > now() - interval '15 minutes'),
-                    (SELECT count(*) FROM event_waitlists
-                      WHERE event_id = $1 AND status = 'offered' AND expires_at < now() + interval '10 minutes'),
-                    CASE WHEN $2 THEN (SELECT count(*) FROM event_expenses
-                                        WHERE event_id = $1 AND status = 'pending') END",
-            &[&event, &can_see_expenses],
-        )
-        .await
-        .context("cannot read the desks' counts")?;
-    Ok(Badges {
-        gate_problems: row.get(0),
-        offers_expiring: row.get(1),
-        pending_expenses: row.get(2),
-    })
 }
 
 /// The operator's role and permissions at the event.

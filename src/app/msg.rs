@@ -58,10 +58,6 @@ pub enum Msg {
         requested: Option<Vec<Uuid>>,
         result: Result<Vec<AnnouncementRow>, Failure>,
     },
-    Badges {
-        generation: u64,
-        result: Result<Badges, Failure>,
-    },
     Permissions(Result<(String, Permissions), Failure>),
     Scanned {
         code: String,
@@ -143,7 +139,6 @@ pub struct Snapshot {
     pub expenses: Vec<ExpenseRow>,
     pub waitlist: Vec<WaitRow>,
     pub announcements: Vec<AnnouncementRow>,
-    pub badges: Badges,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,17 +151,6 @@ pub struct CheckinChanges {
     pub problems: Vec<Problem>,
     /// Sessions whose presence moved with these entries.
     pub sessions_touched: Vec<Uuid>,
-}
-
-/// The tab bar's counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Badges {
-    /// Refused scans in the last 15 minutes.
-    pub gate_problems: i64,
-    /// Offers expiring within 10 minutes.
-    pub offers_expiring: i64,
-    /// Expenses waiting for a decision (None when the operator cannot see expenses).
-    pub pending_expenses: Option<i64>,
 }
 
 /// Effects: run on tokio tasks through the pool; each answers with one Msg.
@@ -203,10 +187,6 @@ pub enum Cmd {
     Announcements {
         generation: u64,
         ids: Option<Vec<Uuid>>,
-    },
-    Badges {
-        generation: u64,
-        expenses: bool,
     },
     Permissions,
     Scan {

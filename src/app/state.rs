@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use super::keymap::{self, Action};
-use super::msg::{Badges, CheckinChanges, Cmd, Done, Msg};
+use super::msg::{CheckinChanges, Cmd, Done, Msg};
 use crate::db::listen::{Health, Hint, ListenerEvent, XidRange};
 use crate::desks::announcements::compose::{Compose, Field, FormKey};
 use crate::desks::announcements::model::{
@@ -286,7 +286,6 @@ pub struct Pending {
     pub all_waitlist: bool,
     pub announcements: BTreeSet<Uuid>,
     pub all_announcements: bool,
-    pub badges: bool,
     pub permissions: bool,
 }
 
@@ -298,7 +297,6 @@ pub struct InFlight {
     pub expenses: bool,
     pub waitlist: bool,
     pub announcements: bool,
-    pub badges: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -323,7 +321,6 @@ pub struct State {
     pub expenses: ExpensesDesk,
     pub waitlist: WaitlistDesk,
     pub announcements: AnnouncementsDesk,
-    pub badges: Badges,
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
     pub pending: Pending,
@@ -373,7 +370,6 @@ impl State {
             expenses: ExpensesDesk::default(),
             waitlist: WaitlistDesk::default(),
             announcements: AnnouncementsDesk::default(),
-            badges: Badges::default(),
             overlay: None,
             notice: None,
             pending: Pending::default(),
@@ -452,7 +448,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     state.expenses.replace(snapshot.expenses);
                     state.waitlist.replace(snapshot.waitlist);
                     state.announcements.replace(snapshot.announcements);
-                    state.badges = snapshot.badges;
                     state.fresh_at = Some(state.now);
                     if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
                         state.link = Link::Live;
@@ -538,16 +533,6 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 Some(ids) => state.announcements.merge(ids, rows),
             },
         ),
-        Msg::Badges { generation, result } => {
-            if generation != state.generation {
-                return cmds;
-            }
-            state.in_flight.badges = false;
-            if let Ok(badges) = result {
-                state.dirty |= badges != state.badges;
-                state.badges = badges;
-            }
-        }
         Msg::Permissions(result) => {
             state.dirty = true;
             match result {
@@ -788,11 +773,6 @@ fn apply_checkin_changes(state: &mut State, changes: CheckinChanges) {
     state.checkins.merge_checkins(changes.checkins);
     state.checkins.merge_problems(changes.problems);
     state.pending.sessions.extend(changes.sessions_touched);
-    state.badges.gate_problems = state
-        .checkins
-        .summary
-        .as_ref()
-        .map_or(0, |s| s.problems_15_min);
 }
 
 /// A batch pushed whole on the feed channel: shown at once, and its hint then asks for nothing. Taken
@@ -894,14 +874,6 @@ pub fn fetches(state: &mut State) -> Vec<Cmd> {
         cmds.push(Cmd::Announcements { generation, ids });
         state.in_flight.announcements = true;
     }
-    if !state.in_flight.badges && p.badges {
-        p.badges = false;
-        cmds.push(Cmd::Badges {
-            generation,
-            expenses: state.permissions.sees(DeskId::Expenses),
-        });
-        state.in_flight.badges = true;
-    }
     if p.permissions {
         p.permissions = false;
         cmds.push(Cmd::Permissions);
@@ -934,7 +906,6 @@ fn tick(state: &mut State, now: DateTime<Utc>, cmds: &mut Vec<Cmd>) {
         let keep = state.sessions.selected_row().map(|r| r.id);
         state.sessions.arrange(now, keep);
         state.pending.summary = true;
-        state.pending.badges = true;
     }
     if day_changed {
         // Past midnight at the event: today's sessions are another list.
@@ -1077,17 +1048,13 @@ pub fn route(state: &mut State, hint: &Hint) {
             }
             // Waiting counts live on the sessions rows' line.
             p.all_sessions = true;
-            p.badges = true;
         }
-        "event_expenses" => {
-            match hint.id {
-                Some(id) => {
-                    p.expenses.insert(id);
-                }
-                None => p.all_expenses = true,
+        "event_expenses" => match hint.id {
+            Some(id) => {
+                p.expenses.insert(id);
             }
-            p.badges = true;
-        }
+            None => p.all_expenses = true,
+        },
         "event_announcements" => match hint.id {
             Some(id) => {
                 p.announcements.insert(id);
@@ -1894,14 +1861,24 @@ fn overlay_key(
     }
 }
 
-/// "Refused scans in the last 15 minutes" etc. for the tab bar; exposed for the view.
+/// The tab bar's counts, from what the desks show (so a tab and its desk never disagree): refused scans
+/// in the last 15 minutes (the totals' figure), offers expiring within 10 minutes, expenses waiting for
+/// a decision.
 pub fn badge(state: &State, desk: DeskId) -> Option<i64> {
-    match desk {
-        DeskId::Checkins => Some(state.badges.gate_problems).filter(|n| *n > 0),
-        DeskId::Waitlist => Some(state.badges.offers_expiring).filter(|n| *n > 0),
-        DeskId::Expenses => state.badges.pending_expenses.filter(|n| *n > 0),
-        _ => None,
-    }
+    let count = match desk {
+        DeskId::Checkins => state
+            .checkins
+            .summary
+            .as_ref()
+            .map_or(0, |s| s.problems_15_min),
+        DeskId::Waitlist => state.waitlist.expiring_within(
+            state.now,
+            crate::desks::waitlist::model::EXPIRING_WITHIN_MINUTES,
+        ) as i64,
+        DeskId::Expenses => state.expenses.pending() as i64,
+        _ => 0,
+    };
+    Some(count).filter(|n| *n > 0)
 }
 
 #[cfg(test)]
@@ -2000,7 +1977,6 @@ mod tests {
                     expenses: vec![],
                     waitlist: vec![],
                     announcements: vec![],
-                    badges: Badges::default(),
                 })),
             },
         );

@@ -13,7 +13,6 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 use uuid::Uuid;
 
 use super::ingest::current_xid;
-use crate::app::effects;
 use crate::config::{DatabaseSettings, Settings};
 use crate::db;
 use crate::db::listen::XidRange;
@@ -50,10 +49,9 @@ enum Read {
     Waitlist,
     Announcements,
     Expenses,
-    Badges,
 }
 
-const READS: [Read; 9] = [
+const READS: [Read; 8] = [
     Read::Summary,
     Read::Feed,
     Read::Batch,
@@ -62,7 +60,6 @@ const READS: [Read; 9] = [
     Read::Waitlist,
     Read::Announcements,
     Read::Expenses,
-    Read::Badges,
 ];
 
 impl Read {
@@ -77,7 +74,6 @@ impl Read {
             Read::Waitlist => "Waitlist (`entries`)",
             Read::Announcements => "Announcements (`announcements`)",
             Read::Expenses => "Expenses (`expenses`)",
-            Read::Badges => "Tab badges (`badges`)",
         }
     }
 
@@ -92,7 +88,6 @@ impl Read {
             Read::Waitlist => "waitlist",
             Read::Announcements => "announcements",
             Read::Expenses => "expenses",
-            Read::Badges => "badges",
         }
     }
 
@@ -108,7 +103,6 @@ impl Read {
             Read::Waitlist => waitlist::entries(db, event, None).await?.len(),
             Read::Announcements => announcements::announcements(db, event, None).await?.len(),
             Read::Expenses => expenses::expenses(db, event, None).await?.len(),
-            Read::Badges => effects::badges(db, event, true).await.map(|_| 1)?,
         })
     }
 }

@@ -134,6 +134,11 @@ impl ExpensesDesk {
         self.nav.follow(keep, &shown);
     }
 
+    /// Expenses waiting for a decision (the tab's count).
+    pub fn pending(&self) -> usize {
+        self.rows.iter().filter(|r| r.status == "pending").count()
+    }
+
     pub fn visible(&self) -> Vec<&ExpenseRow> {
         let needle = self.nav.needle();
         self.rows

@@ -35,6 +35,8 @@ impl WaitRow {
     }
 }
 
+/// Offers this close to expiring are counted on the Waitlist's tab and in its header: one number.
+pub const EXPIRING_WITHIN_MINUTES: i64 = 10;
 /// A queue: the event's (None) or a session's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queue {
@@ -144,7 +146,7 @@ impl WaitlistDesk {
         self.visible().iter().any(|r| r.status == "offered")
     }
 
-    /// Offers expiring within `minutes` of `now`.
+    /// Offers expiring within `minutes` of `now` (expired ones not yet rolled on included).
     pub fn expiring_within(&self, now: DateTime<Utc>, minutes: i64) -> usize {
         self.rows
             .iter()

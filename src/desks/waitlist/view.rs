@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::model::countdown;
+use super::model::{EXPIRING_WITHIN_MINUTES, countdown};
 use crate::app::state::State;
 use crate::desks::fit;
 use crate::ui::Theme;
@@ -25,7 +25,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = vec![
         Span::raw(format!(" Waiting {waiting}   Offered {offered}   ")),
         Span::styled(
-            format!("expiring in 10 min {}", desk.expiring_within(state.now, 10)),
+            format!(
+                "expiring in {EXPIRING_WITHIN_MINUTES} min {}",
+                desk.expiring_within(state.now, EXPIRING_WITHIN_MINUTES)
+            ),
             theme.warn(),
         ),
     ];
