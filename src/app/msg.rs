@@ -229,7 +229,8 @@ pub enum Cmd {
     MarkExpensePaid {
         expense: Uuid,
         name: String,
-        date: chrono::NaiveDate,
+        /// None: the event's today, as the database reckons it.
+        date: Option<chrono::NaiveDate>,
     },
     OfferNext {
         session: Option<Uuid>,

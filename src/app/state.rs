@@ -1732,10 +1732,12 @@ fn prompt_answer(state: &State, prompt: &Prompt) -> Result<Answer, String> {
             ))
         }
         PromptKind::PaymentDate(expense) => {
-            let today = state.now.with_timezone(&state.offset).date_naive();
-            let date = parse_payment_date(text, today)?;
+            let date = parse_payment_date(text)?;
             let mut lines = expense_lines(expense);
-            lines.push(format!("paid on {date}"));
+            lines.push(match date {
+                Some(date) => format!("paid on {date}"),
+                None => "paid today (the event's date)".to_owned(),
+            });
             Ok(Answer::Confirm(Confirm::new(
                 "Mark paid",
                 lines,

@@ -74,7 +74,7 @@ pub async fn reject(client: &Client, expense: Uuid, reason: &str) -> Result<()> 
     Ok(())
 }
 
-pub async fn mark_paid(client: &Client, expense: Uuid, date: NaiveDate) -> Result<()> {
+pub async fn mark_paid(client: &Client, expense: Uuid, date: Option<NaiveDate>) -> Result<()> {
     client
         .query_one(
             "SELECT id FROM mark_expense_paid($1, $2)",
