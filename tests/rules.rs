@@ -1075,12 +1075,12 @@ async fn four_eyes_and_the_expense_state_machine() {
         .expect("submit")
         .get(0);
     let before = everything(&admin).await;
-    let (key, message) = refusal(
-        &sam.client
-            .query_one("SELECT * FROM approve_expense($1)", &[&expense])
-            .await
-            .expect_err("own"),
-    );
+    let own = sam
+        .client
+        .query_one("SELECT * FROM approve_expense($1)", &[&expense])
+        .await
+        .expect_err("own");
+    let (key, message) = refusal(&own);
     assert_eq!(
         (key.as_str(), message.as_str()),
         (
@@ -1088,6 +1088,25 @@ async fn four_eyes_and_the_expense_state_machine() {
             "you submitted this expense: someone else must decide it"
         )
     );
+    // The console reads it as the rule's refusal (the answer), not as a failure to ask (try again).
+    let seen = eventos::db::Failure::of(&anyhow::Error::new(own).context("cannot approve"));
+    assert_eq!(
+        seen,
+        eventos::db::Failure::Refused {
+            rule: "four_eyes".into(),
+            sentence: "you submitted this expense: someone else must decide it".into()
+        }
+    );
+    let unreachable = tokio_postgres::connect(
+        "host=127.0.0.1 port=1 user=nobody connect_timeout=2",
+        tokio_postgres::NoTls,
+    )
+    .await
+    .map(|_| ())
+    .expect_err("nothing listens on port 1");
+    let seen = eventos::db::Failure::of(&anyhow::Error::new(unreachable).context("cannot approve"));
+    assert_eq!(seen.rule(), None, "{seen:?}");
+    assert!(seen.notice().starts_with("FAILED"), "{seen:?}");
     // Raw SQL cannot do it either, nor name someone else as the approver.
     let (key, _) = refusal(
         &sam.client

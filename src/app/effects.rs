@@ -8,8 +8,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
-use super::msg::{CheckinChanges, Cmd, Done, Msg, Snapshot};
-use crate::cli::sentence;
+use super::msg::{CheckinChanges, Cmd, Done, Failure, Msg, Snapshot};
 use crate::desks::announcements::store as announcements;
 use crate::desks::checkins::store as checkins;
 use crate::desks::expenses::store as expenses;
@@ -59,7 +58,7 @@ fn change_in_words(cmd: &Cmd) -> Option<String> {
 }
 
 /// The answer to `cmd` when it could not run at all.
-pub fn failed(cmd: Cmd, why: String) -> Msg {
+pub fn failed(cmd: Cmd, why: Failure) -> Msg {
     match cmd {
         Cmd::Snapshot { generation, .. } => Msg::Snapshot {
             generation,
@@ -203,7 +202,7 @@ pub fn failed(cmd: Cmd, why: String) -> Msg {
     }
 }
 
-fn done(done: Done, why: String) -> Msg {
+fn done(done: Done, why: Failure) -> Msg {
     Msg::Done {
         done,
         result: Err(why),
@@ -241,7 +240,8 @@ impl Effects {
                             format!(
                                 "the database did not answer within {} s",
                                 EFFECT_TIMEOUT.as_secs()
-                            ),
+                            )
+                            .into(),
                         )
                     }
                     Some(what) => {
@@ -259,7 +259,8 @@ impl Effects {
                                          gave up waiting: whether it went through shows on the desk \
                                          once the server answers again",
                                         CHANGE_GIVE_UP.as_secs()
-                                    ),
+                                    )
+                                    .into(),
                                 )
                             }
                         }
@@ -274,7 +275,7 @@ impl Effects {
     async fn run(&self, cmd: Cmd) -> Msg {
         let fail = |e: anyhow::Error| {
             tracing::warn!(error = format!("{e:#}"), "effect failed");
-            sentence(&e)
+            Failure::of(&e)
         };
         match cmd {
             Cmd::Snapshot {
@@ -592,7 +593,10 @@ impl Effects {
                     },
                     Ok(outcome) => Msg::Done {
                         done,
-                        result: Err(outcome.message.unwrap_or_else(|| "refused".to_owned())),
+                        result: Err(Failure::Refused {
+                            rule: outcome.reason_code.unwrap_or_else(|| "refused".to_owned()),
+                            sentence: outcome.message.unwrap_or_else(|| "refused".to_owned()),
+                        }),
                     },
                     Err(e) => Msg::Done {
                         done,

@@ -15,8 +15,8 @@ use crate::desks::expenses::model::ExpenseRow;
 use crate::desks::sessions::model::SessionRow;
 use crate::desks::waitlist::model::WaitRow;
 
-/// A failure in one sentence, ready for the footer.
-pub type Failure = String;
+/// Why an effect did not do what was asked: a rule's refusal or a failure, in one sentence.
+pub use crate::db::Failure;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -107,7 +107,7 @@ pub enum Done {
     /// Approvals of marked expenses, each on its own: how many went through, and why the rest did not.
     ApprovedMany {
         approved: usize,
-        failed: Vec<(String, String)>,
+        failed: Vec<(String, Failure)>,
     },
     Offered {
         queue: String,

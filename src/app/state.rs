@@ -592,11 +592,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.dirty = true;
             let outcome = match result {
                 Ok(outcome) => outcome,
+                // A refusal raised as an error (a permission) is REFUSED; no answer at all is FAILED.
                 Err(failure) => ScanOutcome {
                     code: clean(&code),
                     accepted: false,
-                    reason_code: None,
-                    message: Some(failure),
+                    reason_code: failure.rule().map(str::to_owned),
+                    message: Some(failure.sentence().to_owned()),
                     name: None,
                     ticket_type: None,
                     at: None,
@@ -634,7 +635,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 }
                 Err(failure) => {
                     let next = state.checkins.searched(seq, Vec::new());
-                    state.say(failure, Tone::Bad);
+                    state.say(failure.notice(), Tone::Bad);
                     checkin_intent(state, next, &mut cmds);
                 }
             }
@@ -713,7 +714,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     {
                         state.overlay = Some(Overlay::Compose(form));
                     }
-                    state.say(failure, Tone::Bad);
+                    state.say(failure.notice(), Tone::Bad);
                     state.bell = true;
                 }
             }

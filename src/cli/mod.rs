@@ -90,19 +90,4 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// An error as the one sentence the user sees: the contexts joined, outermost first, with a database
-/// error given as the server's own message (not tokio-postgres's "db error: ERROR: ..." wrapping).
-pub fn sentence(error: &anyhow::Error) -> String {
-    let mut parts = Vec::new();
-    for cause in error.chain() {
-        if let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() {
-            match pg.as_db_error() {
-                Some(db) => parts.push(db.message().to_owned()),
-                None => parts.push(pg.to_string()),
-            }
-            break;
-        }
-        parts.push(cause.to_string());
-    }
-    parts.join(": ")
-}
+pub use crate::db::sentence;

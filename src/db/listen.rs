@@ -206,7 +206,7 @@ async fn listen_once(
     settings.pg.application_name(APPLICATION_NAME);
     let (client, mut notifications) = connect_listening(&settings)
         .await
-        .map_err(|e| before(crate::cli::sentence(&e)))?;
+        .map_err(|e| before(crate::db::sentence(&e)))?;
     answered(client.batch_execute(&format!("LISTEN {CHANNEL}")), "LISTEN")
         .await
         .map_err(before)?

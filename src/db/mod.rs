@@ -1,7 +1,9 @@
 //! Connections to PostgreSQL: single clients (migrate, doctor, the listener) and the desks' pool.
 
 pub mod connect;
+pub mod failure;
 pub mod listen;
 pub mod migrate;
 
 pub use connect::{ConnectError, Notifications, connect, connect_listening, pool};
+pub use failure::{Failure, sentence};
