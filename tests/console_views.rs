@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use eventos::app::frame::render;
 use eventos::app::msg::{Cmd, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
@@ -12,7 +13,7 @@ use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome
 use eventos::desks::expenses::model::ExpenseRow;
 use eventos::desks::sessions::model::SessionRow;
 use eventos::desks::waitlist::model::WaitRow;
-use eventos::ui::{Theme, render};
+use eventos::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use uuid::Uuid;

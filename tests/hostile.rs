@@ -8,6 +8,7 @@ mod common;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use eventos::app::frame::render;
 use eventos::app::msg::{Cmd, Msg, Snapshot};
 use eventos::app::state::{EventInfo, Operator, Overlay, State, update};
 use eventos::db::listen::ListenerEvent;
@@ -17,7 +18,7 @@ use eventos::desks::checkins::model::{CheckinRow, Summary};
 use eventos::desks::expenses::model::ExpenseRow;
 use eventos::desks::sessions::model::SessionRow;
 use eventos::desks::waitlist::model::WaitRow;
-use eventos::ui::{Theme, render};
+use eventos::ui::Theme;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use ratatui::Terminal;

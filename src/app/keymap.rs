@@ -5,47 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::desks::{DeskId, Permission};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    Help,
-    Desk(DeskId),
-    NextDesk,
-    PrevDesk,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// `/`: the desk's filter (on Check-ins, the attendee search).
-    Filter,
-    Back,
-    ScanMode,
-    CheckIn,
-    CheckOut,
-    SetLive,
-    SetCompleted,
-    SetCancelled,
-    Capacity,
-    OpenWaitlist,
-    CycleView,
-    Mark,
-    Approve,
-    ApproveMarked,
-    Reject,
-    MarkPaid,
-    OfferNext,
-    Release,
-    Extend,
-    CancelEntry,
-    ConvertOffer,
-    NewAnnouncement,
-    EditAnnouncement,
-    SendNow,
-    Schedule,
-    CancelAnnouncement,
-}
+pub use crate::desks::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

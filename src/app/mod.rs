@@ -4,6 +4,7 @@
 //! at most about 80 a second, inside synchronized output.
 
 pub mod effects;
+pub mod frame;
 pub mod keymap;
 pub mod msg;
 pub mod scanner;
@@ -42,7 +43,7 @@ pub trait Screen {
 
 impl Screen for terminal::TerminalGuard {
     fn show(&mut self, state: &State, theme: &Theme) -> Result<()> {
-        self.draw(|frame| crate::ui::render(frame, state, theme))
+        self.draw(|frame| crate::app::frame::render(frame, state, theme))
     }
 
     fn bell(&mut self) {
@@ -74,7 +75,7 @@ struct Start {
 pub async fn run(settings: &Settings, options: ConsoleOptions) -> Result<()> {
     let pool = crate::db::pool(&settings.database)?;
     let db = crate::db::connect(&settings.database).await?;
-    crate::cli::require_current(&db).await?;
+    crate::db::migrate::require_current(&db).await?;
     let slug = options.event.clone().or(settings.console.event.clone());
     let mut guard: Option<terminal::TerminalGuard> = None;
     let slug = match slug {

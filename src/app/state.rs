@@ -414,6 +414,16 @@ impl State {
     pub fn local(&self, at: DateTime<Utc>, format: &str) -> String {
         local(at, self.offset, format)
     }
+
+    /// What the desks' views may know beyond their own desk.
+    pub fn view_context(&self) -> crate::desks::Context<'_> {
+        crate::desks::Context {
+            now: self.now,
+            offset: self.offset,
+            permissions: &self.permissions,
+            profile: self.operator.profile,
+        }
+    }
 }
 
 /// The pure update. Returns the effects to run.

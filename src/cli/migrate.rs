@@ -39,33 +39,4 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn describe_state(state: &SchemaState, latest: i32) -> String {
-    match state {
-        SchemaState::Empty => {
-            "no EventOS schema in this database yet: run `eventos migrate`".to_owned()
-        }
-        SchemaState::Current { version } => format!("the schema is current at V{version}"),
-        SchemaState::Behind { version, pending } => format!(
-            "the schema is at {}, {pending} migration{} pending (this build goes to V{latest}): run `eventos migrate`",
-            version.map_or("nothing".to_owned(), |v| format!("V{v}")),
-            if *pending == 1 { "" } else { "s" }
-        ),
-        SchemaState::Edited { version, name } => format!(
-            "migration V{version}__{name} in this database differs from this build's file: applied \
-             migrations are append-only, so restore the file and put the change in a new migration"
-        ),
-        SchemaState::Ahead { version, name } => format!(
-            "this database has migration V{version}__{name}, newer than this build of eventos (V{latest}): upgrade eventos"
-        ),
-    }
-}
-
-/// Fails in one sentence unless the database is migrated to exactly this build's schema.
-pub async fn require_current(client: &tokio_postgres::Client) -> Result<()> {
-    let state = crate::db::migrate::state(client).await?;
-    if !matches!(state, SchemaState::Current { .. }) {
-        let latest = crate::db::migrate::known().last().map_or(0, |m| m.version);
-        anyhow::bail!("{}", describe_state(&state, latest));
-    }
-    Ok(())
-}
+pub use crate::db::migrate::{describe_state, require_current};

@@ -176,3 +176,34 @@ pub async fn state(client: &Client) -> Result<SchemaState> {
         (pending, version) => SchemaState::Behind { version, pending },
     })
 }
+
+pub fn describe_state(state: &SchemaState, latest: i32) -> String {
+    match state {
+        SchemaState::Empty => {
+            "no EventOS schema in this database yet: run `eventos migrate`".to_owned()
+        }
+        SchemaState::Current { version } => format!("the schema is current at V{version}"),
+        SchemaState::Behind { version, pending } => format!(
+            "the schema is at {}, {pending} migration{} pending (this build goes to V{latest}): run `eventos migrate`",
+            version.map_or("nothing".to_owned(), |v| format!("V{v}")),
+            if *pending == 1 { "" } else { "s" }
+        ),
+        SchemaState::Edited { version, name } => format!(
+            "migration V{version}__{name} in this database differs from this build's file: applied \
+             migrations are append-only, so restore the file and put the change in a new migration"
+        ),
+        SchemaState::Ahead { version, name } => format!(
+            "this database has migration V{version}__{name}, newer than this build of eventos (V{latest}): upgrade eventos"
+        ),
+    }
+}
+
+/// Fails in one sentence unless the database is migrated to exactly this build's schema.
+pub async fn require_current(client: &tokio_postgres::Client) -> Result<()> {
+    let state = state(client).await?;
+    if !matches!(state, SchemaState::Current { .. }) {
+        let latest = known().last().map_or(0, |m| m.version);
+        anyhow::bail!("{}", describe_state(&state, latest));
+    }
+    Ok(())
+}

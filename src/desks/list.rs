@@ -6,7 +6,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
-use crate::app::keymap::Action;
+use crate::desks::Action;
 
 /// The selected row and the `/` filter of a list desk.
 #[derive(Debug, Clone, Default)]

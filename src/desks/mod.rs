@@ -8,6 +8,8 @@ pub mod list;
 pub mod sessions;
 pub mod waitlist;
 
+pub use crate::ui::text::{clean, clean_opt, fit, fit_column};
+
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// The five desks, in tab order.
@@ -126,78 +128,64 @@ pub fn local(at: DateTime<Utc>, offset: FixedOffset, format: &str) -> String {
     at.with_timezone(&offset).format(format).to_string()
 }
 
-/// Cuts `text` to `width` characters, marking the cut with a '~' (ASCII-safe).
-pub fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = text.chars().take(width - 1).collect();
-    out.push('~');
-    out
+/// What a desk's view may know beyond its own desk: the time, the event's clock, who is looking and
+/// what they may do. The console's state stays the app's.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub offset: FixedOffset,
+    pub permissions: &'a Permissions,
+    /// The operator's profile (None for an administrator without one).
+    pub profile: Option<uuid::Uuid>,
 }
 
-/// The values of one column, each cut to `width` and still told apart: a value whose end-cut would read
-/// the same as a different value's ("Workshop L" for both Lab A and Lab B) keeps its end instead, after a
-/// `~` ("Work~Lab A"), ending on whole words where they fit.
-pub fn fit_column(values: &[String], width: usize) -> Vec<String> {
-    let cut: Vec<String> = values.iter().map(|v| fit(v, width)).collect();
-    values
-        .iter()
-        .zip(&cut)
-        .map(|(value, short)| {
-            let ambiguous = values
-                .iter()
-                .zip(&cut)
-                .any(|(other, other_short)| other_short == short && other != value);
-            if ambiguous {
-                fit_keeping_end(value, width)
-            } else {
-                short.clone()
-            }
-        })
-        .collect()
+impl Context<'_> {
+    pub fn local(&self, at: DateTime<Utc>, format: &str) -> String {
+        local(at, self.offset, format)
+    }
 }
 
-/// `text` in `width` characters: its start, `~`, and as much of its end as leaves the start a third.
-fn fit_keeping_end(text: &str, width: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= width || width < 5 {
-        return fit(text, width);
-    }
-    let most = width - 1 - (width / 3).max(3);
-    // The longest run of whole words at the end that fits, else the last characters.
-    let tail_len = (1..chars.len())
-        .filter(|&i| chars[i - 1] == ' ' && chars.len() - i <= most)
-        .map(|i| chars.len() - i)
-        .max()
-        .unwrap_or(most);
-    let head: String = chars[..width - 1 - tail_len].iter().collect();
-    let tail: String = chars[chars.len() - tail_len..].iter().collect();
-    format!("{}~{tail}", head.trim_end())
-}
-
-/// Text from the database made safe to draw: control characters (an escape sequence in a scanned
-/// code could otherwise drive the operator's terminal) are shown in caret notation, `^[`.
-pub fn clean(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 4);
-    for c in text.chars() {
-        match c {
-            '\u{0}'..='\u{1f}' => {
-                out.push('^');
-                out.push(char::from(b'@' + c as u8));
-            }
-            '\u{7f}' => out.push_str("^?"),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
+/// What a key asks for, on any desk; the key table (app::keymap) binds keys to these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Desk(DeskId),
+    NextDesk,
+    PrevDesk,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// `/`: the desk's filter (on Check-ins, the attendee search).
+    Filter,
+    Back,
+    ScanMode,
+    CheckIn,
+    CheckOut,
+    SetLive,
+    SetCompleted,
+    SetCancelled,
+    Capacity,
+    OpenWaitlist,
+    CycleView,
+    Mark,
+    Approve,
+    ApproveMarked,
+    Reject,
+    MarkPaid,
+    OfferNext,
+    Release,
+    Extend,
+    CancelEntry,
+    ConvertOffer,
+    NewAnnouncement,
+    EditAnnouncement,
+    SendNow,
+    Schedule,
+    CancelAnnouncement,
 }
 
 /// PostgreSQL text cannot hold NUL (U+0000): text that does is refused here, before the database, in
@@ -210,46 +198,9 @@ pub fn storable(text: &str, what: &str, outcome: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `clean` for an optional column.
-pub fn clean_opt(text: Option<String>) -> Option<String> {
-    text.map(|t| clean(&t))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_column_cut_keeps_values_apart() {
-        let values: Vec<String> = [
-            "Workshop Lab A",
-            "Workshop Lab B",
-            "Main Hall",
-            "Data Privacy by Design (panel)",
-            "Data Privacy by Design (deep dive)",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(
-            fit_column(&values[..3], 10),
-            vec!["Work~Lab A", "Work~Lab B", "Main Hall"]
-        );
-        let titles = fit_column(&values[3..], 18);
-        assert_eq!(titles, vec!["Data Priva~(panel)", "Data P~(deep dive)"]);
-        assert!(titles.iter().all(|t| t.chars().count() <= 18));
-        // Only the ambiguous ones change; one alone is cut at its end as before.
-        assert_eq!(fit_column(&values[..1], 10), vec!["Workshop ~"]);
-    }
-
-    #[test]
-    fn control_characters_are_shown_not_sent() {
-        assert_eq!(clean("ABC-123"), "ABC-123");
-        assert_eq!(clean("\u{1b}[2J"), "^[[2J");
-        assert_eq!(clean("a\tb\r\n"), "a^Ib^M^J");
-        assert_eq!(clean("\u{7f}\u{9b}x"), "^??x");
-        assert_eq!(clean("Zoë"), "Zoë");
-    }
 
     #[test]
     fn nul_is_refused_before_the_database() {

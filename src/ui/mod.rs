@@ -1,9 +1,10 @@
-//! Shared widgets: the frame (header, tabs, footer), dialogs, help, and the theme.
+//! What every screen draws with: the theme and the shared widgets. The frame around the desks (header,
+//! tabs, footer, help, dialogs) is the app's (`app::frame`).
 
-pub mod frame;
+pub mod text;
 pub mod theme;
+pub mod widgets;
 
-pub use frame::render;
 pub use theme::Theme;
 
 /// The smallest terminal the console draws in.

@@ -140,7 +140,7 @@ impl CountingScreen {
         queue!(terminal.backend_mut(), BeginSynchronizedUpdate)
             .context("cannot write to the counting terminal")?;
         terminal
-            .draw(|frame| crate::ui::render(frame, state, theme))
+            .draw(|frame| crate::app::frame::render(frame, state, theme))
             .context("cannot draw into the counting terminal")?;
         execute!(terminal.backend_mut(), EndSynchronizedUpdate)
             .context("cannot write to the counting terminal")?;
@@ -190,7 +190,7 @@ struct TestScreen {
 impl Screen for TestScreen {
     fn show(&mut self, state: &State, theme: &Theme) -> Result<()> {
         self.terminal
-            .draw(|frame| crate::ui::render(frame, state, theme))
+            .draw(|frame| crate::app::frame::render(frame, state, theme))
             .context("cannot draw into the test backend")?;
         self.watch.framed(state)
     }

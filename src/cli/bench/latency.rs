@@ -201,7 +201,7 @@ impl Seen {
 impl crate::app::Screen for MeasuringScreen {
     fn show(&mut self, state: &crate::app::state::State, theme: &crate::ui::Theme) -> Result<()> {
         self.terminal
-            .draw(|frame| crate::ui::render(frame, state, theme))
+            .draw(|frame| crate::app::frame::render(frame, state, theme))
             .context("cannot draw into the test backend")?;
         let now = Instant::now();
         let buffer = self.terminal.backend().buffer();

@@ -6,16 +6,21 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
 
-use crate::ui::frame::{indented, text_box};
+use crate::ui::widgets::{indented, text_box};
 
 use super::compose::{AUDIENCES, Compose, Field, METHODS, PRIORITIES};
 use super::model::AnnouncementRow;
-use crate::app::state::State;
+use crate::desks::Context;
 use crate::desks::{clean, fit};
 use crate::ui::Theme;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let desk = &state.announcements;
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::AnnouncementsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
     if !desk.loaded {
         frame.render_widget(Paragraph::new(" loading announcements..."), area);
         return;
@@ -57,7 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         let when = r
             .when()
-            .map(|t| state.local(t, if wide { "%a %H:%M" } else { "%H:%M" }))
+            .map(|t| cx.local(t, if wide { "%a %H:%M" } else { "%H:%M" }))
             .unwrap_or_else(|| "-".to_owned());
         let mut cells = vec![
             Cell::from(r.status.clone()),

@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use super::store::{DUPLICATE, FEED_LIMIT};
-use crate::app::keymap::Action;
+use crate::desks::Action;
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]

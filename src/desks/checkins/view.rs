@@ -7,14 +7,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
 use super::model::{Problem, ScanOutcome};
-use crate::app::state::State;
+use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
-use crate::ui::frame::text_box;
+use crate::ui::widgets::text_box;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let gate_lines = state
-        .checkins
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::CheckinsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
+    let gate_lines = desk
         .summary
         .as_ref()
         .map_or_else(Vec::new, |s| gate_lines(s, area.width, theme));
@@ -27,7 +32,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Min(4),
     ])
     .areas(area);
-    let desk = &state.checkins;
     let Some(summary) = &desk.summary else {
         frame.render_widget(Paragraph::new(" loading check-ins..."), totals);
         return;
@@ -88,10 +92,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spark_area,
     );
 
-    render_scan(frame, scan, state, theme);
+    render_scan(frame, scan, desk, cx, theme);
 
     if desk.search.is_some() {
-        render_search(frame, rest, state, theme);
+        render_search(frame, rest, desk, theme);
         return;
     }
     if desk.show_gates {
@@ -103,14 +107,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .spacing(1)
                 .areas(rest);
-        render_feed(frame, left, state, theme);
-        render_problems(frame, right, state, theme);
+        render_feed(frame, left, desk, cx, theme);
+        render_problems(frame, right, desk, cx, theme);
     } else {
         let feed_rows = (rest.height * 3 / 5).max(3);
         let [top, bottom] =
             Layout::vertical([Constraint::Length(feed_rows), Constraint::Min(2)]).areas(rest);
-        render_feed(frame, top, state, theme);
-        render_problems(frame, bottom, state, theme);
+        render_feed(frame, top, desk, cx, theme);
+        render_problems(frame, bottom, desk, cx, theme);
     }
 }
 
@@ -249,8 +253,14 @@ fn render_gates(frame: &mut Frame, area: Rect, summary: &super::model::Summary, 
     frame.render_widget(table, indent(table_area));
 }
 
-fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let scan = &state.checkins.scan;
+fn render_scan(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::CheckinsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
+    let scan = &desk.scan;
     let [input_row, result_row] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let first = if scan.on {
@@ -263,7 +273,7 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ));
         }
         Line::from(spans)
-    } else if state.permissions.check_in {
+    } else if cx.permissions.check_in {
         Line::styled(
             " Scanner ready on every desk; s types a code by hand",
             theme.dim(),
@@ -277,12 +287,7 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(first), input_row);
     if let Some(last) = scan.history.front() {
         frame.render_widget(
-            Paragraph::new(outcome_line(
-                last,
-                usize::from(result_row.width),
-                state,
-                theme,
-            )),
+            Paragraph::new(outcome_line(last, usize::from(result_row.width), cx, theme)),
             result_row,
         );
     }
@@ -291,16 +296,11 @@ fn render_scan(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// The last scan on one row. A refusal's sentence comes first (it says what is wrong and often what
 /// to do); the code follows only where there is room. The notice below carries the whole sentence
 /// when even that is too long.
-fn outcome_line(
-    outcome: &ScanOutcome,
-    width: usize,
-    state: &State,
-    theme: &Theme,
-) -> Line<'static> {
+fn outcome_line(outcome: &ScanOutcome, width: usize, cx: &Context, theme: &Theme) -> Line<'static> {
     if outcome.accepted {
         let at = outcome
             .at
-            .map(|t| state.local(t, "%H:%M:%S"))
+            .map(|t| cx.local(t, "%H:%M:%S"))
             .unwrap_or_default();
         Line::from(vec![
             Span::styled(format!(" {} ACCEPTED ", theme.tick()), theme.good()),
@@ -339,7 +339,13 @@ fn outcome_line(
     }
 }
 
-fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+fn render_feed(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::CheckinsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
     let wide = area.width >= 90;
     let widths = if wide {
         vec![
@@ -367,8 +373,7 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .get(3)
         .map_or(0, |c| usize::from(c.width));
     let places = fit_column(
-        &state
-            .checkins
+        &desk
             .feed
             .iter()
             .map(|r| match (&r.session, &r.gate) {
@@ -379,9 +384,9 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .collect::<Vec<_>>(),
         place_width,
     );
-    let rows = state.checkins.feed.iter().zip(places).map(|(r, place)| {
+    let rows = desk.feed.iter().zip(places).map(|(r, place)| {
         let method = match r.out_at {
-            Some(out) => format!("out {}", state.local(out, "%H:%M")),
+            Some(out) => format!("out {}", cx.local(out, "%H:%M")),
             None => r
                 .method
                 .clone()
@@ -389,7 +394,7 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .replace("qr_code", "qr"),
         };
         let mut cells = vec![
-            Cell::from(state.local(r.at, "%H:%M:%S")),
+            Cell::from(cx.local(r.at, "%H:%M:%S")),
             Cell::from(r.name.clone()),
             Cell::from(r.ticket_type.clone().unwrap_or_default()),
             Cell::from(place),
@@ -411,23 +416,25 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(table, area);
 }
 
-fn render_problems(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let rows = state
-        .checkins
-        .problem_groups()
-        .into_iter()
-        .map(|(p, times)| {
-            let detail = match times {
-                1 => problem_detail(p, state),
-                n => format!("{} ({n} times)", problem_detail(p, state)),
-            };
-            Row::new(vec![
-                Cell::from(state.local(p.at, "%H:%M:%S")),
-                Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
-                Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
-                Cell::from(detail),
-            ])
-        });
+fn render_problems(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::CheckinsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
+    let rows = desk.problem_groups().into_iter().map(|(p, times)| {
+        let detail = match times {
+            1 => problem_detail(p, cx),
+            n => format!("{} ({n} times)", problem_detail(p, cx)),
+        };
+        Row::new(vec![
+            Cell::from(cx.local(p.at, "%H:%M:%S")),
+            Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
+            Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
+            Cell::from(detail),
+        ])
+    });
     let table = Table::new(
         rows,
         [
@@ -459,7 +466,7 @@ fn reason_label(code: &str) -> String {
     .to_owned()
 }
 
-fn problem_detail(p: &Problem, state: &State) -> String {
+fn problem_detail(p: &Problem, cx: &Context) -> String {
     match (&p.first_gate, p.first_at) {
         (first_gate, Some(first_at)) => format!(
             "{}first in {} {}",
@@ -468,7 +475,7 @@ fn problem_detail(p: &Problem, state: &State) -> String {
                 .map(|n| format!("{n}: "))
                 .unwrap_or_default(),
             first_gate.as_deref().unwrap_or("?"),
-            state.local(first_at, "%H:%M")
+            cx.local(first_at, "%H:%M")
         ),
         _ => match &p.name {
             Some(name) => format!("{name} ({})", fit(&p.code, 16)),
@@ -477,8 +484,8 @@ fn problem_detail(p: &Problem, state: &State) -> String {
     }
 }
 
-fn render_search(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let Some(search) = &state.checkins.search else {
+fn render_search(frame: &mut Frame, area: Rect, desk: &super::model::CheckinsDesk, theme: &Theme) {
+    let Some(search) = &desk.search else {
         return;
     };
     let [input_row, results] =

@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::app::keymap::Action;
+use crate::desks::Action;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]

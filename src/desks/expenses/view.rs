@@ -7,14 +7,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::{ExpenseRow, money};
-use crate::app::keymap::Action;
-use crate::app::state::State;
+use crate::desks::Action;
+use crate::desks::Context;
 use crate::desks::fit;
 use crate::ui::Theme;
-use crate::ui::frame::{indented, text_box};
+use crate::ui::widgets::{indented, text_box};
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let desk = &state.expenses;
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::ExpensesDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
     if !desk.loaded {
         frame.render_widget(Paragraph::new(" loading expenses..."), area);
         return;
@@ -119,8 +124,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             " "
         };
-        let mine = state.operator.profile.is_some() && r.created_by == state.operator.profile;
-        let age = age(state.now - r.created_at);
+        let mine = cx.profile.is_some() && r.created_by == cx.profile;
+        let age = age(cx.now - r.created_at);
         let mut cells = vec![
             Cell::from(mark),
             Cell::from(format!("{:>amount_width$} {}", money(r.amount), r.currency)),
@@ -205,14 +210,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     if let Some(row) = desk.selected_row() {
         frame.render_widget(
-            Paragraph::new(detail_lines(row, usize::from(detail.width), state, theme)),
+            Paragraph::new(detail_lines(row, usize::from(detail.width), cx, theme)),
             detail,
         );
     }
 }
 
 /// Each line starts at column 1; a long one (an address) goes on under itself, never from column 0.
-fn detail_lines(r: &ExpenseRow, width: usize, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+fn detail_lines(r: &ExpenseRow, width: usize, cx: &Context, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(vec![
         Span::styled(format!(" {}", r.name), theme.header()),
         Span::raw(format!(
@@ -241,7 +246,7 @@ fn detail_lines(r: &ExpenseRow, width: usize, state: &State, theme: &Theme) -> V
             r.rejection_reason.as_deref().unwrap_or("-")
         ),
         (_, Some(by), Some(at)) => {
-            let mut text = format!(" approved by {by} at {}", state.local(at, "%H:%M"));
+            let mut text = format!(" approved by {by} at {}", cx.local(at, "%H:%M"));
             if let Some(paid) = r.payment_date {
                 text.push_str(&format!(", paid {paid}"));
             }
@@ -249,7 +254,7 @@ fn detail_lines(r: &ExpenseRow, width: usize, state: &State, theme: &Theme) -> V
         }
         _ => format!(
             " submitted {} by {}",
-            state.local(r.created_at, "%Y-%m-%d %H:%M"),
+            cx.local(r.created_at, "%Y-%m-%d %H:%M"),
             r.submitter
         ),
     };

@@ -7,16 +7,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::SessionRow;
-use crate::app::state::State;
+use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
-use crate::ui::frame::text_box;
+use crate::ui::widgets::text_box;
 
 /// Amber from here; red when full.
 const AMBER_FROM: f64 = 0.9;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let desk = &state.sessions;
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::SessionsDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
     let [filter_row, table_area, detail_row] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -92,7 +97,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = visible
         .iter()
         .zip(rooms.into_iter().zip(titles))
-        .map(|(s, named)| session_row(s, named, state, theme, wide, gauge_width));
+        .map(|(s, named)| session_row(s, named, cx, theme, wide, gauge_width));
     let mut header = vec!["Time", "Room", "Title"];
     if wide {
         header.push("Type");
@@ -151,15 +156,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn session_row<'a>(
     s: &SessionRow,
     (room, title): (String, String),
-    state: &State,
+    cx: &Context,
     theme: &Theme,
     wide: bool,
     gauge_width: usize,
 ) -> Row<'a> {
     let time = format!(
         "{}-{}",
-        state.local(s.start, "%H:%M"),
-        state.local(s.end, "%H:%M")
+        cx.local(s.start, "%H:%M"),
+        cx.local(s.end, "%H:%M")
     );
     let max = s.max.map_or("-".to_owned(), |m| m.to_string());
     let (gauge, gauge_style) = match s.fill() {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use crate::app::keymap::Action;
+use crate::desks::Action;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,13 +7,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::{EXPIRING_WITHIN_MINUTES, countdown};
-use crate::app::state::State;
+use crate::desks::Context;
 use crate::desks::fit;
 use crate::ui::Theme;
-use crate::ui::frame::text_box;
+use crate::ui::widgets::text_box;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let desk = &state.waitlist;
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    desk: &super::model::WaitlistDesk,
+    cx: &Context,
+    theme: &Theme,
+) {
     if !desk.loaded {
         frame.render_widget(Paragraph::new(" loading waitlists..."), area);
         return;
@@ -27,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(
             format!(
                 "expiring in {EXPIRING_WITHIN_MINUTES} min {}",
-                desk.expiring_within(state.now, EXPIRING_WITHIN_MINUTES)
+                desk.expiring_within(cx.now, EXPIRING_WITHIN_MINUTES)
             ),
             theme.warn(),
         ),
@@ -55,13 +60,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let wide = list.width >= 120;
     let rows = visible.iter().map(|r| {
         let left = match (r.status.as_str(), r.expires_at) {
-            ("offered", Some(at)) => countdown(at, state.now),
+            ("offered", Some(at)) => countdown(at, cx.now),
             _ => String::new(),
         };
         let left_style = match r.expires_at {
-            Some(at) if r.status == "offered" && (at - state.now).num_seconds() < 120 => {
-                theme.bad()
-            }
+            Some(at) if r.status == "offered" && (at - cx.now).num_seconds() < 120 => theme.bad(),
             _ if r.status == "offered" => theme.warn(),
             _ => Style::new(),
         };
@@ -72,13 +75,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Cell::from(r.status.clone()),
             Cell::from(
                 r.offered_at
-                    .map(|t| state.local(t, "%H:%M"))
+                    .map(|t| cx.local(t, "%H:%M"))
                     .unwrap_or_default(),
             ),
             Cell::from(left).style(left_style),
             Cell::from(
                 r.notified_at
-                    .map(|t| state.local(t, "%H:%M"))
+                    .map(|t| cx.local(t, "%H:%M"))
                     .unwrap_or_else(|| "-".to_owned()),
             ),
         ];
