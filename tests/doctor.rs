@@ -51,6 +51,44 @@ async fn a_migrated_database_is_healthy() {
     );
 }
 
+/// The worker's own login (a member of eventos_worker, as the runbook's systemd unit uses) is told it is
+/// a worker's, not refused reading operators' profiles; and everyone is told whether a worker runs.
+#[tokio::test]
+async fn a_worker_login_is_told_it_is_one_and_the_heartbeat_is_checked() {
+    let db = TestDb::migrated().await;
+    let role = format!("{}_worker", db.name);
+    db.client()
+        .await
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN IN ROLE eventos_worker"))
+        .await
+        .expect("a worker role");
+    db.adopt_role(&role);
+    let output = doctor(&db.url_as(&role));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("a worker's login (eventos_worker)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no worker has ever run on this database"),
+        "{stdout}"
+    );
+    // Once a worker has beaten, the check says so.
+    db.connect_as(&role)
+        .await
+        .execute("SELECT worker_heartbeat()", &[])
+        .await
+        .expect("a heartbeat");
+    let output = doctor(&db.url);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("a worker beat "), "{stdout}");
+}
+
 #[tokio::test]
 async fn an_unmigrated_database_says_to_migrate() {
     let db = TestDb::empty().await;

@@ -90,11 +90,21 @@ pub async fn run(settings: &Settings, _args: Args) -> Result<ExitCode> {
     checks.push(listen_notify(&client, &mut notifications).await);
     checks.push(role(&client, &user).await?);
     if schema_status == Status::Ok {
-        checks.push(operator(&client).await?);
-        // An operator's desks follow their team permissions; an administrator's, their privileges.
-        match operator_desks(&client).await? {
-            Some(check) => checks.push(check),
-            None => checks.push(privileges(&client).await?),
+        checks.push(worker(&client).await?);
+        if is_worker_login(&client).await? {
+            // A worker's login reads no profiles: it is not an operator and has no desks.
+            checks.push(Check::new(
+                Status::Ok,
+                "login",
+                "a worker's login (eventos_worker): it runs `eventos worker`, not the console",
+            ));
+        } else {
+            checks.push(operator(&client).await?);
+            // An operator's desks follow their team permissions; an administrator's, their privileges.
+            match operator_desks(&client).await? {
+                Some(check) => checks.push(check),
+                None => checks.push(privileges(&client).await?),
+            }
         }
     }
     checks.push(Check::new(
@@ -221,6 +231,51 @@ async fn role(client: &Client, user: &str) -> Result<Check> {
         detail
     };
     Ok(Check::new(status, "role", detail))
+}
+
+/// Whether this login is a worker's (a member of eventos_worker, not an operator or an administrator).
+async fn is_worker_login(client: &Client) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT pg_has_role(current_user, 'eventos_worker', 'MEMBER')
+                    AND NOT pg_has_role(current_user, 'eventos_operator', 'MEMBER')
+                    AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+            &[],
+        )
+        .await
+        .context("cannot read the login's roles")?;
+    Ok(row.get(0))
+}
+
+/// Whether a worker has run lately: without one, offers do not expire and scheduled announcements wait.
+async fn worker(client: &Client) -> Result<Check> {
+    let row = client
+        .query_one(
+            "SELECT extract(epoch FROM now() - worker_seen_at())::bigint",
+            &[],
+        )
+        .await
+        .context("cannot read the worker's heartbeat")?;
+    let silent: Option<i64> = row.get(0);
+    let silent_after = crate::db::listen::WORKER_SILENT_AFTER.num_seconds();
+    Ok(match silent {
+        Some(secs) if secs <= silent_after => {
+            Check::new(Status::Ok, "worker", format!("a worker beat {secs} s ago"))
+        }
+        Some(secs) => Check::new(
+            Status::Warn,
+            "worker",
+            format!(
+                "no worker has beaten for {secs} s: start `eventos worker` (until then offers do not \
+                 expire, scheduled announcements wait, and consoles announce check-ins themselves)"
+            ),
+        ),
+        None => Check::new(
+            Status::Warn,
+            "worker",
+            "no worker has ever run on this database: start `eventos worker`",
+        ),
+    })
 }
 
 /// The profile this login maps to and the teams it is on.
