@@ -306,6 +306,13 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
     venue.cluster.stop().await.expect("stop");
     console.wait_for(&["RECONNECTING since"], async || {}).await;
     venue.cluster.start().await.expect("start again");
+    let restarted: chrono::DateTime<chrono::Utc> = venue
+        .admin()
+        .await
+        .query_one("SELECT now()", &[])
+        .await
+        .expect("the server's clock")
+        .get(0);
     let screen = console
         .wait_longer(
             Duration::from_secs(30),
@@ -326,12 +333,24 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
         .await;
     assert_eq!(venue.entries(&code).await, 1);
 
-    let _ = simulator.wait().expect("the simulator ends");
+    let gates = simulator.wait().expect("the simulator ends");
+    assert!(gates.success(), "{gates:?}");
     assert!(
         worker.try_wait().expect("worker status").is_none(),
         "the worker gave up instead of reconnecting"
     );
     let admin = venue.admin().await;
+    // The gates reconnected by themselves and went on scanning.
+    let scanned_after: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM event_checkins
+              WHERE event_id = $1 AND check_in_time > $2 AND gate <> 'Control room'",
+            &[&venue.event_id, &restarted],
+        )
+        .await
+        .expect("entries after the restart")
+        .get(0);
+    assert!(scanned_after > 0, "no gate scanned after the restart");
     let sent = admin
         .query_one(
             "SELECT a.status, a.recipient_count,

@@ -79,6 +79,30 @@ async fn connect_as(settings: &DatabaseSettings, login: Option<&str>) -> Result<
     db::connect(&settings).await
 }
 
+/// A new connection after the last one closed (the server restarted, the link came back), as a real
+/// gate's scanner gets one: tried every half second until it works or the run stops (None).
+async fn reconnect(
+    settings: &DatabaseSettings,
+    login: Option<&str>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Client> {
+    loop {
+        if *stop.borrow() {
+            return None;
+        }
+        match connect_as(settings, login).await {
+            Ok(client) => return Some(client),
+            Err(error) => {
+                warn!(error = %format!("{error:#}"), "a simulated gate cannot reconnect yet")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
 /// Someone a gate may scan: their code and who they are (to check them out).
 #[derive(Debug, Clone)]
 struct Person {
@@ -185,7 +209,8 @@ pub async fn run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (gate, crowd) in crowds.into_iter().enumerate() {
-        let client = connect_as(settings, options.gate_login.as_deref()).await?;
+        let mut client = connect_as(settings, options.gate_login.as_deref()).await?;
+        let settings = settings.clone();
         let counters = counters.clone();
         let options = options.clone();
         let mut stop = stop.clone();
@@ -212,7 +237,10 @@ pub async fn run(
                 if !gate_event(&client, event_id, step, &crowd, gate_name, &counters).await
                     && client.is_closed()
                 {
-                    break;
+                    match reconnect(&settings, options.gate_login.as_deref(), &mut stop).await {
+                        Some(again) => client = again,
+                        None => break,
+                    }
                 }
             }
         }));
@@ -220,12 +248,13 @@ pub async fn run(
     // The floor and the rooms' doors, as the floor login (an organizer: it may run sessions).
     for task in [Floor::Hosts, Floor::RoomDoors] {
         let client = connect_as(settings, options.floor_login.as_deref()).await?;
+        let settings = settings.clone();
         let counters = counters.clone();
         let options = options.clone();
         let stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             floor(
-                task, &client, event, &options, started, &counters, stop, seed,
+                task, client, &settings, event, &options, started, &counters, stop, seed,
             )
             .await
         }));
@@ -330,7 +359,8 @@ enum Floor {
 #[allow(clippy::too_many_arguments)]
 async fn floor(
     task: Floor,
-    client: &Client,
+    mut client: Client,
+    settings: &DatabaseSettings,
     event: uuid::Uuid,
     options: &SimulateOptions,
     started: Instant,
@@ -352,8 +382,8 @@ async fn floor(
             break;
         }
         let done = match task {
-            Floor::Hosts => hosts(client, event, &mut rng).await,
-            Floor::RoomDoors => room_doors(client, event, counters).await,
+            Floor::Hosts => hosts(&client, event, &mut rng).await,
+            Floor::RoomDoors => room_doors(&client, event, counters).await,
         };
         match done {
             Ok(n) => {
@@ -363,7 +393,10 @@ async fn floor(
                 counters.errors.fetch_add(1, Ordering::Relaxed);
                 warn!(error = %format!("{error:#}"), "simulated floor action failed");
                 if client.is_closed() {
-                    break;
+                    match reconnect(settings, options.floor_login.as_deref(), &mut stop).await {
+                        Some(again) => client = again,
+                        None => break,
+                    }
                 }
             }
         }
