@@ -171,31 +171,35 @@ pub fn failed(cmd: Cmd, why: Failure) -> Msg {
             },
             why,
         ),
-        Cmd::SaveAnnouncement { draft, .. } => done(
+        Cmd::SaveAnnouncement { draft, id, .. } => done(
             Done::AnnouncementSaved {
                 verb: "saved",
                 title: draft.title,
+                id,
             },
             why,
         ),
-        Cmd::SendAnnouncement { title, .. } => done(
+        Cmd::SendAnnouncement { title, id, .. } => done(
             Done::Announcement {
                 verb: "sent",
                 title,
+                id: Some(id),
             },
             why,
         ),
-        Cmd::ScheduleAnnouncement { title, .. } => done(
+        Cmd::ScheduleAnnouncement { title, id, .. } => done(
             Done::Announcement {
                 verb: "scheduled",
                 title,
+                id: Some(id),
             },
             why,
         ),
-        Cmd::CancelAnnouncement { title, .. } => done(
+        Cmd::CancelAnnouncement { title, id, .. } => done(
             Done::Announcement {
                 verb: "cancelled",
                 title,
+                id: Some(id),
             },
             why,
         ),
@@ -507,17 +511,21 @@ impl Effects {
                     announcements::save(&mut db, self.event, id, &draft, schedule).await
                 }
                 .await
-                .map(|_| ())
                 .map_err(fail);
                 Msg::Done {
-                    done: Done::AnnouncementSaved { verb, title },
-                    result,
+                    done: Done::AnnouncementSaved {
+                        verb,
+                        title,
+                        id: result.as_ref().ok().copied().or(id),
+                    },
+                    result: result.map(|_| ()),
                 }
             }
             Cmd::SendAnnouncement { id, title } => Msg::Done {
                 done: Done::Announcement {
                     verb: "sent",
                     title,
+                    id: Some(id),
                 },
                 result: async {
                     let db = client(&self.pool).await?;
@@ -530,6 +538,7 @@ impl Effects {
                 done: Done::Announcement {
                     verb: "scheduled",
                     title,
+                    id: Some(id),
                 },
                 result: async {
                     let db = client(&self.pool).await?;
@@ -542,6 +551,7 @@ impl Effects {
                 done: Done::Announcement {
                     verb: "cancelled",
                     title,
+                    id: Some(id),
                 },
                 result: async {
                     let db = client(&self.pool).await?;

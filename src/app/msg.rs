@@ -118,14 +118,18 @@ pub enum Done {
         verb: &'static str,
         attendee: String,
     },
+    /// `id`: the row to read again at once, so the operator's own change shows without waiting for
+    /// its hint.
     Announcement {
         verb: &'static str,
         title: String,
+        id: Option<Uuid>,
     },
     /// The compose form's save (a refusal reopens the form).
     AnnouncementSaved {
         verb: &'static str,
         title: String,
+        id: Option<Uuid>,
     },
 }
 

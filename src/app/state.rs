@@ -704,8 +704,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                             }
                             format!("offered {offered} of {asked} places in {}", fit(queue, 40))
                         }
-                        Done::Announcement { verb, title }
-                        | Done::AnnouncementSaved { verb, title } => {
+                        Done::Announcement { verb, title, id }
+                        | Done::AnnouncementSaved { verb, title, id } => {
+                            // Read the row now: the operator's own change shows at once.
+                            if let Some(id) = id {
+                                state.pending.announcements.insert(*id);
+                            }
                             format!("{verb}: {}", fit(title, 50))
                         }
                         Done::Entry { verb, attendee } => format!("{verb} {}", fit(attendee, 40)),
@@ -2096,6 +2100,30 @@ mod tests {
                 .error
                 .as_deref()
                 .is_some_and(|e| e.contains("not a whole number"))
+        );
+    }
+
+    #[test]
+    fn a_saved_announcement_is_read_at_once_without_waiting_for_its_hint() {
+        let mut s = live(Permissions::all());
+        let id = Uuid::from_u128(42);
+        update(
+            &mut s,
+            Msg::Done {
+                done: Done::AnnouncementSaved {
+                    verb: "saved the draft",
+                    title: "Doors open".into(),
+                    id: Some(id),
+                },
+                result: Ok(()),
+            },
+        );
+        assert_eq!(
+            fetches(&mut s),
+            vec![Cmd::Announcements {
+                generation: 1,
+                ids: Some(vec![id]),
+            }]
         );
     }
 
