@@ -183,16 +183,54 @@ pub(super) struct Seen {
     awaited: std::collections::HashMap<String, Instant>,
     /// Drawn before its scanner reported the commit.
     drawn: std::collections::HashMap<String, Instant>,
+    /// By token number: sampled already, so a row still on screen in later frames is not noted again
+    /// (a set of every token drawn would grow with the run and be counted as the console's memory).
+    sampled: Vec<bool>,
     samples: Vec<Duration>,
+    /// The totals line of the last frame ("Checked in 1,234 / 5,000 ...").
+    totals: String,
+}
+
+/// "Q000123" -> 123.
+fn token_number(token: &str) -> Option<usize> {
+    token.get(1..)?.parse().ok()
 }
 
 impl Seen {
+    fn was_sampled(&self, token: &str) -> bool {
+        token_number(token).is_some_and(|n| self.sampled.get(n).copied().unwrap_or(false))
+    }
+
+    fn sample(&mut self, token: &str, took: Duration) {
+        self.samples.push(took);
+        if let Some(n) = token_number(token) {
+            if self.sampled.len() <= n {
+                self.sampled.resize(n + 1, false);
+            }
+            self.sampled[n] = true;
+        }
+    }
+
     /// `token` is on screen at `now`: a sample if its commit was reported, else noted for when it is.
     fn saw(&mut self, token: &str, now: Instant) {
+        if self.was_sampled(token) {
+            return;
+        }
         match self.awaited.remove(token) {
-            Some(at) => self.samples.push(now.saturating_duration_since(at)),
+            Some(at) => self.sample(token, now.saturating_duration_since(at)),
             None => {
                 self.drawn.entry(token.to_owned()).or_insert(now);
+            }
+        }
+    }
+
+    /// `token`'s commit was reported at `at`: a sample if it was drawn already (as good as at once),
+    /// else awaited.
+    fn committed(&mut self, token: &str, at: Instant) {
+        match self.drawn.remove(token) {
+            Some(_) => self.sample(token, Duration::ZERO),
+            None => {
+                self.awaited.insert(token.to_owned(), at);
             }
         }
     }
@@ -217,6 +255,9 @@ impl crate::app::Screen for MeasuringScreen {
             if y == area.top() {
                 seen.live = line.contains("LIVE");
                 seen.header = line.trim().to_owned();
+            }
+            if line.trim_start().starts_with("Checked in ") {
+                seen.totals = line.trim().to_owned();
             }
             for (i, _) in line.match_indices('Q') {
                 let token = line.get(i..i + 7).unwrap_or("");
@@ -264,13 +305,7 @@ pub(super) async fn commit_to_screen(
                 return;
             };
             if let Ok(mut seen) = seen.lock() {
-                match seen.drawn.remove(token) {
-                    // Drawn before this scanner got the reply: as good as at once.
-                    Some(_) => seen.samples.push(Duration::ZERO),
-                    None => {
-                        seen.awaited.insert(token.clone(), at);
-                    }
-                }
+                seen.committed(token, at);
             }
         })
         .await?
@@ -383,7 +418,8 @@ pub(super) struct SoakWindow {
     pub scans: usize,
     /// Sorted.
     pub samples: Vec<Duration>,
-    /// Committed more than 5 s before the window's end and still not drawn.
+    /// Committed more than 5 s before the window's end and still not drawn (a burst larger than the
+    /// feed's 200 rows can push a row out before a frame shows it; the totals still count it).
     pub overdue: usize,
     /// This process's resident memory at the window's end, in kB (None off Linux).
     pub rss_kb: Option<u64>,
@@ -399,7 +435,7 @@ pub(super) async fn soak(
     rate: u32,
     total: Duration,
     window: Duration,
-) -> Result<Vec<SoakWindow>> {
+) -> Result<Soaked> {
     let people = free_attendees(admin, event).await?;
     let since = current_xid(admin).await?;
     let tokens = name_for_the_screen(admin, &people).await?;
@@ -416,12 +452,7 @@ pub(super) async fn soak(
                 return;
             };
             if let Ok(mut seen) = seen.lock() {
-                match seen.drawn.remove(token) {
-                    Some(_) => seen.samples.push(Duration::ZERO),
-                    None => {
-                        seen.awaited.insert(token.clone(), at);
-                    }
-                }
+                seen.committed(token, at);
             }
         })
         .await?
@@ -459,13 +490,49 @@ pub(super) async fn soak(
         }
     }
     scanned(tasks).await?;
+    // Nothing lost: once the doors are quiet, the console's totals equal a recount.
+    let recount: i64 = admin
+        .query_one(
+            "SELECT count(DISTINCT attendee_id) FROM event_checkins
+              WHERE event_id = $1 AND session_id IS NULL",
+            &[&event],
+        )
+        .await
+        .context("cannot recount the check-ins")?
+        .get(0);
+    let expected = format!(
+        "Checked in {} ",
+        crate::desks::checkins::view::thousands(recount)
+    );
+    let settle = Instant::now();
+    let shown = loop {
+        let shown = seen.lock().map(|s| s.totals.clone()).unwrap_or_default();
+        if shown.starts_with(&expected) || settle.elapsed() > Duration::from_secs(10) {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let _ = stop_console.send(());
     console
         .await
         .context("the headless console failed")?
         .context("the headless console stopped")?;
     undo_since(admin, event, &since).await?;
-    Ok(windows)
+    Ok(Soaked {
+        windows,
+        totals_equal: shown.starts_with(&expected),
+        shown,
+        recount,
+    })
+}
+
+/// The soak's rows, and whether the console ended equal to the database.
+pub(super) struct Soaked {
+    pub windows: Vec<SoakWindow>,
+    pub totals_equal: bool,
+    /// The console's totals line at the end.
+    pub shown: String,
+    pub recount: i64,
 }
 
 /// The baseline a console is measured against: once a second, the names checked in since the last look.

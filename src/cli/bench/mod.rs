@@ -307,7 +307,8 @@ async fn soak_report(all: &Settings, plan: &Plan, total: Duration) -> Result<Str
     )
     .await;
     worker.stop().await;
-    let windows = windows?;
+    let soaked = windows?;
+    let windows = &soaked.windows;
     let mut out = format!(
         "### Soak\n\nMeasured by `eventos bench --soak {}` on {} ({} cores): {} attendees; 8 scanners paced to {SOAK_RATE} scans a second for {} minutes, the worker in a process of its own, one console (its own loop, drawing into a 120x250 test backend) watching throughout. Each row is one minute: the scans admitted, commit to screen for those drawn in it, the ones committed more than 5 s earlier and still not drawn, and the resident memory of the bench process (the console, the scanners' 8 connections and their bookkeeping).\n\n| minute | scans | p50 | p99 | max | not drawn after 5 s | RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n",
         total.as_secs() / 60,
@@ -316,7 +317,7 @@ async fn soak_report(all: &Settings, plan: &Plan, total: Duration) -> Result<Str
         seeded.attendees,
         total.as_secs() / 60,
     );
-    for w in &windows {
+    for w in windows {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             (w.at.as_secs() + 30) / 60,
@@ -344,6 +345,12 @@ async fn soak_report(all: &Settings, plan: &Plan, total: Duration) -> Result<Str
             last.rss_kb.map_or("-".to_owned(), console::mib),
         ));
     }
+    out.push_str(&format!(
+        "\nAt the end the console's totals {} a recount of the rows: the console showed \"{}\", the recount {} checked in.\n",
+        if soaked.totals_equal { "equal" } else { "do NOT equal" },
+        soaked.shown,
+        soaked.recount
+    ));
     out.push('\n');
     Ok(out)
 }
