@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::model::{EXPIRING_WITHIN_MINUTES, countdown};
 use crate::desks::Context;
-use crate::desks::fit;
+use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
 use crate::ui::widgets::text_box;
 
@@ -58,7 +58,37 @@ pub fn render(
     frame.render_widget(Paragraph::new(Line::from(spans)), head);
 
     let wide = list.width >= 120;
-    let rows = visible.iter().map(|r| {
+    let mut widths = vec![
+        Constraint::Fill(2),
+        Constraint::Length(4),
+        Constraint::Fill(2),
+    ];
+    let mut header = vec!["Queue", "Pos", "Attendee"];
+    if wide {
+        widths.push(Constraint::Length(20));
+        header.push("Reason");
+    }
+    widths.extend([
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(8),
+    ]);
+    header.extend(["Status", "Offered", "Expires", "Notified"]);
+    // Queues (session titles) cut to their column but told apart; one column is the highlight's.
+    let queue_width = Layout::horizontal(widths.clone())
+        .spacing(1)
+        .split(Rect::new(0, 0, list.width.saturating_sub(2), 1))
+        .first()
+        .map_or(0, |c| usize::from(c.width));
+    let queues = fit_column(
+        &visible
+            .iter()
+            .map(|r| r.queue().to_owned())
+            .collect::<Vec<_>>(),
+        queue_width,
+    );
+    let rows = visible.iter().zip(queues).map(|(r, queue)| {
         let left = match (r.status.as_str(), r.expires_at) {
             ("offered", Some(at)) => countdown(at, cx.now),
             _ => String::new(),
@@ -69,7 +99,7 @@ pub fn render(
             _ => Style::new(),
         };
         let mut cells = vec![
-            Cell::from(r.queue().to_owned()),
+            Cell::from(queue),
             Cell::from(r.position.map_or("-".to_owned(), |p| p.to_string())),
             Cell::from(r.attendee.clone()),
             Cell::from(r.status.clone()),
@@ -98,23 +128,7 @@ pub fn render(
         };
         Row::new(cells).style(style)
     });
-    let mut widths = vec![
-        Constraint::Fill(2),
-        Constraint::Length(4),
-        Constraint::Fill(2),
-    ];
-    let mut header = vec!["Queue", "Pos", "Attendee"];
-    if wide {
-        widths.push(Constraint::Length(20));
-        header.push("Reason");
-    }
-    widths.extend([
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(8),
-    ]);
-    header.extend(["Status", "Offered", "Expires", "Notified"]);
+
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header()))
         .column_spacing(1)
