@@ -831,26 +831,7 @@ async fn faults_under_load_are_recovered_alone_and_the_numbers_end_right() {
     let status = simulator.wait().expect("the simulator ends");
     assert!(status.success(), "{status:?}");
     // Quiet doors: the screen ends equal to a recount of the rows.
-    let row = admin
-        .query_one(
-            "SELECT (SELECT count(*) FROM attendees
-                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
-                    (SELECT count(DISTINCT attendee_id) FROM event_checkins
-                      WHERE event_id = $1 AND session_id IS NULL),
-                    (SELECT count(*) FROM event_checkins
-                      WHERE event_id = $1 AND session_id IS NULL AND check_out_time IS NULL)",
-            &[&report.event_id],
-        )
-        .await
-        .expect("recount");
-    let (expected, checked_in, present): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    let thousands = eventos::desks::checkins::view::thousands;
-    let checked = format!(
-        "Checked in {} / {}",
-        thousands(checked_in),
-        thousands(expected)
-    );
-    let inside = format!("Present now {}", thousands(present));
+    let (checked, inside) = common::recounted_totals(&admin, report.event_id).await;
     let screen = console
         .wait_longer(
             Duration::from_secs(30),

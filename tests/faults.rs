@@ -373,26 +373,7 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
     );
 
     // Quiet doors: the screen ends equal to a recount of the rows.
-    let row = admin
-        .query_one(
-            "SELECT (SELECT count(*) FROM attendees
-                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
-                    (SELECT count(DISTINCT attendee_id) FROM event_checkins
-                      WHERE event_id = $1 AND session_id IS NULL),
-                    (SELECT count(*) FROM event_checkins
-                      WHERE event_id = $1 AND session_id IS NULL AND check_out_time IS NULL)",
-            &[&venue.event_id],
-        )
-        .await
-        .expect("recount");
-    let (expected, checked_in, present): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    let thousands = eventos::desks::checkins::view::thousands;
-    let checked = format!(
-        "Checked in {} / {}",
-        thousands(checked_in),
-        thousands(expected)
-    );
-    let inside = format!("Present now {}", thousands(present));
+    let (checked, inside) = common::recounted_totals(&admin, venue.event_id).await;
     console
         .wait_longer(
             Duration::from_secs(30),

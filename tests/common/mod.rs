@@ -675,3 +675,30 @@ pub async fn check_in_with_only_a_location(client: &Client, f: &Fixture, place: 
         .await
         .expect("a check-in in the seed's columns");
 }
+
+/// The Check-ins desk's totals for `event` as a recount of the rows says they must read once the doors
+/// are quiet: "Checked in N / M" and "Present now P".
+pub async fn recounted_totals(client: &Client, event: uuid::Uuid) -> (String, String) {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM attendees
+                      WHERE event_id = $1 AND status = 'registered' AND deleted_at IS NULL),
+                    (SELECT count(DISTINCT attendee_id) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL),
+                    (SELECT count(*) FROM event_checkins
+                      WHERE event_id = $1 AND session_id IS NULL AND check_out_time IS NULL)",
+            &[&event],
+        )
+        .await
+        .expect("recount");
+    let (expected, checked_in, present): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    let thousands = eventos::desks::checkins::view::thousands;
+    (
+        format!(
+            "Checked in {} / {}",
+            thousands(checked_in),
+            thousands(expected)
+        ),
+        format!("Present now {}", thousands(present)),
+    )
+}

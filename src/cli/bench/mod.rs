@@ -182,11 +182,14 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
-    let settings = &all.database;
+/// The scratch database migrated and seeded with the plan's event, analyzed (autovacuum may be off);
+/// an administrator's connection, the seed's report and the gates' login settings.
+async fn seeded_event(
+    settings: &DatabaseSettings,
+    plan: &Plan,
+) -> Result<(Client, seed::SeedReport, DatabaseSettings)> {
     let mut admin = db::connect(settings).await?;
     db::migrate::apply(&mut admin).await?;
-    let started = Instant::now();
     let seeded = seed::seed(
         &mut admin,
         &SeedOptions {
@@ -200,9 +203,16 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
         .batch_execute("ANALYZE")
         .await
         .context("cannot analyze the seeded event")?;
-    let event = seeded.event_id;
     let mut gate = settings.clone();
     gate.pg.user(seed::operator_login(SLUG, "volunteer"));
+    Ok((admin, seeded, gate))
+}
+
+async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
+    let settings = &all.database;
+    let started = Instant::now();
+    let (mut admin, seeded, gate) = seeded_event(settings, plan).await?;
+    let event = seeded.event_id;
     let mut out = String::new();
     out.push_str(&format!(
         "Measured by `eventos bench{}` on {} ({} cores): a scratch database seeded with {} attendees in {:.1} s.\n\n",
@@ -270,23 +280,7 @@ async fn measure(all: &Settings, plan: &Plan) -> Result<String> {
 /// minute and a line saying how the first and last minutes compare.
 async fn soak_report(all: &Settings, plan: &Plan, total: Duration) -> Result<String> {
     let settings = &all.database;
-    let mut admin = db::connect(settings).await?;
-    db::migrate::apply(&mut admin).await?;
-    let seeded = seed::seed(
-        &mut admin,
-        &SeedOptions {
-            slug: SLUG.to_owned(),
-            attendees: plan.attendees,
-            ..SeedOptions::default()
-        },
-    )
-    .await?;
-    admin
-        .batch_execute("ANALYZE")
-        .await
-        .context("cannot analyze the seeded event")?;
-    let mut gate = settings.clone();
-    gate.pg.user(seed::operator_login(SLUG, "volunteer"));
+    let (admin, seeded, gate) = seeded_event(settings, plan).await?;
     let worker = ingest::WorkerProcess::start(settings)?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let outside = ingest::free_attendees(&admin, seeded.event_id).await?.len();
