@@ -364,6 +364,7 @@ fn psql(env: &BTreeMap<String, String>, sql: &str) -> String {
         .args(["-u", "postgres", "--", "psql", "-d", "eventos", "-v"])
         .arg("ON_ERROR_STOP=1")
         .args(["-Atq", "-c", sql])
+        .env_clear()
         .envs(env)
         .current_dir("/")
         .output()
@@ -566,6 +567,8 @@ fn the_runbook_runs_on_a_private_server_with_peer_authentication() {
                 let seeded = Command::new("runuser")
                     .args(["-u", "postgres", "--", "eventos", "seed"])
                     .args(["--slug", "spring-summit", "--attendees", "200"])
+                    // Only the runbook's environment: CI's DATABASE_URL names the shared server.
+                    .env_clear()
                     .envs(&env)
                     .current_dir("/")
                     .output()
