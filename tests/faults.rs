@@ -296,7 +296,30 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
         .await
         .expect("the held entry");
     scan(&mut console, &code);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Wait until the scan really is inside the server, waiting on the held entry (on a busy machine the
+    // console may take a while to send it; a restart before then would test nothing).
+    let organizer = operator_login(SLUG, "organizer");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting: i64 = holder
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE usename = $1 AND wait_event_type = 'Lock' AND query LIKE '%check_in_by_code%'",
+                &[&organizer],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the console's scan never reached the server:\n{}",
+            console.text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let in_flight = console.text();
     assert!(
         !in_flight.contains("ACCEPTED") || !in_flight.contains(&name),
