@@ -153,7 +153,39 @@ impl Venue {
 
     async fn close(self) {
         self.cluster.stop().await.expect("stop");
+    }
+}
+
+/// A test that fails part-way must not leave its server behind, frozen or running: on the way out it is
+/// woken (SIGCONT), stopped at once and its directory removed.
+impl Drop for Venue {
+    fn drop(&mut self) {
+        if self.cluster.data_dir().join("postmaster.pid").exists() {
+            let pids: Vec<String> = self.processes().iter().map(u32::to_string).collect();
+            let _ = std::process::Command::new("kill")
+                .arg("-CONT")
+                .args(&pids)
+                .status();
+            let _ = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(
+                    self.cluster
+                        .stop_command()
+                        .replace("-m fast", "-m immediate"),
+                )
+                .output();
+        }
         let _ = std::fs::remove_dir_all(&self.cluster.root);
+    }
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -239,11 +271,13 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
         return;
     };
     let url = venue.url();
-    let mut worker = eventos(&["worker", "--database-url", &named(&url, "restart-worker")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("a worker");
+    let mut worker = Killed(
+        eventos(&["worker", "--database-url", &named(&url, "restart-worker")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a worker"),
+    );
     let mut console = Console::start(&venue.url_as("organizer"), &["--event", SLUG], 100, 30);
     console.wait_for(&["LIVE"], async || {}).await;
     let mut simulator = eventos(&[
@@ -372,7 +406,7 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
     let gates = simulator.wait().expect("the simulator ends");
     assert!(gates.success(), "{gates:?}");
     assert!(
-        worker.try_wait().expect("worker status").is_none(),
+        worker.0.try_wait().expect("worker status").is_none(),
         "the worker gave up instead of reconnecting"
     );
     let admin = venue.admin().await;
@@ -422,7 +456,6 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
         Vec::<String>::new()
     );
     quit(&mut console).await;
-    let _ = worker.kill();
-    let _ = worker.wait();
+    drop(worker);
     venue.close().await;
 }
