@@ -5,6 +5,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use tui_input::Input;
 
+use ratatui::layout::{Constraint, Layout, Rect};
+
 use super::Theme;
 use super::text::fit;
 
@@ -118,4 +120,15 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The widths a table with these columns (one column apart) gives each column in `width`, as the table
+/// lays them out: for cutting values to their column before the table would cut them silently.
+pub fn column_widths(columns: &[Constraint], width: u16) -> Vec<usize> {
+    Layout::horizontal(columns.to_vec())
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|c| usize::from(c.width))
+        .collect()
 }

@@ -10,7 +10,7 @@ use super::model::{Problem, ScanOutcome};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
-use crate::ui::widgets::text_box;
+use crate::ui::widgets::{column_widths, text_box};
 
 pub fn render(
     frame: &mut Frame,
@@ -367,11 +367,10 @@ fn render_feed(
     let area = indent(area);
     // Doors cut to their column but still told apart: two sessions' titles that start alike keep their
     // ends ("Rust f~(deep dive)"), where the table's own cut would show the same words for both.
-    let place_width = Layout::horizontal(widths.clone())
-        .spacing(1)
-        .split(area)
+    let place_width = column_widths(&widths, area.width)
         .get(3)
-        .map_or(0, |c| usize::from(c.width));
+        .copied()
+        .unwrap_or(0);
     let places = fit_column(
         &desk
             .feed

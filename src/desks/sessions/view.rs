@@ -10,7 +10,7 @@ use super::model::SessionRow;
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
-use crate::ui::widgets::text_box;
+use crate::ui::widgets::{column_widths, text_box};
 
 /// Amber from here; red when full.
 const AMBER_FROM: f64 = 0.9;
@@ -78,11 +78,9 @@ pub fn render(
     );
     // Rooms and titles cut to their columns but still told apart ("Work~Lab A", "Work~Lab B"); the
     // table's own cut would show both as "Workshop L". One column is the highlight symbol's.
-    let columns = Layout::horizontal(widths.clone())
-        .spacing(1)
-        .split(Rect::new(0, 0, inner.width.saturating_sub(1), 1));
-    let room_width = usize::from(columns.get(1).map_or(0, |c| c.width));
-    let title_width = usize::from(columns.get(2).map_or(0, |c| c.width));
+    let columns = column_widths(&widths, inner.width.saturating_sub(1));
+    let room_width = columns.get(1).copied().unwrap_or(0);
+    let title_width = columns.get(2).copied().unwrap_or(0);
     let rooms = fit_column(
         &visible
             .iter()

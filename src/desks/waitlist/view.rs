@@ -10,7 +10,7 @@ use super::model::{EXPIRING_WITHIN_MINUTES, countdown};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
-use crate::ui::widgets::text_box;
+use crate::ui::widgets::{column_widths, text_box};
 
 pub fn render(
     frame: &mut Frame,
@@ -76,11 +76,10 @@ pub fn render(
     ]);
     header.extend(["Status", "Offered", "Expires", "Notified"]);
     // Queues (session titles) cut to their column but told apart; one column is the highlight's.
-    let queue_width = Layout::horizontal(widths.clone())
-        .spacing(1)
-        .split(Rect::new(0, 0, list.width.saturating_sub(2), 1))
+    let queue_width = column_widths(&widths, list.width.saturating_sub(2))
         .first()
-        .map_or(0, |c| usize::from(c.width));
+        .copied()
+        .unwrap_or(0);
     let queues = fit_column(
         &visible
             .iter()
