@@ -4,13 +4,15 @@
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use eventos::app::frame::render;
-use eventos::app::msg::{Cmd, Msg, Snapshot};
+use eventos::app::msg::{Cmd, Msg};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
 use eventos::desks::announcements::model::AnnouncementRow;
+use eventos::desks::checkins::commands::{Answer as CheckinAnswer, Cmd as CheckinCmd};
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use eventos::desks::expenses::model::ExpenseRow;
+use eventos::desks::registry::{AnyAnswer, AnyCmd, Loaded};
 use eventos::desks::sessions::model::SessionRow;
 use eventos::desks::waitlist::model::WaitRow;
 use eventos::ui::Theme;
@@ -413,10 +415,8 @@ fn state(permissions: Permissions, role: &str) -> State {
         &mut state,
         Msg::Snapshot {
             generation: 1,
-            result: Ok(Box::new(Snapshot {
-                summary: summary(),
-                feed: feed(),
-                problems: problems(),
+            result: Ok(Box::new(Loaded {
+                checkins: eventos::desks::checkins::Loaded(Some((summary(), feed(), problems()))),
                 sessions: sessions(),
                 expenses: expenses(),
                 waitlist: waitlist(),
@@ -461,7 +461,7 @@ fn checkins_desk_scanning() {
     press(&mut s, KeyCode::Char('s'));
     update(
         &mut s,
-        Msg::Scanned {
+        Msg::Desk(AnyAnswer::Checkins(CheckinAnswer::Scanned {
             code: "NW00A11CE".into(),
             result: Ok(ScanOutcome {
                 code: "NW00A11CE".into(),
@@ -472,7 +472,7 @@ fn checkins_desk_scanning() {
                 ticket_type: Some("VIP".into()),
                 at: None,
             }),
-        },
+        })),
     );
     type_text(&mut s, "NW00B0");
     both_sizes("checkins_scanning", &s);
@@ -486,18 +486,18 @@ fn checkins_desk_search() {
     type_text(&mut s, "love");
     let again = update(
         &mut s,
-        Msg::SearchDone {
+        Msg::Desk(AnyAnswer::Checkins(CheckinAnswer::Searched {
             seq: 1,
             result: Ok(vec![]),
-        },
+        })),
     );
     assert!(
-        matches!(again.as_slice(), [Cmd::Search { seq: 2, query }] if query == "love"),
+        matches!(again.as_slice(), [Cmd::Desk(AnyCmd::Checkins(CheckinCmd::Search { seq: 2, query }))] if query == "love"),
         "{again:?}"
     );
     update(
         &mut s,
-        Msg::SearchDone {
+        Msg::Desk(AnyAnswer::Checkins(CheckinAnswer::Searched {
             seq: 2,
             result: Ok(vec![
                 eventos::desks::checkins::model::AttendeeHit {
@@ -517,7 +517,7 @@ fn checkins_desk_search() {
                     inside: false,
                 },
             ]),
-        },
+        })),
     );
     let cmds = update(
         &mut s,
@@ -648,11 +648,18 @@ fn a_long_announcement_line_goes_on_under_itself_not_from_column_0() {
     let mut s = state(Permissions::all(), "organizer");
     press(&mut s, KeyCode::Char('4'));
     let selected = s
+        .desks
         .announcements
         .selected_row()
         .map(|r| r.id)
         .expect("a selected announcement");
-    for row in s.announcements.rows.iter_mut().filter(|r| r.id == selected) {
+    for row in s
+        .desks
+        .announcements
+        .rows
+        .iter_mut()
+        .filter(|r| r.id == selected)
+    {
         row.title = "Keynote moved to the main hall because of the overflow".into();
         row.methods = vec!["email".into(), "push".into(), "sms".into(), "in_app".into()];
         row.session_titles = vec![
@@ -720,7 +727,7 @@ fn a_long_refusal_wraps_instead_of_losing_its_end() {
     let mut s = state(Permissions::all(), "organizer");
     update(
         &mut s,
-        Msg::Scanned {
+        Msg::Desk(AnyAnswer::Checkins(CheckinAnswer::Scanned {
             code: "NW00A11CE".into(),
             result: Ok(ScanOutcome {
                 code: "NW00A11CE".into(),
@@ -734,7 +741,7 @@ fn a_long_refusal_wraps_instead_of_losing_its_end() {
                 ticket_type: Some("VIP".into()),
                 at: None,
             }),
-        },
+        })),
     );
     let screen = draw(&s, 80, 24);
     assert!(

@@ -9,13 +9,14 @@ mod common;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use eventos::app::frame::render;
-use eventos::app::msg::{Cmd, Msg, Snapshot};
+use eventos::app::msg::{Cmd, Msg};
 use eventos::app::state::{EventInfo, Operator, Overlay, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
 use eventos::desks::announcements::model::AnnouncementRow;
 use eventos::desks::checkins::model::{CheckinRow, Summary};
 use eventos::desks::expenses::model::ExpenseRow;
+use eventos::desks::registry::{AnyForm, Loaded};
 use eventos::desks::sessions::model::SessionRow;
 use eventos::desks::waitlist::model::WaitRow;
 use eventos::ui::Theme;
@@ -206,29 +207,31 @@ fn loaded() -> State {
         &mut state,
         Msg::Snapshot {
             generation,
-            result: Ok(Box::new(Snapshot {
-                summary: Summary {
-                    expected: 2,
-                    checked_in: 1,
-                    present: 1,
-                    gates: vec![],
-                    arrivals_per_minute: vec![0; 60],
-                    problems_15_min: 0,
-                    as_of: now(),
-                    batch: None,
-                },
-                feed: vec![CheckinRow {
-                    id: Uuid::from_u128(10),
-                    attendee_id: Uuid::from_u128(11),
-                    name: "Ada Lovelace".into(),
-                    ticket_type: Some("General".into()),
-                    gate: Some("North Gate".into()),
-                    method: Some("qr_code".into()),
-                    session: None,
-                    at: now() - Duration::minutes(3),
-                    out_at: None,
-                }],
-                problems: vec![],
+            result: Ok(Box::new(Loaded {
+                checkins: eventos::desks::checkins::Loaded(Some((
+                    Summary {
+                        expected: 2,
+                        checked_in: 1,
+                        present: 1,
+                        gates: vec![],
+                        arrivals_per_minute: vec![0; 60],
+                        problems_15_min: 0,
+                        as_of: now(),
+                        batch: None,
+                    },
+                    vec![CheckinRow {
+                        id: Uuid::from_u128(10),
+                        attendee_id: Uuid::from_u128(11),
+                        name: "Ada Lovelace".into(),
+                        ticket_type: Some("General".into()),
+                        gate: Some("North Gate".into()),
+                        method: Some("qr_code".into()),
+                        session: None,
+                        at: now() - Duration::minutes(3),
+                        out_at: None,
+                    }],
+                    vec![],
+                ))),
                 sessions: vec![session()],
                 expenses: vec![expense()],
                 waitlist: vec![waiting()],
@@ -257,30 +260,33 @@ fn type_text(state: &mut State, text: &str) -> Vec<Cmd> {
 /// Every text box's value, named.
 fn text_boxes(state: &State) -> Vec<(&'static str, String)> {
     let mut boxes = vec![
-        ("scan box", state.checkins.scan.input.value().to_owned()),
+        (
+            "scan box",
+            state.desks.checkins.scan.input.value().to_owned(),
+        ),
         (
             "sessions filter",
-            state.sessions.nav.filter.value().to_owned(),
+            state.desks.sessions.nav.filter.value().to_owned(),
         ),
         (
             "expenses filter",
-            state.expenses.nav.filter.value().to_owned(),
+            state.desks.expenses.nav.filter.value().to_owned(),
         ),
         (
             "waitlist filter",
-            state.waitlist.nav.filter.value().to_owned(),
+            state.desks.waitlist.nav.filter.value().to_owned(),
         ),
         (
             "announcements filter",
-            state.announcements.nav.filter.value().to_owned(),
+            state.desks.announcements.nav.filter.value().to_owned(),
         ),
     ];
-    if let Some(search) = &state.checkins.search {
+    if let Some(search) = &state.desks.checkins.search {
         boxes.push(("attendee search", search.input.value().to_owned()));
     }
     match &state.overlay {
         Some(Overlay::Prompt(prompt)) => boxes.push(("prompt", prompt.input.value().to_owned())),
-        Some(Overlay::Compose(form)) => {
+        Some(Overlay::Form(AnyForm::Announcements(form))) => {
             boxes.push(("compose title", form.title.value().to_owned()));
             boxes.push(("compose content", form.content.value().to_owned()));
             boxes.push(("compose sessions", form.sessions.value().to_owned()));
@@ -551,7 +557,7 @@ proptest! {
             press(&mut state, *code);
         }
         prop_assert!(
-            state.typing() || matches!(state.overlay, Some(Overlay::Prompt(_) | Overlay::Compose(_))),
+            state.typing() || matches!(state.overlay, Some(Overlay::Prompt(_) | Overlay::Form(_))),
             "the {name} did not open: {:?}", state.notice
         );
         let text = format!("{first}{middle}{last}");

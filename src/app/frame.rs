@@ -6,8 +6,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::keymap::{self, Scope};
+use super::keymap::{self, Global};
 use super::state::{self, Link, Overlay, State, Tone};
+use crate::desks::desk::KeyInfo;
+use crate::desks::registry::Desks;
 use crate::desks::{DeskId, fit};
 use crate::ui::widgets::{text_box, wrap};
 use crate::ui::{MIN_HEIGHT, MIN_WIDTH, Theme};
@@ -33,43 +35,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     .areas(area);
     render_header(frame, header, state, theme);
     render_tabs(frame, tabs, state, theme);
-    match state.desk {
-        DeskId::Checkins => crate::desks::checkins::view::render(
-            frame,
-            body,
-            &state.checkins,
-            &state.view_context(),
-            theme,
-        ),
-        DeskId::Sessions => crate::desks::sessions::view::render(
-            frame,
-            body,
-            &state.sessions,
-            &state.view_context(),
-            theme,
-        ),
-        DeskId::Expenses => crate::desks::expenses::view::render(
-            frame,
-            body,
-            &state.expenses,
-            &state.view_context(),
-            theme,
-        ),
-        DeskId::Waitlist => crate::desks::waitlist::view::render(
-            frame,
-            body,
-            &state.waitlist,
-            &state.view_context(),
-            theme,
-        ),
-        DeskId::Announcements => crate::desks::announcements::view::render(
-            frame,
-            body,
-            &state.announcements,
-            &state.view_context(),
-            theme,
-        ),
-    }
+    state
+        .desks
+        .render(state.desk, frame, body, &state.context(), theme);
     render_notice(frame, notice, state, &notice_lines, theme);
     render_hints(frame, hints, state, theme);
     match &state.overlay {
@@ -97,13 +65,14 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             };
             dialog(frame, body, &confirm.title, lines, style, theme);
         }
-        Some(Overlay::Compose(form)) => {
-            crate::desks::announcements::view::render_compose(frame, body, form, theme);
-        }
+        Some(Overlay::Form(form)) => Desks::render_form(form, frame, body, theme),
         Some(Overlay::Prompt(prompt)) => {
-            let (title, context, label, hint) = prompt.describe(state);
-            let mut lines: Vec<Line> = context.into_iter().map(Line::raw).collect();
-            let mut field = vec![Span::styled(label, theme.header())];
+            let Some(text) = state::describe(state, prompt) else {
+                return;
+            };
+            let (title, hint) = (text.title, text.hint);
+            let mut lines: Vec<Line> = text.lines.into_iter().map(Line::raw).collect();
+            let mut field = vec![Span::styled(text.label, theme.header())];
             field.extend(text_box(&prompt.input, 50, true, Style::new(), theme));
             lines.push(Line::from(field));
             match &prompt.error {
@@ -160,13 +129,14 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let narrow = area.width < 100;
     let mut spans = vec![Span::raw(" ")];
-    for desk in DeskId::ALL {
-        if !state.permissions.sees(desk) {
+    for desk in DeskId::ALL.iter().copied() {
+        if !state.sees(desk) {
             continue;
         }
-        let title = match desk {
-            DeskId::Announcements if narrow => "Announce",
-            _ => desk.title(),
+        let title = if narrow {
+            desk.short_title()
+        } else {
+            desk.title()
         };
         let mut label = format!("{} {title}", desk.number());
         if let Some(n) = state::badge(state, desk) {
@@ -230,7 +200,7 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
                 pair("Left/Right", "move"),
             ];
         }
-        Some(Overlay::Compose(_)) => {
+        Some(Overlay::Form(_)) => {
             return vec![
                 pair("Ctrl-S", "save"),
                 pair("Tab", "next field"),
@@ -240,12 +210,8 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
         Some(Overlay::Prompt(_)) => return vec![pair("Enter", "next"), pair("Esc", "cancel")],
         None => {}
     }
-    if state.desk == DeskId::Checkins && state.checkins.scan.on {
-        return vec![
-            pair("type/scan + Enter", "check in"),
-            pair("Esc", "leave scan mode"),
-            pair("Ctrl-C", "quit"),
-        ];
+    if let Some(footer) = state.desks.footer(state.desk) {
+        return footer.into_iter().map(|(k, v)| pair(k, v)).collect();
     }
     if state.typing() {
         return vec![
@@ -255,21 +221,23 @@ pub fn hints(state: &State) -> Vec<(String, String)> {
         ];
     }
     let mut out = Vec::new();
-    for binding in keymap::for_desk(state.desk) {
-        let Some(word) = binding.hint else { continue };
-        if binding
-            .needs
-            .is_some_and(|permission| !state.permissions.has(permission))
+    let desk_keys = state.desks.keys(state.desk);
+    let global_keys = keymap::GLOBAL
+        .iter()
+        .map(|b| (b.info(true), Some(b.action)));
+    for (key, global) in desk_keys.into_iter().map(|k| (k, None)).chain(global_keys) {
+        let Some(word) = key.hint else { continue };
+        if !key.offered
+            || key
+                .needs
+                .is_some_and(|permission| !state.permissions.has(permission))
         {
             continue;
         }
-        if state.desk == DeskId::Expenses && !state.expenses.view.offers(binding.action) {
-            continue;
+        if global == Some(Global::Help) {
+            out.push(pair(&format!("1-{}", DeskId::ALL.len()), "desks"));
         }
-        if binding.scope == Scope::Global && matches!(binding.action, keymap::Action::Help) {
-            out.push(pair("1-5", "desks"));
-        }
-        out.push(pair(binding.label, word));
+        out.push(pair(key.label, word));
     }
     out
 }
@@ -290,15 +258,15 @@ fn render_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn render_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let line = |binding: &keymap::Binding| {
-        let mut help = binding.help.to_owned();
-        if let Some(permission) = binding.needs
+    let line = |label: &str, help: &str, needs: Option<crate::desks::Permission>| {
+        let mut help = help.to_owned();
+        if let Some(permission) = needs
             && !state.permissions.has(permission)
         {
             help = format!("{help} [your role lacks {}]", permission.words());
         }
         Line::from(vec![
-            Span::styled(format!("{:<7}", binding.label), theme.key()),
+            Span::styled(format!("{label:<7}"), theme.key()),
             Span::raw(help),
         ])
     };
@@ -306,12 +274,23 @@ fn render_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("{} desk", state.desk.title()),
         theme.header(),
     )];
+    for key in state.desks.keys(state.desk) {
+        let KeyInfo {
+            label, help, needs, ..
+        } = key;
+        desk_lines.push(line(label, help, needs));
+    }
     let mut global_lines = vec![Line::styled("Everywhere", theme.header())];
-    for binding in keymap::for_desk(state.desk) {
-        match binding.scope {
-            Scope::Desk(_) => desk_lines.push(line(binding)),
-            Scope::Global => global_lines.push(line(binding)),
+    for binding in keymap::GLOBAL {
+        if binding.action == Global::DeskByNumber {
+            // One line per desk: its number and title.
+            for desk in DeskId::ALL {
+                let help = format!("{} desk", desk.title());
+                global_lines.push(line(&desk.number().to_string(), &help, None));
+            }
+            continue;
         }
+        global_lines.push(line(binding.label, binding.help, binding.needs));
     }
     if desk_lines.len() == 1 {
         desk_lines.push(Line::styled("no keys of its own yet", theme.dim()));

@@ -128,9 +128,11 @@ async fn begin(
     inputs: Inputs,
 ) -> Result<()> {
     let effects = Arc::new(Effects {
-        pool,
-        event: start.event.id,
-        gate,
+        env: crate::desks::desk::Env {
+            pool,
+            event: start.event.id,
+            gate,
+        },
     });
     let time_zone = start.event.time_zone.clone();
     let state = State::new(

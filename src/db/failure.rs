@@ -40,6 +40,12 @@ impl Failure {
         refusal.unwrap_or_else(|| Failure::Failed(sentence(error)))
     }
 
+    /// `of`, with the whole error chain logged (to the log file, never the screen).
+    pub fn logged(error: &anyhow::Error) -> Failure {
+        tracing::warn!(error = format!("{error:#}"), "effect failed");
+        Failure::of(error)
+    }
+
     pub fn sentence(&self) -> &str {
         match self {
             Failure::Refused { sentence, .. } | Failure::Failed(sentence) => sentence,

@@ -46,6 +46,21 @@ pub struct Hint {
 }
 
 impl Hint {
+    /// A change to one row of `table` at `event`, as a desk passes on what it learnt to the others.
+    pub fn row(table: &str, event: Uuid, id: Uuid) -> Hint {
+        Hint {
+            table: table.to_owned(),
+            op: "UPDATE".to_owned(),
+            id: Some(id),
+            event_id: Some(event),
+            count: None,
+            from_xid: None,
+            to_xid: None,
+            late: Vec::new(),
+            batch: None,
+        }
+    }
+
     pub fn parse(payload: &str) -> Option<Hint> {
         serde_json::from_str(payload).ok()
     }

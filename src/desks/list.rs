@@ -6,7 +6,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
-use crate::desks::Action;
+use crate::desks::desk::Nav;
 
 /// The selected row and the `/` filter of a list desk.
 #[derive(Debug, Clone, Default)]
@@ -39,17 +39,17 @@ impl ListNav {
     }
 
     /// Movement over `len` rows, `/` and Esc-clears-the-filter. True when the action was one of them.
-    pub fn navigate(&mut self, action: Action, len: usize) -> bool {
+    pub fn navigate(&mut self, nav: Option<Nav>, len: usize) -> bool {
         let last = len.saturating_sub(1);
-        match action {
-            Action::Down => self.selected = (self.selected + 1).min(last),
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + 10).min(last),
-            Action::PageUp => self.selected = self.selected.saturating_sub(10),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = last,
-            Action::Filter => self.filtering = true,
-            Action::Back if !self.filter.value().is_empty() => self.filter.reset(),
+        match nav {
+            Some(Nav::Down) => self.selected = (self.selected + 1).min(last),
+            Some(Nav::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Nav::PageDown) => self.selected = (self.selected + 10).min(last),
+            Some(Nav::PageUp) => self.selected = self.selected.saturating_sub(10),
+            Some(Nav::Top) => self.selected = 0,
+            Some(Nav::Bottom) => self.selected = last,
+            Some(Nav::Filter) => self.filtering = true,
+            Some(Nav::Back) if !self.filter.value().is_empty() => self.filter.reset(),
             _ => return false,
         }
         true
@@ -99,12 +99,13 @@ mod tests {
     #[test]
     fn movement_stops_at_the_ends() {
         let mut nav = ListNav::default();
-        assert!(nav.navigate(Action::Up, 3));
+        assert!(nav.navigate(Some(Nav::Up), 3));
         assert_eq!(nav.selected, 0);
-        nav.navigate(Action::PageDown, 3);
+        nav.navigate(Some(Nav::PageDown), 3);
         assert_eq!(nav.selected, 2);
-        assert!(!nav.navigate(Action::Back, 3));
-        nav.navigate(Action::Filter, 3);
+        assert!(!nav.navigate(Some(Nav::Back), 3));
+        assert!(!nav.navigate(None, 3));
+        nav.navigate(Some(Nav::Filter), 3);
         assert!(nav.filtering);
     }
 }

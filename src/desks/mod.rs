@@ -1,57 +1,21 @@
-//! The desks: one folder each, with its state and pure update (model.rs), its screen (view.rs) and the
-//! SQL it runs (store.rs).
+//! The desks: one folder each, implementing `desk::Desk`: its state and pure update (model.rs), its keys
+//! (keys.rs), its dialogs (dialogs.rs), its commands and their answers (commands.rs), its screen
+//! (view.rs) and its SQL (store.rs). `registry` is the one place that names them all.
 
 pub mod announcements;
 pub mod checkins;
+pub mod desk;
 pub mod expenses;
 pub mod list;
+pub mod registry;
 pub mod sessions;
 pub mod waitlist;
+
+pub use registry::DeskId;
 
 pub use crate::ui::text::{clean, clean_opt, fit, fit_column};
 
 use chrono::{DateTime, FixedOffset, Utc};
-
-/// The five desks, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeskId {
-    Checkins,
-    Sessions,
-    Waitlist,
-    Announcements,
-    Expenses,
-}
-
-impl DeskId {
-    pub const ALL: [DeskId; 5] = [
-        DeskId::Checkins,
-        DeskId::Sessions,
-        DeskId::Waitlist,
-        DeskId::Announcements,
-        DeskId::Expenses,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            DeskId::Checkins => "Check-ins",
-            DeskId::Sessions => "Sessions",
-            DeskId::Waitlist => "Waitlist",
-            DeskId::Announcements => "Announcements",
-            DeskId::Expenses => "Expenses",
-        }
-    }
-
-    /// The digit that opens the desk.
-    pub fn number(self) -> u8 {
-        match self {
-            DeskId::Checkins => 1,
-            DeskId::Sessions => 2,
-            DeskId::Waitlist => 3,
-            DeskId::Announcements => 4,
-            DeskId::Expenses => 5,
-        }
-    }
-}
 
 /// What an operator may do at the event (from their team permissions; an administrator may do all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,14 +53,6 @@ impl Permissions {
             Permission::ApproveExpenses => self.approve_expenses,
         }
     }
-
-    /// Whether the desk is shown at all: a desk whose rows the operator cannot read is hidden.
-    pub fn sees(&self, desk: DeskId) -> bool {
-        match desk {
-            DeskId::Expenses => self.submit_expenses || self.approve_expenses,
-            _ => self.member,
-        }
-    }
 }
 
 /// A permission an action needs; its name is the one in docs/security.md.
@@ -128,8 +84,8 @@ pub fn local(at: DateTime<Utc>, offset: FixedOffset, format: &str) -> String {
     at.with_timezone(&offset).format(format).to_string()
 }
 
-/// What a desk's view may know beyond its own desk: the time, the event's clock, who is looking and
-/// what they may do. The console's state stays the app's.
+/// What a desk may know beyond its own state: the time, the event's clock, the event, who is looking and
+/// what they may do, the load generation, today's sessions. The console's state stays the app's.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
@@ -137,55 +93,36 @@ pub struct Context<'a> {
     pub permissions: &'a Permissions,
     /// The operator's profile (None for an administrator without one).
     pub profile: Option<uuid::Uuid>,
+    /// The operator's team role, or "administrator".
+    pub role: &'a str,
+    pub event: uuid::Uuid,
+    pub slug: &'a str,
+    /// Bumped by every full resync: an answer to a fetch asked in another generation is dropped.
+    pub generation: u64,
+    /// Today's sessions (the sessions desk's rows; empty in the sessions desk's own context).
+    pub today: &'a [sessions::model::SessionRow],
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    pub fn with_today<'b>(&self, today: &'b [sessions::model::SessionRow]) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        Context { today, ..*self }
+    }
+
+    /// "your role (R) does not include P": a key the role lacks.
+    pub fn refusal(&self, permission: Permission) -> String {
+        format!(
+            "your role ({}) does not include {}",
+            self.role,
+            permission.words()
+        )
+    }
+
     pub fn local(&self, at: DateTime<Utc>, format: &str) -> String {
         local(at, self.offset, format)
     }
-}
-
-/// What a key asks for, on any desk; the key table (app::keymap) binds keys to these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    Help,
-    Desk(DeskId),
-    NextDesk,
-    PrevDesk,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// `/`: the desk's filter (on Check-ins, the attendee search).
-    Filter,
-    Back,
-    ScanMode,
-    CheckIn,
-    CheckOut,
-    SetLive,
-    SetCompleted,
-    SetCancelled,
-    Capacity,
-    OpenWaitlist,
-    CycleView,
-    Mark,
-    Approve,
-    ApproveMarked,
-    Reject,
-    MarkPaid,
-    OfferNext,
-    Release,
-    Extend,
-    CancelEntry,
-    ConvertOffer,
-    NewAnnouncement,
-    EditAnnouncement,
-    SendNow,
-    Schedule,
-    CancelAnnouncement,
 }
 
 /// PostgreSQL text cannot hold NUL (U+0000): text that does is refused here, before the database, in

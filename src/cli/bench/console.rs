@@ -98,7 +98,12 @@ impl Watch {
             .map_err(|_| anyhow!("a console's watch lock was poisoned"))? = Some(Shown {
             link: state.link,
             worker_missing: state.worker_missing,
-            newest: state.checkins.feed.first().map(|row| (row.id, row.at)),
+            newest: state
+                .desks
+                .checkins
+                .feed
+                .first()
+                .map(|row| (row.id, row.at)),
         });
         Ok(())
     }

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use crate::desks::Action;
+use super::keys::Action;
+use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +60,10 @@ pub struct AnnouncementsDesk {
     pub rows: Vec<AnnouncementRow>,
     pub nav: ListNav,
     pub loaded: bool,
+    /// Rows heard changed, to read again.
+    pub fetch: RowFetch,
+    /// The compose form being saved, reopened as it was if the database refuses it.
+    pub saving: Option<Box<super::compose::Compose>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +137,7 @@ impl AnnouncementsDesk {
 
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if self.nav.navigate(action, len) {
+        if self.nav.navigate(action.nav(), len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();

@@ -8,8 +8,8 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
+use super::keys::Action;
 use super::store::{DUPLICATE, FEED_LIMIT};
-use crate::desks::Action;
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +170,8 @@ pub struct CheckinsDesk {
     /// Every gate instead of the feed (`f`).
     pub show_gates: bool,
     pub search: Option<Search>,
+    /// What the hints heard call for, and the fetch out.
+    pub fetch: super::feed::Feed,
 }
 
 /// What a key on this desk asks the console to do.

@@ -7,7 +7,8 @@ use crossterm::event::KeyEvent;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::desks::Action;
+use super::keys::Action;
+use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +82,8 @@ pub struct ExpensesDesk {
     /// Marked with Space for `A`.
     pub marked: BTreeSet<Uuid>,
     pub loaded: bool,
+    /// Rows heard changed, to read again.
+    pub fetch: RowFetch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,7 +201,7 @@ impl ExpensesDesk {
     /// `me`: the operator's profile, whose own expenses they may not approve (four eyes).
     pub fn act(&mut self, action: Action, me: Option<Uuid>) -> Intent {
         let len = self.visible().len();
-        if self.nav.navigate(action, len) {
+        if self.nav.navigate(action.nav(), len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();

@@ -6,8 +6,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
+use super::keys::Action;
 use super::model::{ExpenseRow, money};
-use crate::desks::Action;
 use crate::desks::Context;
 use crate::desks::fit;
 use crate::ui::Theme;

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use crate::desks::Action;
+use super::keys::Action;
+use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +54,8 @@ pub struct SessionsDesk {
     pub rows: Vec<SessionRow>,
     pub nav: ListNav,
     pub loaded: bool,
+    /// Rows heard changed, to read again.
+    pub fetch: RowFetch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +128,7 @@ impl SessionsDesk {
     /// An action from the keymap.
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if self.nav.navigate(action, len) {
+        if self.nav.navigate(action.nav(), len) {
             return Intent::Nothing;
         }
         match action {

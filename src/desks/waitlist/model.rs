@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use crate::desks::Action;
+use super::keys::Action;
+use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,8 @@ pub struct WaitlistDesk {
     /// Only this session's queue (opened from the Sessions desk).
     pub only_session: Option<(Uuid, String)>,
     pub loaded: bool,
+    /// Rows heard changed, to read again.
+    pub fetch: RowFetch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +192,7 @@ impl WaitlistDesk {
 
     pub fn act(&mut self, action: Action) -> Intent {
         let len = self.visible().len();
-        if self.nav.navigate(action, len) {
+        if self.nav.navigate(action.nav(), len) {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();
