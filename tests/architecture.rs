@@ -109,3 +109,75 @@ fn the_reader_finds_grouped_and_plain_imports() {
         vec!["app", "db", "ui"]
     );
 }
+
+/// The desks, by their folders under src/desks.
+fn desk_folders(src: &Path) -> Vec<String> {
+    let mut desks: Vec<String> = std::fs::read_dir(src.join("desks"))
+        .expect("read src/desks")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            path.is_dir()
+                .then(|| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .flatten()
+        })
+        .collect();
+    desks.sort();
+    desks
+}
+
+/// Where a desk is named in `text` (its module path, or a `DeskId` variant), outside its tests.
+fn desks_named(text: &str, desks: &[String]) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut named: Vec<String> = desks
+        .iter()
+        .filter(|desk| code.contains(&format!("desks::{desk}")))
+        .cloned()
+        .collect();
+    let mut rest = code;
+    while let Some(at) = rest.find("DeskId::") {
+        rest = &rest[at + "DeskId::".len()..];
+        let variant: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if variant.chars().next().is_some_and(|c| c.is_uppercase()) && variant != "ALL" {
+            named.push(format!("DeskId::{variant}"));
+        }
+    }
+    named
+}
+
+/// The app routes messages, draws the frame and runs commands for any desk: it names none, so adding
+/// a desk is its folder and a line in `desks::registry`.
+#[test]
+fn the_app_names_no_desk() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let desks = desk_folders(&src);
+    assert!(desks.len() >= 5, "found the desks: {desks:?}");
+    let mut files = Vec::new();
+    visit(&src.join("app"), &mut files);
+    let mut named = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        for desk in desks_named(&text, &desks) {
+            named.push(format!("{} names {desk}", file.display()));
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "the app names desks (route through desks::registry instead):\n{}",
+        named.join("\n")
+    );
+}
+
+#[test]
+fn the_desk_reader_finds_paths_and_variants_outside_tests() {
+    let desks = vec!["checkins".to_owned(), "sessions".to_owned()];
+    assert_eq!(
+        desks_named(
+            "use crate::desks::checkins::model;\nlet d = DeskId::Sessions; DeskId::ALL;\n#[cfg(test)]\nmod tests { use crate::desks::sessions; }",
+            &desks
+        ),
+        vec!["checkins", "DeskId::Sessions"]
+    );
+}

@@ -26,7 +26,7 @@ use self::msg::Msg;
 use self::state::{EventInfo, Operator, State};
 use crate::config::Settings;
 use crate::db::listen::ListenerEvent;
-use crate::desks::checkins;
+use crate::desks::registry;
 use crate::ui::Theme;
 
 /// At most one frame per this long (about 80 a second): a change waits at most this for its frame
@@ -186,7 +186,7 @@ async fn run_loop(
             while let Some(event) = listen_rx.recv().await {
                 let msg = match event {
                     // Read here, off the loop that draws.
-                    ListenerEvent::Pushed(payload) => match checkins::store::pushed(&payload) {
+                    ListenerEvent::Pushed(payload) => match registry::pushed_batch(&payload) {
                         Ok(view) => Msg::Pushed(Box::new(view)),
                         Err(e) => {
                             tracing::warn!(error = format!("{e:#}"), "unreadable pushed batch");

@@ -5,8 +5,7 @@ use crossterm::event::KeyEvent;
 
 use crate::db::listen::ListenerEvent;
 use crate::desks::Permissions;
-use crate::desks::checkins::model::BatchView;
-use crate::desks::registry::{AnyAnswer, AnyCmd, Loaded};
+use crate::desks::registry::{AnyAnswer, AnyCmd, Loaded, PushedBatch};
 
 /// Why an effect did not do what was asked: a rule's refusal or a failure, in one sentence.
 pub use crate::db::Failure;
@@ -22,7 +21,7 @@ pub enum Msg {
     Tick(DateTime<Utc>),
     Listener(ListenerEvent),
     /// A batch pushed whole on the event's feed channel (V11), read by the listener's forwarder.
-    Pushed(Box<BatchView>),
+    Pushed(Box<PushedBatch>),
     /// Every desk, read in one transaction after LISTEN.
     Snapshot {
         generation: u64,

@@ -593,12 +593,7 @@ impl Desks {
 
     /// A batch of check-ins pushed whole on the event's feed channel; `in_order`: nothing older is
     /// still to come from outside the desk (no snapshot out, the link live).
-    pub fn pushed(
-        &mut self,
-        view: checkins::model::BatchView,
-        in_order: bool,
-        ctx: &Context,
-    ) -> AnyOutcome {
+    pub fn pushed(&mut self, view: PushedBatch, in_order: bool, ctx: &Context) -> AnyOutcome {
         AnyOutcome::of(self.checkins.pushed(view, in_order, ctx))
     }
 }
@@ -618,6 +613,14 @@ fn answer_with<D: Registered>(
     ctx: &Context,
 ) -> Result<AnyAnswerTo, String> {
     answer::<D>(prompt, text, ctx)
+}
+
+/// A batch of check-ins pushed whole on this console's feed channel (the Check-ins desk's).
+pub type PushedBatch = checkins::model::BatchView;
+
+/// Reads a pushed batch's payload (off the loop that draws).
+pub fn pushed_batch(payload: &str) -> Result<PushedBatch> {
+    checkins::store::pushed(payload)
 }
 
 /// Whether the desk is shown to an operator with these permissions.
