@@ -8,13 +8,16 @@ use eventos::app::msg::{Cmd, Msg};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
-use eventos::desks::announcements::model::AnnouncementRow;
+use eventos::desks::announcements::model::{
+    AnnouncementRow, AnnouncementStatus, Audience, Priority,
+};
 use eventos::desks::checkins::commands::{Answer as CheckinAnswer, Cmd as CheckinCmd};
+use eventos::desks::checkins::model::AttendeeStatus;
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
-use eventos::desks::expenses::model::ExpenseRow;
+use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
 use eventos::desks::registry::{AnyAnswer, AnyCmd, Loaded};
-use eventos::desks::sessions::model::SessionRow;
-use eventos::desks::waitlist::model::WaitRow;
+use eventos::desks::sessions::model::{SessionRow, SessionStatus};
+use eventos::desks::waitlist::model::{WaitRow, WaitStatus};
 use eventos::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -162,11 +165,10 @@ fn sessions() -> Vec<SessionRow> {
                 max,
                 present: if i < 4 { registered / 2 } else { 0 },
                 status: match i {
-                    0..=2 => "live",
-                    3 => "cancelled",
-                    _ => "scheduled",
-                }
-                .to_owned(),
+                    0..=2 => SessionStatus::Live,
+                    3 => SessionStatus::Cancelled,
+                    _ => SessionStatus::Scheduled,
+                },
                 waiting: i64::from(i % 3) * 4,
             }
         })
@@ -180,7 +182,7 @@ fn expenses() -> Vec<ExpenseRow> {
             "catering",
             "Café Ada",
             "1840.50",
-            "pending",
+            ExpenseStatus::Pending,
             42,
         ),
         (
@@ -188,7 +190,7 @@ fn expenses() -> Vec<ExpenseRow> {
             "technology",
             "Bright Lights Inc",
             "12500",
-            "pending",
+            ExpenseStatus::Pending,
             7,
         ),
         (
@@ -196,7 +198,7 @@ fn expenses() -> Vec<ExpenseRow> {
             "travel",
             "Air Maple",
             "987.25",
-            "pending",
+            ExpenseStatus::Pending,
             8,
         ),
         (
@@ -204,7 +206,7 @@ fn expenses() -> Vec<ExpenseRow> {
             "marketing",
             "PrintCo",
             "432.10",
-            "approved",
+            ExpenseStatus::Approved,
             7,
         ),
         (
@@ -212,7 +214,7 @@ fn expenses() -> Vec<ExpenseRow> {
             "venue",
             "Harbour Centre",
             "3000",
-            "paid",
+            ExpenseStatus::Paid,
             8,
         ),
         (
@@ -220,10 +222,17 @@ fn expenses() -> Vec<ExpenseRow> {
             "catering",
             "Slice",
             "212.40",
-            "rejected",
+            ExpenseStatus::Rejected,
             9,
         ),
-        ("Signage", "marketing", "PrintCo", "75.5", "pending", 9),
+        (
+            "Signage",
+            "marketing",
+            "PrintCo",
+            "75.5",
+            ExpenseStatus::Pending,
+            9,
+        ),
     ];
     items
         .iter()
@@ -238,7 +247,7 @@ fn expenses() -> Vec<ExpenseRow> {
                 currency: "CAD".to_owned(),
                 vendor: Some((*vendor).to_owned()),
                 invoice_number: Some(format!("INV-{:04}", 100 + i)),
-                status: (*status).to_owned(),
+                status: *status,
                 created_by: Some(Uuid::from_u128(*by)),
                 submitter: match by {
                     42 => "Olivia Organizer",
@@ -252,12 +261,13 @@ fn expenses() -> Vec<ExpenseRow> {
                 invoice_url: Some(format!(
                     "https://files.example.org/invoices/northwind-tech-summit/2026/{i}.pdf"
                 )),
-                approved_by: (*status == "approved" || *status == "paid")
+                approved_by: matches!(status, ExpenseStatus::Approved | ExpenseStatus::Paid)
                     .then(|| "Fay Finance".to_owned()),
-                approved_at: (*status == "approved" || *status == "paid").then(|| ago(30, 0)),
-                rejection_reason: (*status == "rejected")
+                approved_at: matches!(status, ExpenseStatus::Approved | ExpenseStatus::Paid)
+                    .then(|| ago(30, 0)),
+                rejection_reason: (*status == ExpenseStatus::Rejected)
                     .then(|| "not a conference expense".to_owned()),
-                payment_date: (*status == "paid").then(|| now().date_naive()),
+                payment_date: (*status == ExpenseStatus::Paid).then(|| now().date_naive()),
             },
         )
         .collect()
@@ -298,7 +308,11 @@ fn waitlist() -> Vec<WaitRow> {
                     }
                     .to_owned(),
                 ),
-                status: if offered { "offered" } else { "waiting" }.to_owned(),
+                status: if offered {
+                    WaitStatus::Offered
+                } else {
+                    WaitStatus::Waiting
+                },
                 offered_at: offered.then(|| ago(10, 0)),
                 expires_at: offered.then(|| now() + Duration::seconds(95 + 400 * q as i64)),
                 notified_at: offered.then(|| ago(10, 0)),
@@ -311,55 +325,62 @@ fn waitlist() -> Vec<WaitRow> {
 }
 
 /// Title, status, priority, audience, delivery methods, minutes from now.
-type AnnouncementSpec<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [&'a str], i64);
+type AnnouncementSpec<'a> = (
+    &'a str,
+    AnnouncementStatus,
+    Priority,
+    Audience,
+    &'a [&'a str],
+    i64,
+);
 
 fn announcements() -> Vec<AnnouncementRow> {
     let items: [AnnouncementSpec; 6] = [
         (
             "Doors open at 9:00",
-            "sent",
-            "normal",
-            "all",
+            AnnouncementStatus::Sent,
+            Priority::Normal,
+            Audience::All,
             &["email", "push"],
             -90,
         ),
         (
             "Keynote moved to Hall B",
-            "sent",
-            "urgent",
-            "attendees",
+            AnnouncementStatus::Sent,
+            Priority::Urgent,
+            Audience::Attendees,
             &["push", "sms"],
             -20,
         ),
         (
             "Lunch is served",
-            "scheduled",
-            "normal",
-            "attendees",
+            AnnouncementStatus::Scheduled,
+            Priority::Normal,
+            Audience::Attendees,
             &["push", "in_app"],
             45,
         ),
         (
             "Speaker dinner shuttle",
-            "scheduled",
-            "high",
-            "speakers",
+            AnnouncementStatus::Scheduled,
+            Priority::High,
+            Audience::Speakers,
             &["email"],
             300,
         ),
         (
             "Fire drill at 15:00",
-            "draft",
-            "urgent",
-            "all",
+            AnnouncementStatus::Draft,
+            Priority::Urgent,
+            Audience::All,
             &["push", "sms"],
             0,
         ),
         (
             "Sponsor raffle",
-            "cancelled",
-            "low",
-            "all",
+            AnnouncementStatus::Cancelled,
+            Priority::Low,
+            Audience::All,
             &["in_app"],
             -60,
         ),
@@ -372,19 +393,20 @@ fn announcements() -> Vec<AnnouncementRow> {
                 id: Uuid::from_u128(3000 + i as u128),
                 title: (*title).to_owned(),
                 content: format!("{title}.\nSee the app for details."),
-                priority: (*priority).to_owned(),
-                audience: Some((*audience).to_owned()),
+                priority: *priority,
+                audience: Some(*audience),
                 target_sessions: vec![],
                 methods: methods.iter().map(|m| (*m).to_owned()).collect(),
-                scheduled_for: (*status == "scheduled")
+                scheduled_for: (*status == AnnouncementStatus::Scheduled)
                     .then(|| now() + Duration::minutes(*minutes)),
-                sent_at: (*status == "sent").then(|| now() + Duration::minutes(*minutes)),
-                status: (*status).to_owned(),
+                sent_at: (*status == AnnouncementStatus::Sent)
+                    .then(|| now() + Duration::minutes(*minutes)),
+                status: *status,
                 author: Some("Max Marketing".to_owned()),
                 created_at: ago(200 - i as i64, 0),
-                recipients: match *audience {
-                    "all" => 5120,
-                    "attendees" => 5000,
+                recipients: match audience {
+                    Audience::All => 5120,
+                    Audience::Attendees => 5000,
                     _ => 100,
                 },
                 session_titles: vec![],
@@ -504,7 +526,7 @@ fn checkins_desk_search() {
                     id: Uuid::from_u128(77),
                     name: "Ada Lovelace".into(),
                     email: "ada@example.org".into(),
-                    status: "registered".into(),
+                    status: AttendeeStatus::Registered,
                     tickets: "NW00A11CE".into(),
                     inside: true,
                 },
@@ -512,7 +534,7 @@ fn checkins_desk_search() {
                     id: Uuid::from_u128(78),
                     name: "Byron Lovelace".into(),
                     email: "byron@example.org".into(),
-                    status: "cancelled".into(),
+                    status: AttendeeStatus::Cancelled,
                     tickets: "NW00A11CF (void)".into(),
                     inside: false,
                 },

@@ -13,12 +13,14 @@ use eventos::app::msg::{Cmd, Msg};
 use eventos::app::state::{EventInfo, Operator, Overlay, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
-use eventos::desks::announcements::model::AnnouncementRow;
+use eventos::desks::announcements::model::{
+    AnnouncementRow, AnnouncementStatus, Audience, Priority,
+};
 use eventos::desks::checkins::model::{CheckinRow, Summary};
-use eventos::desks::expenses::model::ExpenseRow;
+use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
 use eventos::desks::registry::{AnyForm, Loaded};
-use eventos::desks::sessions::model::SessionRow;
-use eventos::desks::waitlist::model::WaitRow;
+use eventos::desks::sessions::model::{SessionRow, SessionStatus};
+use eventos::desks::waitlist::model::{WaitRow, WaitStatus};
 use eventos::ui::Theme;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -118,7 +120,7 @@ fn session() -> SessionRow {
         registered: 10,
         max: Some(100),
         present: 3,
-        status: "live".into(),
+        status: SessionStatus::Live,
         waiting: 1,
     }
 }
@@ -133,7 +135,7 @@ fn expense() -> ExpenseRow {
         currency: "CAD".into(),
         vendor: Some("Lumen AV".into()),
         invoice_number: None,
-        status: "pending".into(),
+        status: ExpenseStatus::Pending,
         created_by: Some(Uuid::from_u128(99)),
         submitter: "Frank Finance".into(),
         created_at: now() - Duration::days(1),
@@ -155,7 +157,7 @@ fn waiting() -> WaitRow {
         position: Some(1),
         attendee: "Alan Turing".into(),
         reason: Some("session_full".into()),
-        status: "offered".into(),
+        status: WaitStatus::Offered,
         offered_at: Some(now() - Duration::minutes(5)),
         expires_at: Some(now() + Duration::minutes(10)),
         notified_at: None,
@@ -169,13 +171,13 @@ fn draft() -> AnnouncementRow {
         id: Uuid::from_u128(50),
         title: "Welcome".into(),
         content: "Doors open at 9".into(),
-        priority: "urgent".into(),
-        audience: Some("all".into()),
+        priority: Priority::Urgent,
+        audience: Some(Audience::All),
         target_sessions: vec![],
         methods: vec!["push".into()],
         scheduled_for: None,
         sent_at: None,
-        status: "draft".into(),
+        status: AnnouncementStatus::Draft,
         author: Some("Ada Lovelace".into()),
         created_at: now() - Duration::hours(2),
         recipients: 2,

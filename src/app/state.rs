@@ -793,7 +793,7 @@ mod tests {
     use crate::desks::checkins::model::{BatchView, ScanOutcome, Summary};
     use crate::desks::registry::{AnyAnswer, Loaded};
     use crate::desks::sessions::commands::Cmd as SessionCmd;
-    use crate::desks::sessions::model::SessionRow;
+    use crate::desks::sessions::model::{SessionRow, SessionStatus};
 
     use chrono::TimeZone;
 
@@ -858,7 +858,7 @@ mod tests {
             registered: 10,
             max: Some(100),
             present: 3,
-            status: "scheduled".into(),
+            status: SessionStatus::Scheduled,
             waiting: 0,
         }
     }
@@ -966,7 +966,7 @@ mod tests {
             vec![Cmd::Desk(AnyCmd::Sessions(SessionCmd::SetStatus {
                 session: Uuid::from_u128(9),
                 title: "Keynote".into(),
-                status: "live".into(),
+                status: SessionStatus::Live,
             }))]
         );
     }

@@ -16,6 +16,7 @@ use tracing::warn;
 use super::doors::{Crowd, DoorsPlan, GateEvent, Rng};
 use crate::config::DatabaseSettings;
 use crate::db;
+use crate::desks::sessions::model::SessionStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateProfile {
@@ -444,8 +445,12 @@ pub async fn advance_sessions(
 ) -> Result<u64> {
     let mut changed = 0;
     for (from, to, when) in [
-        ("scheduled", "live", "s.start_time"),
-        ("live", "completed", "s.end_time"),
+        (
+            SessionStatus::Scheduled,
+            SessionStatus::Live,
+            "s.start_time",
+        ),
+        (SessionStatus::Live, SessionStatus::Completed, "s.end_time"),
     ] {
         let row = client
             .query_one(
@@ -455,7 +460,7 @@ pub async fn advance_sessions(
                         AND {when} <= coalesce($2::timestamptz, now())
                         AND {when} > coalesce($2::timestamptz, now()) - interval '1 day'"
                 ),
-                &[&event, &at, &to, &from],
+                &[&event, &at, &to.as_str(), &from.as_str()],
             )
             .await
             .with_context(|| format!("cannot mark sessions {to}"))?;

@@ -10,6 +10,7 @@ pub mod list;
 pub mod registry;
 pub mod sessions;
 pub mod waitlist;
+pub mod words;
 
 pub use registry::DeskId;
 

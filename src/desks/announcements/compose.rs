@@ -7,11 +7,10 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::{Input, InputRequest};
 use uuid::Uuid;
 
-use super::model::AnnouncementRow;
+use super::model::{AnnouncementRow, Audience, Priority};
 use crate::desks::sessions::model::SessionRow;
+use crate::desks::words::ColumnWords;
 
-pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
-pub const AUDIENCES: [&str; 5] = ["all", "attendees", "speakers", "sponsors", "organizers"];
 pub const METHODS: [&str; 4] = ["email", "push", "in_app", "sms"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +53,8 @@ impl Field {
 pub struct Draft {
     pub title: String,
     pub content: String,
-    pub priority: String,
-    pub audience: String,
+    pub priority: Priority,
+    pub audience: Audience,
     pub sessions: Option<Vec<Uuid>>,
     pub methods: Vec<String>,
 }
@@ -67,8 +66,8 @@ pub struct Compose {
     pub focus: usize,
     pub title: Input,
     pub content: Input,
-    pub priority: usize,
-    pub audience: usize,
+    pub priority: Priority,
+    pub audience: Audience,
     /// Parts of today's session titles, ';'-separated.
     pub sessions: Input,
     /// Target sessions of an edited draft that are not today's (kept as they were).
@@ -95,8 +94,8 @@ impl Compose {
             focus: 0,
             title: Input::default(),
             content: Input::default(),
-            priority: 1,
-            audience: 0,
+            priority: Priority::Normal,
+            audience: Audience::All,
             sessions: Input::default(),
             other_days: Vec::new(),
             methods: [false, true, true, false],
@@ -107,18 +106,13 @@ impl Compose {
 
     /// A draft back in the form; its target sessions written as "HH:MM title" from today's list.
     pub fn edit(row: &AnnouncementRow, today: &[SessionRow], offset: FixedOffset) -> Compose {
-        let index = |list: &[&str], value: Option<&str>, default: usize| {
-            value
-                .and_then(|v| list.iter().position(|x| *x == v))
-                .unwrap_or(default)
-        };
         Compose {
             editing: Some(row.id),
             focus: 0,
             title: Input::new(row.title.clone()),
             content: Input::new(row.content.clone()),
-            priority: index(&PRIORITIES, Some(&row.priority), 1),
-            audience: index(&AUDIENCES, row.audience.as_deref(), 0),
+            priority: row.priority,
+            audience: row.audience.unwrap_or(Audience::All),
             sessions: Input::new(
                 row.target_sessions
                     .iter()
@@ -180,8 +174,8 @@ impl Compose {
                     self.content.handle_event(&Event::Key(key));
                 }
             }
-            Field::Priority => cycle(&mut self.priority, PRIORITIES.len(), key, &mut self.focus),
-            Field::Audience => cycle(&mut self.audience, AUDIENCES.len(), key, &mut self.focus),
+            Field::Priority => cycle(&mut self.priority, key, &mut self.focus),
+            Field::Audience => cycle(&mut self.audience, key, &mut self.focus),
             Field::Methods => match key.code {
                 KeyCode::Char(c @ '1'..='4') => {
                     let i = (c as u8 - b'1') as usize;
@@ -263,8 +257,8 @@ impl Compose {
             Draft {
                 title,
                 content,
-                priority: PRIORITIES[self.priority].to_owned(),
-                audience: AUDIENCES[self.audience].to_owned(),
+                priority: self.priority,
+                audience: self.audience,
                 sessions: targets,
                 methods,
             },
@@ -287,12 +281,21 @@ fn text_key(input: &mut Input, key: KeyEvent, focus: &mut usize) {
     input.handle_event(&Event::Key(key));
 }
 
-fn cycle(value: &mut usize, len: usize, key: KeyEvent, focus: &mut usize) {
-    match key.code {
-        KeyCode::Left | KeyCode::Char('h') => *value = (*value + len - 1) % len,
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') => *value = (*value + 1) % len,
-        KeyCode::Enter => *focus = (*focus + 1) % Field::ALL.len(),
-        _ => {}
+/// Left and Right move through a column's words, round; Enter goes on to the next field.
+fn cycle<W: ColumnWords>(value: &mut W, key: KeyEvent, focus: &mut usize) {
+    let len = W::ALL.len();
+    let at = W::ALL.iter().position(|w| w == value).unwrap_or(0);
+    let to = match key.code {
+        KeyCode::Left | KeyCode::Char('h') => (at + len - 1) % len,
+        KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') => (at + 1) % len,
+        KeyCode::Enter => {
+            *focus = (*focus + 1) % Field::ALL.len();
+            return;
+        }
+        _ => return,
+    };
+    if let Some(w) = W::ALL.get(to) {
+        *value = *w;
     }
 }
 
@@ -404,6 +407,7 @@ pub fn parse_when(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desks::sessions::model::SessionStatus;
     use chrono::Duration;
 
     fn now() -> DateTime<Utc> {
@@ -427,7 +431,7 @@ mod tests {
             registered: 0,
             max: None,
             present: 0,
-            status: "scheduled".into(),
+            status: SessionStatus::Scheduled,
             waiting: 0,
         }
     }
@@ -535,7 +539,7 @@ mod tests {
         let (draft, at) = form.check(&[], now(), toronto()).expect("valid");
         assert_eq!(draft.title, "Doors open");
         assert_eq!(draft.content, "Hall A\nnow");
-        assert_eq!(draft.priority, "urgent");
+        assert_eq!(draft.priority, Priority::Urgent);
         assert_eq!(draft.methods, vec!["push", "in_app"]);
         assert_eq!(at, None);
     }

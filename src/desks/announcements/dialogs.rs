@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 
 use super::commands::Cmd;
 use super::compose::{Compose, Field, FormKey, parse_when};
-use super::model::{AnnouncementRow, AnnouncementsDesk, Intent};
+use super::model::{AnnouncementRow, AnnouncementsDesk, Audience, Intent, Priority, blast};
 use crate::desks::Context;
 use crate::desks::desk::{Answer, Confirm, Dialog, Outcome, PromptText};
 use crate::desks::fit;
@@ -40,7 +40,7 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<AnnouncementsDesk> {
                         format!(
                             "{} to {} ({} people) by {}",
                             row.priority,
-                            row.audience.as_deref().unwrap_or("nobody chosen"),
+                            row.audience.map_or("nobody chosen", Audience::as_str),
                             row.recipients,
                             if row.methods.is_empty() {
                                 "no method chosen".to_owned()
@@ -54,7 +54,7 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<AnnouncementsDesk> {
                         title: row.title,
                     },
                 )
-                .dangerous_if(row.priority == "urgent"),
+                .dangerous_if(row.priority == Priority::Urgent),
             )
         }
         Intent::Schedule(row) => Outcome::prompt(Prompt::ScheduleAt(row)),
@@ -168,9 +168,11 @@ pub fn form_key(
         FormKey::Save => match form.check(ctx.today, ctx.now, ctx.offset) {
             None => (Some(form), not_saved()),
             Some((draft, Some(_)))
-                if draft.priority == "urgent"
-                    && matches!(draft.audience.as_str(), "all" | "attendees")
-                    && draft.sessions.is_none() =>
+                if blast(
+                    draft.priority,
+                    Some(draft.audience),
+                    draft.sessions.is_some(),
+                ) =>
             {
                 form.errors.push((
                     Field::Schedule,

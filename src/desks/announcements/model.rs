@@ -8,18 +8,71 @@ use super::keys::Action;
 use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
+crate::column_words! {
+    /// Where an announcement is: a draft, scheduled, then sent, or cancelled. Sent and cancelled are
+    /// final.
+    pub enum AnnouncementStatus for event_announcements.status {
+        Draft = "draft",
+        Scheduled = "scheduled",
+        Sent = "sent",
+        Cancelled = "cancelled",
+    }
+}
+
+impl AnnouncementStatus {
+    /// Not yet sent or cancelled: it may still be sent, scheduled or cancelled.
+    pub fn open(self) -> bool {
+        matches!(
+            self,
+            AnnouncementStatus::Draft | AnnouncementStatus::Scheduled
+        )
+    }
+}
+
+crate::column_words! {
+    /// How loud an announcement is, in the order the compose form offers them.
+    pub enum Priority for event_announcements.priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+crate::column_words! {
+    /// Who an announcement is for, in the order the compose form offers them.
+    pub enum Audience for event_announcements.target_audience {
+        All = "all",
+        Attendees = "attendees",
+        Speakers = "speakers",
+        Sponsors = "sponsors",
+        Organizers = "organizers",
+    }
+}
+
+/// An urgent message to every attendee (audience all or attendees, none chosen counting as all, and no
+/// session narrowing it): sending it needs the event's slug typed.
+pub fn blast(priority: Priority, audience: Option<Audience>, narrowed: bool) -> bool {
+    priority == Priority::Urgent
+        && matches!(
+            audience.unwrap_or(Audience::All),
+            Audience::All | Audience::Attendees
+        )
+        && !narrowed
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnnouncementRow {
     pub id: Uuid,
     pub title: String,
     pub content: String,
-    pub priority: String,
-    pub audience: Option<String>,
+    pub priority: Priority,
+    pub audience: Option<Audience>,
     pub target_sessions: Vec<Uuid>,
     pub methods: Vec<String>,
     pub scheduled_for: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: AnnouncementStatus,
     pub author: Option<String>,
     pub created_at: DateTime<Utc>,
     /// People it reaches: those it was queued for once sent, else announcement_reach() now.
@@ -34,23 +87,21 @@ impl AnnouncementRow {
     }
 
     fn group(&self) -> u8 {
-        match self.status.as_str() {
-            "draft" => 0,
-            "scheduled" => 1,
-            "sent" => 2,
-            _ => 3,
+        match self.status {
+            AnnouncementStatus::Draft => 0,
+            AnnouncementStatus::Scheduled => 1,
+            AnnouncementStatus::Sent => 2,
+            AnnouncementStatus::Cancelled => 3,
         }
     }
 
-    /// An urgent message to every attendee (audience all or attendees, no session narrowing it):
-    /// sending it needs the event's slug typed.
+    /// An urgent message to every attendee: sending it needs the event's slug typed (`blast`).
     pub fn blast(&self) -> bool {
-        self.priority == "urgent"
-            && matches!(
-                self.audience.as_deref().unwrap_or("all"),
-                "all" | "attendees"
-            )
-            && self.target_sessions.is_empty()
+        blast(
+            self.priority,
+            self.audience,
+            !self.target_sessions.is_empty(),
+        )
     }
 }
 
@@ -120,8 +171,8 @@ impl AnnouncementsDesk {
             .filter(|r| {
                 needle.is_empty()
                     || r.title.to_lowercase().contains(&needle)
-                    || r.status.contains(&needle)
-                    || r.priority.contains(&needle)
+                    || r.status.as_str().contains(&needle)
+                    || r.priority.as_str().contains(&needle)
             })
             .collect()
     }
@@ -141,11 +192,10 @@ impl AnnouncementsDesk {
             return Intent::Nothing;
         }
         let selected = self.selected_row().cloned();
-        let open = |row: &AnnouncementRow| matches!(row.status.as_str(), "draft" | "scheduled");
         match action {
             Action::NewAnnouncement => return Intent::Compose,
             Action::EditAnnouncement => match selected {
-                Some(row) if row.status == "draft" => return Intent::Edit(row),
+                Some(row) if row.status == AnnouncementStatus::Draft => return Intent::Edit(row),
                 Some(row) => {
                     return Intent::Say(format!(
                         "only a draft can be edited; this one is {}",
@@ -155,7 +205,7 @@ impl AnnouncementsDesk {
                 None => {}
             },
             Action::SendNow | Action::Schedule | Action::CancelAnnouncement => match selected {
-                Some(row) if open(&row) => {
+                Some(row) if row.status.open() => {
                     return match action {
                         Action::SendNow => Intent::SendNow(row),
                         Action::Schedule => Intent::Schedule(row),
@@ -187,18 +237,20 @@ mod tests {
             .expect("valid")
     }
 
-    fn row(n: u128, status: &str, minutes: i64) -> AnnouncementRow {
+    fn row(n: u128, status: AnnouncementStatus, minutes: i64) -> AnnouncementRow {
         AnnouncementRow {
             id: Uuid::from_u128(n),
             title: format!("A{n}"),
             content: "text".into(),
-            priority: "normal".into(),
-            audience: Some("all".into()),
+            priority: Priority::Normal,
+            audience: Some(Audience::All),
             target_sessions: vec![],
             methods: vec!["push".into()],
-            scheduled_for: (status == "scheduled").then(|| now() + Duration::minutes(minutes)),
-            sent_at: (status == "sent").then(|| now() + Duration::minutes(minutes)),
-            status: status.into(),
+            scheduled_for: (status == AnnouncementStatus::Scheduled)
+                .then(|| now() + Duration::minutes(minutes)),
+            sent_at: (status == AnnouncementStatus::Sent)
+                .then(|| now() + Duration::minutes(minutes)),
+            status,
             author: None,
             created_at: now() + Duration::minutes(minutes),
             recipients: 10,
@@ -207,15 +259,39 @@ mod tests {
     }
 
     #[test]
+    fn every_status_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<AnnouncementStatus>(),
+            ["draft", "scheduled", "sent", "cancelled"]
+        );
+    }
+
+    #[test]
+    fn every_priority_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<Priority>(),
+            ["low", "normal", "high", "urgent"]
+        );
+    }
+
+    #[test]
+    fn every_audience_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<Audience>(),
+            ["all", "attendees", "speakers", "sponsors", "organizers"]
+        );
+    }
+
+    #[test]
     fn a_sent_draft_is_not_followed_into_the_sent_list() {
         let mut desk = AnnouncementsDesk::default();
         desk.replace(vec![
-            row(1, "draft", 0),
-            row(2, "draft", -1),
-            row(3, "sent", -30),
+            row(1, AnnouncementStatus::Draft, 0),
+            row(2, AnnouncementStatus::Draft, -1),
+            row(3, AnnouncementStatus::Sent, -30),
         ]);
         assert_eq!(desk.selected_row().map(|r| r.id.as_u128()), Some(1));
-        let mut sent = row(1, "sent", -30);
+        let mut sent = row(1, AnnouncementStatus::Sent, -30);
         sent.sent_at = Some(now());
         desk.merge(&[Uuid::from_u128(1)], vec![sent]);
         assert_eq!(
@@ -235,12 +311,12 @@ mod tests {
     fn grouped_draft_scheduled_sent_cancelled() {
         let mut desk = AnnouncementsDesk::default();
         desk.replace(vec![
-            row(1, "sent", -30),
-            row(2, "scheduled", 60),
-            row(3, "cancelled", 0),
-            row(4, "sent", -5),
-            row(5, "scheduled", 10),
-            row(6, "draft", 0),
+            row(1, AnnouncementStatus::Sent, -30),
+            row(2, AnnouncementStatus::Scheduled, 60),
+            row(3, AnnouncementStatus::Cancelled, 0),
+            row(4, AnnouncementStatus::Sent, -5),
+            row(5, AnnouncementStatus::Scheduled, 10),
+            row(6, AnnouncementStatus::Draft, 0),
         ]);
         let ids: Vec<u128> = desk.rows.iter().map(|r| r.id.as_u128()).collect();
         assert_eq!(ids, vec![6, 5, 2, 4, 1, 3]);
@@ -249,7 +325,7 @@ mod tests {
     #[test]
     fn sent_and_cancelled_are_final() {
         let mut desk = AnnouncementsDesk::default();
-        desk.replace(vec![row(1, "sent", 0)]);
+        desk.replace(vec![row(1, AnnouncementStatus::Sent, 0)]);
         assert!(matches!(desk.act(Action::SendNow), Intent::Say(s) if s.contains("final")));
         assert!(matches!(desk.act(Action::EditAnnouncement), Intent::Say(_)));
         assert_eq!(desk.act(Action::NewAnnouncement), Intent::Compose);
@@ -257,16 +333,16 @@ mod tests {
 
     #[test]
     fn an_urgent_message_to_everyone_is_a_blast() {
-        let mut r = row(1, "draft", 0);
+        let mut r = row(1, AnnouncementStatus::Draft, 0);
         assert!(!r.blast());
-        r.priority = "urgent".into();
+        r.priority = Priority::Urgent;
         assert!(r.blast());
-        r.audience = Some("attendees".into());
+        r.audience = Some(Audience::Attendees);
         assert!(r.blast());
         r.target_sessions = vec![Uuid::from_u128(9)];
         assert!(!r.blast(), "a session's room is not everyone");
         r.target_sessions.clear();
-        r.audience = Some("speakers".into());
+        r.audience = Some(Audience::Speakers);
         assert!(!r.blast());
     }
 }

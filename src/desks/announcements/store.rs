@@ -6,7 +6,8 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::compose::Draft;
-use super::model::AnnouncementRow;
+use super::model::{AnnouncementRow, AnnouncementStatus, Audience, Priority};
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt, storable};
 
 /// The event's announcements, or only `ids`, with how many people each reaches.
@@ -17,9 +18,9 @@ pub async fn announcements(
 ) -> Result<Vec<AnnouncementRow>> {
     let rows = client
         .query(
-            "SELECT a.id, a.title, a.content, a.priority, a.target_audience,
+            "SELECT a.id, a.title, a.content, a.priority::text, a.target_audience::text,
                     coalesce(a.target_sessions, '{}'), coalesce(a.delivery_method, '{}'),
-                    a.scheduled_for, a.sent_at, a.status, profile_name(a.author_id), a.created_at,
+                    a.scheduled_for, a.sent_at, a.status::text, profile_name(a.author_id), a.created_at,
                     CASE WHEN a.sent_at IS NOT NULL AND a.recipient_count IS NOT NULL THEN a.recipient_count::bigint
                          ELSE coalesce(announcement_reach(a.id), 0) END,
                     (SELECT coalesce(array_agg(s.title ORDER BY s.start_time), '{}')
@@ -30,29 +31,31 @@ pub async fn announcements(
         )
         .await
         .context("cannot read announcements")?;
-    Ok(rows
-        .iter()
-        .map(|r| AnnouncementRow {
-            id: r.get(0),
-            title: clean(r.get(1)),
-            content: r.get::<_, String>(2).replace('\r', ""),
-            priority: r.get(3),
-            audience: r.get(4),
-            target_sessions: r.get(5),
-            methods: r.get(6),
-            scheduled_for: r.get(7),
-            sent_at: r.get(8),
-            status: r.get(9),
-            author: clean_opt(r.get(10)),
-            created_at: r.get(11),
-            recipients: r.get(12),
-            session_titles: r
-                .get::<_, Vec<String>>(13)
-                .iter()
-                .map(|t| clean(t))
-                .collect(),
+    rows.iter()
+        .map(|r| {
+            Ok(AnnouncementRow {
+                id: r.get(0),
+                title: clean(r.get(1)),
+                content: r.get::<_, String>(2).replace('\r', ""),
+                priority: Priority::get(r, 3)?,
+                audience: Audience::get_opt(r, 4)?,
+                target_sessions: r.get(5),
+                methods: r.get(6),
+                scheduled_for: r.get(7),
+                sent_at: r.get(8),
+                status: AnnouncementStatus::get(r, 9)?,
+                author: clean_opt(r.get(10)),
+                created_at: r.get(11),
+                recipients: r.get(12),
+                session_titles: r
+                    .get::<_, Vec<String>>(13)
+                    .iter()
+                    .map(|t| clean(t))
+                    .collect(),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
+        .context("cannot read announcements")
 }
 
 /// Creates (or, for a draft, rewrites) an announcement through the SQL API and schedules it when a time is given; all or
@@ -75,8 +78,8 @@ pub async fn save(
                     &event,
                     &draft.title,
                     &draft.content,
-                    &draft.priority,
-                    &draft.audience,
+                    &draft.priority.as_str(),
+                    &draft.audience.as_str(),
                     &draft.sessions,
                     &draft.methods,
                 ],
@@ -91,8 +94,8 @@ pub async fn save(
                     &id,
                     &draft.title,
                     &draft.content,
-                    &draft.priority,
-                    &draft.audience,
+                    &draft.priority.as_str(),
+                    &draft.audience.as_str(),
                     &draft.sessions,
                     &draft.methods,
                 ],

@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::ui::widgets::{indented, text_box};
 
-use super::compose::{AUDIENCES, Compose, Field, METHODS, PRIORITIES};
-use super::model::AnnouncementRow;
+use super::compose::{Compose, Field, METHODS};
+use super::model::{AnnouncementRow, AnnouncementStatus, Audience, Priority};
 use crate::desks::Context;
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, fit};
 use crate::ui::Theme;
 
@@ -32,13 +33,14 @@ pub fn render(
         Constraint::Length(detail_height),
     ])
     .areas(area);
-    let count = |status: &str| desk.rows.iter().filter(|r| r.status == status).count();
+    let count =
+        |status: AnnouncementStatus| desk.rows.iter().filter(|r| r.status == status).count();
     let mut spans = vec![Span::raw(format!(
         " Draft {}   Scheduled {}   Sent {}   Cancelled {}",
-        count("draft"),
-        count("scheduled"),
-        count("sent"),
-        count("cancelled")
+        count(AnnouncementStatus::Draft),
+        count(AnnouncementStatus::Scheduled),
+        count(AnnouncementStatus::Sent),
+        count(AnnouncementStatus::Cancelled)
     ))];
     if desk.nav.filtering || !desk.nav.filter.value().is_empty() {
         spans.push(Span::raw("   Filter: "));
@@ -55,25 +57,25 @@ pub fn render(
     let visible = desk.visible();
     let wide = list.width >= 120;
     let rows = visible.iter().map(|r| {
-        let priority_style = match r.priority.as_str() {
-            "urgent" => theme.bad(),
-            "high" => theme.warn(),
-            _ => Style::new(),
+        let priority_style = match r.priority {
+            Priority::Urgent => theme.bad(),
+            Priority::High => theme.warn(),
+            Priority::Normal | Priority::Low => Style::new(),
         };
         let when = r
             .when()
             .map(|t| cx.local(t, if wide { "%a %H:%M" } else { "%H:%M" }))
             .unwrap_or_else(|| "-".to_owned());
         let mut cells = vec![
-            Cell::from(r.status.clone()),
-            Cell::from(if r.priority == "urgent" {
-                "URGENT".to_owned()
+            Cell::from(r.status.as_str()),
+            Cell::from(if r.priority == Priority::Urgent {
+                "URGENT"
             } else {
-                r.priority.clone()
+                r.priority.as_str()
             })
             .style(priority_style),
             Cell::from(r.title.clone()),
-            Cell::from(r.audience.clone().unwrap_or_else(|| "-".to_owned())),
+            Cell::from(r.audience.map_or("-", Audience::as_str)),
             Cell::from(methods_short(&r.methods)),
             Cell::from(when),
             Cell::from(format!("{:>6}", r.recipients)),
@@ -81,10 +83,9 @@ pub fn render(
         if wide {
             cells.insert(4, Cell::from(fit(&r.session_titles.join(", "), 30)));
         }
-        let style = match r.status.as_str() {
-            "cancelled" => theme.dim(),
-            "sent" => theme.dim(),
-            _ => Style::new(),
+        let style = match r.status {
+            AnnouncementStatus::Cancelled | AnnouncementStatus::Sent => theme.dim(),
+            AnnouncementStatus::Draft | AnnouncementStatus::Scheduled => Style::new(),
         };
         Row::new(cells).style(style)
     });
@@ -160,7 +161,7 @@ fn detail_lines(r: &AnnouncementRow, width: usize, theme: &Theme) -> Vec<Line<'s
     let about = format!(
         "{} to {} ({} people) by {}",
         r.priority,
-        r.audience.as_deref().unwrap_or("nobody chosen"),
+        r.audience.map_or("nobody chosen", Audience::as_str),
         r.recipients,
         if r.methods.is_empty() {
             "no method chosen".to_owned()
@@ -257,8 +258,8 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
                     .map(|l| Line::raw((*l).to_owned()))
                     .collect()
             }
-            Field::Priority => vec![choices(&PRIORITIES, form.priority, focused, theme)],
-            Field::Audience => vec![choices(&AUDIENCES, form.audience, focused, theme)],
+            Field::Priority => vec![choices(form.priority, focused, theme)],
+            Field::Audience => vec![choices(form.audience, focused, theme)],
             Field::Sessions => vec![if form.sessions.value().is_empty() && !focused {
                 Line::raw(
                     "(all; or parts of today's session titles, ;-separated, HH:MM first to pick)",
@@ -310,15 +311,15 @@ pub fn render_compose(frame: &mut Frame, area: Rect, form: &Compose, theme: &The
     }
 }
 
-fn choices(list: &[&str], chosen: usize, focused: bool, theme: &Theme) -> Line<'static> {
+fn choices<W: ColumnWords>(chosen: W, focused: bool, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
-    for (i, item) in list.iter().enumerate() {
-        let style = if i == chosen {
+    for item in W::ALL {
+        let style = if *item == chosen {
             theme.header()
         } else {
             theme.dim()
         };
-        let text = if i == chosen {
+        let text = if *item == chosen {
             format!("<{item}> ")
         } else {
             format!(" {item}  ")

@@ -85,12 +85,21 @@ pub struct ScanOutcome {
     pub at: Option<DateTime<Utc>>,
 }
 
+crate::column_words! {
+    /// Whether an attendee is coming: registered, on the event's waiting list, or cancelled.
+    pub enum AttendeeStatus for attendees.status {
+        Registered = "registered",
+        Waitlisted = "waitlisted",
+        Cancelled = "cancelled",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttendeeHit {
     pub id: Uuid,
     pub name: String,
     pub email: String,
-    pub status: String,
+    pub status: AttendeeStatus,
     pub tickets: String,
     pub inside: bool,
 }
@@ -427,6 +436,14 @@ mod tests {
     use chrono::TimeZone;
     use crossterm::event::KeyModifiers;
 
+    #[test]
+    fn every_attendee_status_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<AttendeeStatus>(),
+            ["registered", "waitlisted", "cancelled"]
+        );
+    }
+
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
@@ -561,7 +578,7 @@ mod tests {
             id: Uuid::from_u128(n),
             name: name.into(),
             email: format!("{n}@example.org"),
-            status: "registered".into(),
+            status: AttendeeStatus::Registered,
             tickets: String::new(),
             inside: false,
         }

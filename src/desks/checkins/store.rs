@@ -8,9 +8,11 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::{
-    AttendeeHit, BatchView, CheckinRow, GateStat, Problem, SEARCH_SHOWN, ScanOutcome, Summary,
+    AttendeeHit, AttendeeStatus, BatchView, CheckinRow, GateStat, Problem, SEARCH_SHOWN,
+    ScanOutcome, Summary,
 };
 use crate::db::listen::XidRange;
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt, storable};
 
 /// Feed rows kept on screen at most (newest first).
@@ -403,7 +405,7 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
     );
     let rows = client
         .query(
-            "SELECT a.id, btrim(a.first_name || ' ' || a.last_name), a.email, a.status,
+            "SELECT a.id, btrim(a.first_name || ' ' || a.last_name), a.email, a.status::text,
                     (SELECT string_agg(t.code || CASE WHEN t.status <> 'valid' THEN ' (' || t.status || ')' ELSE '' END, ', ')
                        FROM tickets t WHERE t.attendee_id = a.id),
                     EXISTS (SELECT 1 FROM event_checkins c
@@ -419,17 +421,19 @@ pub async fn search(client: &Client, event: Uuid, query: &str) -> Result<Vec<Att
         )
         .await
         .context("cannot search attendees")?;
-    Ok(rows
-        .iter()
-        .map(|row| AttendeeHit {
-            id: row.get(0),
-            name: clean(row.get(1)),
-            email: clean(row.get(2)),
-            status: row.get(3),
-            tickets: clean(&row.get::<_, Option<String>>(4).unwrap_or_default()),
-            inside: row.get(5),
+    rows.iter()
+        .map(|row| {
+            Ok(AttendeeHit {
+                id: row.get(0),
+                name: clean(row.get(1)),
+                email: clean(row.get(2)),
+                status: AttendeeStatus::get(row, 3)?,
+                tickets: clean(&row.get::<_, Option<String>>(4).unwrap_or_default()),
+                inside: row.get(5),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
+        .context("cannot search attendees")
 }
 
 /// Sessions whose presence moved with the entries written in `range`.

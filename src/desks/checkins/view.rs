@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::model::{Problem, ScanOutcome};
+use super::model::{AttendeeStatus, Problem, ScanOutcome};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
@@ -517,20 +517,13 @@ fn render_search(frame: &mut Frame, area: Rect, desk: &super::model::CheckinsDes
     frame.render_widget(Paragraph::new(Line::from(spans)), input_row);
     let rows = search.hits.iter().map(|h| {
         let inside = if h.inside { "inside" } else { "" };
-        let style = if h.status == "cancelled" {
-            theme.dim()
-        } else {
-            Style::new()
-        };
+        let cancelled = h.status == AttendeeStatus::Cancelled;
+        let style = if cancelled { theme.dim() } else { Style::new() };
         Row::new(vec![
             Cell::from(h.name.clone()),
             Cell::from(h.email.clone()),
             Cell::from(h.tickets.clone()),
-            Cell::from(if h.status == "cancelled" {
-                "cancelled"
-            } else {
-                inside
-            }),
+            Cell::from(if cancelled { h.status.as_str() } else { inside }),
         ])
         .style(style)
     });

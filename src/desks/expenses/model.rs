@@ -11,6 +11,16 @@ use super::keys::Action;
 use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
+crate::column_words! {
+    /// Where an expense is: pending a decision, approved (to pay) or rejected, then paid.
+    pub enum ExpenseStatus for event_expenses.status {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Paid = "paid",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpenseRow {
     pub id: Uuid,
@@ -21,7 +31,7 @@ pub struct ExpenseRow {
     pub currency: String,
     pub vendor: Option<String>,
     pub invoice_number: Option<String>,
-    pub status: String,
+    pub status: ExpenseStatus,
     pub created_by: Option<Uuid>,
     pub submitter: String,
     pub created_at: DateTime<Utc>,
@@ -100,7 +110,7 @@ pub enum Intent {
 /// Sums per (status, currency) and per (category, currency).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Totals {
-    pub by_status: BTreeMap<(String, String), (usize, Decimal)>,
+    pub by_status: BTreeMap<(ExpenseStatus, String), (usize, Decimal)>,
     pub by_category: BTreeMap<(String, String), Decimal>,
 }
 
@@ -129,7 +139,7 @@ impl ExpensesDesk {
         let present: BTreeSet<Uuid> = self
             .rows
             .iter()
-            .filter(|r| r.status == "pending")
+            .filter(|r| r.status == ExpenseStatus::Pending)
             .map(|r| r.id)
             .collect();
         self.marked.retain(|id| present.contains(id));
@@ -139,7 +149,10 @@ impl ExpensesDesk {
 
     /// Expenses waiting for a decision (the tab's count).
     pub fn pending(&self) -> usize {
-        self.rows.iter().filter(|r| r.status == "pending").count()
+        self.rows
+            .iter()
+            .filter(|r| r.status == ExpenseStatus::Pending)
+            .count()
     }
 
     pub fn visible(&self) -> Vec<&ExpenseRow> {
@@ -147,8 +160,8 @@ impl ExpensesDesk {
         self.rows
             .iter()
             .filter(|r| match self.view {
-                View::Pending => r.status == "pending",
-                View::ToPay => r.status == "approved",
+                View::Pending => r.status == ExpenseStatus::Pending,
+                View::ToPay => r.status == ExpenseStatus::Approved,
                 View::All => true,
             })
             .filter(|r| {
@@ -174,11 +187,11 @@ impl ExpensesDesk {
         for r in &self.rows {
             let entry = totals
                 .by_status
-                .entry((r.status.clone(), r.currency.clone()))
+                .entry((r.status, r.currency.clone()))
                 .or_insert((0, Decimal::ZERO));
             entry.0 += 1;
             entry.1 += r.amount;
-            if r.status != "rejected" {
+            if r.status != ExpenseStatus::Rejected {
                 *totals
                     .by_category
                     .entry((
@@ -215,7 +228,7 @@ impl ExpensesDesk {
                 let Some(row) = selected else {
                     return Intent::Nothing;
                 };
-                if row.status != "pending" {
+                if row.status != ExpenseStatus::Pending {
                     return Intent::Say(
                         "only pending expenses can be marked for approval".to_owned(),
                     );
@@ -229,7 +242,7 @@ impl ExpensesDesk {
                 let Some(row) = selected else {
                     return Intent::Nothing;
                 };
-                if row.status != "pending" {
+                if row.status != ExpenseStatus::Pending {
                     return Intent::Say(format!("this expense is {}, not pending", row.status));
                 }
                 if me.is_some() && row.created_by == me {
@@ -255,14 +268,14 @@ impl ExpensesDesk {
                 return Intent::ApproveMany(rows);
             }
             Action::Reject => match selected {
-                Some(row) if row.status == "pending" => return Intent::Reject(row),
+                Some(row) if row.status == ExpenseStatus::Pending => return Intent::Reject(row),
                 Some(row) => {
                     return Intent::Say(format!("this expense is {}, not pending", row.status));
                 }
                 None => {}
             },
             Action::MarkPaid => match selected {
-                Some(row) if row.status == "approved" => return Intent::MarkPaid(row),
+                Some(row) if row.status == ExpenseStatus::Approved => return Intent::MarkPaid(row),
                 Some(row) => {
                     return Intent::Say(format!(
                         "only an approved expense can be paid; this one is {}",
@@ -319,7 +332,7 @@ mod tests {
     use chrono::TimeZone;
     use std::str::FromStr;
 
-    fn row(n: u128, status: &str, by: u128, amount: &str) -> ExpenseRow {
+    fn row(n: u128, status: ExpenseStatus, by: u128, amount: &str) -> ExpenseRow {
         ExpenseRow {
             id: Uuid::from_u128(n),
             name: format!("Expense {n}"),
@@ -329,7 +342,7 @@ mod tests {
             currency: "CAD".into(),
             vendor: Some("Café Ada".into()),
             invoice_number: None,
-            status: status.into(),
+            status,
             created_by: Some(Uuid::from_u128(by)),
             submitter: "Sam Submitter".into(),
             created_at: Utc
@@ -346,6 +359,14 @@ mod tests {
     }
 
     #[test]
+    fn every_status_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<ExpenseStatus>(),
+            ["pending", "approved", "rejected", "paid"]
+        );
+    }
+
+    #[test]
     fn money_aligns_on_the_point() {
         assert_eq!(money(Decimal::from_str("1234.5").expect("d")), "1,234.50");
         assert_eq!(money(Decimal::from_str("0.07").expect("d")), "0.07");
@@ -358,7 +379,7 @@ mod tests {
     #[test]
     fn my_own_expense_cannot_be_approved_by_me() {
         let mut desk = ExpensesDesk::default();
-        desk.replace(vec![row(1, "pending", 7, "10")]);
+        desk.replace(vec![row(1, ExpenseStatus::Pending, 7, "10")]);
         let me = Some(Uuid::from_u128(7));
         assert!(matches!(desk.act(Action::Approve, me), Intent::Say(s) if s.contains("four eyes")));
         assert!(matches!(
@@ -382,9 +403,9 @@ mod tests {
     fn space_marks_and_capital_a_approves_the_marked() {
         let mut desk = ExpensesDesk::default();
         desk.replace(vec![
-            row(1, "pending", 7, "10"),
-            row(2, "pending", 7, "20"),
-            row(3, "pending", 7, "30"),
+            row(1, ExpenseStatus::Pending, 7, "10"),
+            row(2, ExpenseStatus::Pending, 7, "20"),
+            row(3, ExpenseStatus::Pending, 7, "30"),
         ]);
         desk.act(Action::Mark, None);
         desk.act(Action::Down, None);
@@ -395,7 +416,10 @@ mod tests {
         let ids: Vec<u128> = rows.iter().map(|r| r.id.as_u128()).collect();
         assert_eq!(ids, vec![1, 3]);
         // A marked expense decided elsewhere leaves the selection.
-        desk.merge(&[Uuid::from_u128(3)], vec![row(3, "approved", 7, "30")]);
+        desk.merge(
+            &[Uuid::from_u128(3)],
+            vec![row(3, ExpenseStatus::Approved, 7, "30")],
+        );
         assert_eq!(desk.marked.len(), 1);
     }
 
@@ -403,9 +427,9 @@ mod tests {
     fn the_queue_is_oldest_first_and_views_cycle() {
         let mut desk = ExpensesDesk::default();
         desk.replace(vec![
-            row(3, "pending", 7, "1"),
-            row(1, "approved", 7, "1"),
-            row(2, "pending", 7, "1"),
+            row(3, ExpenseStatus::Pending, 7, "1"),
+            row(1, ExpenseStatus::Approved, 7, "1"),
+            row(2, ExpenseStatus::Pending, 7, "1"),
         ]);
         let ids: Vec<u128> = desk.visible().iter().map(|r| r.id.as_u128()).collect();
         assert_eq!(ids, vec![2, 3]);
@@ -421,13 +445,15 @@ mod tests {
     fn totals_are_exact_decimals() {
         let mut desk = ExpensesDesk::default();
         desk.replace(vec![
-            row(1, "pending", 7, "0.10"),
-            row(2, "pending", 7, "0.20"),
-            row(3, "rejected", 7, "5"),
+            row(1, ExpenseStatus::Pending, 7, "0.10"),
+            row(2, ExpenseStatus::Pending, 7, "0.20"),
+            row(3, ExpenseStatus::Rejected, 7, "5"),
         ]);
         let totals = desk.totals();
         assert_eq!(
-            totals.by_status.get(&("pending".into(), "CAD".into())),
+            totals
+                .by_status
+                .get(&(ExpenseStatus::Pending, "CAD".into())),
             Some(&(2, Decimal::from_str("0.30").expect("d")))
         );
         assert_eq!(

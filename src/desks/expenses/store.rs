@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::model::ExpenseRow;
+use super::model::{ExpenseRow, ExpenseStatus};
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt, storable};
 
 /// The event's expenses (not deleted), or only `ids`.
@@ -18,7 +19,7 @@ pub async fn expenses(
     let rows = client
         .query(
             "SELECT x.id, x.expense_name, x.expense_category, x.description, x.amount, x.currency,
-                    x.vendor_name, x.invoice_number, x.status, x.created_by,
+                    x.vendor_name, x.invoice_number, x.status::text, x.created_by,
                     coalesce(profile_name(x.created_by), 'unknown'), x.created_at,
                     x.receipt_url, x.invoice_url, profile_name(x.approved_by), x.approved_at,
                     x.rejection_reason, x.payment_date
@@ -29,29 +30,31 @@ pub async fn expenses(
         )
         .await
         .context("cannot read expenses")?;
-    Ok(rows
-        .iter()
-        .map(|r| ExpenseRow {
-            id: r.get(0),
-            name: clean(r.get(1)),
-            category: clean_opt(r.get(2)),
-            description: clean_opt(r.get(3)),
-            amount: r.get(4),
-            currency: r.get(5),
-            vendor: clean_opt(r.get(6)),
-            invoice_number: clean_opt(r.get(7)),
-            status: r.get(8),
-            created_by: r.get(9),
-            submitter: clean(r.get(10)),
-            created_at: r.get(11),
-            receipt_url: clean_opt(r.get(12)),
-            invoice_url: clean_opt(r.get(13)),
-            approved_by: clean_opt(r.get(14)),
-            approved_at: r.get(15),
-            rejection_reason: clean_opt(r.get(16)),
-            payment_date: r.get(17),
+    rows.iter()
+        .map(|r| {
+            Ok(ExpenseRow {
+                id: r.get(0),
+                name: clean(r.get(1)),
+                category: clean_opt(r.get(2)),
+                description: clean_opt(r.get(3)),
+                amount: r.get(4),
+                currency: r.get(5),
+                vendor: clean_opt(r.get(6)),
+                invoice_number: clean_opt(r.get(7)),
+                status: ExpenseStatus::get(r, 8)?,
+                created_by: r.get(9),
+                submitter: clean(r.get(10)),
+                created_at: r.get(11),
+                receipt_url: clean_opt(r.get(12)),
+                invoice_url: clean_opt(r.get(13)),
+                approved_by: clean_opt(r.get(14)),
+                approved_at: r.get(15),
+                rejection_reason: clean_opt(r.get(16)),
+                payment_date: r.get(17),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
+        .context("cannot read expenses")
 }
 
 pub async fn approve(client: &Client, expense: Uuid) -> Result<()> {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::keys::Action;
-use super::model::{ExpenseRow, money};
+use super::model::{ExpenseRow, ExpenseStatus, money};
 use crate::desks::Context;
 use crate::desks::fit;
 use crate::ui::Theme;
@@ -37,14 +37,19 @@ pub fn render(
 
     let totals = desk.totals();
     let mut spans = vec![Span::raw(" ")];
-    for (i, status) in ["pending", "approved", "paid", "rejected"]
-        .iter()
-        .enumerate()
+    for (i, status) in [
+        ExpenseStatus::Pending,
+        ExpenseStatus::Approved,
+        ExpenseStatus::Paid,
+        ExpenseStatus::Rejected,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let parts: Vec<String> = totals
             .by_status
             .iter()
-            .filter(|((s, _), _)| s == status)
+            .filter(|((s, _), _)| *s == status)
             .map(|((_, currency), (n, sum))| format!("{n} {} {currency}", money(*sum)))
             .collect();
         if i > 0 {
@@ -140,11 +145,11 @@ pub fn render(
         ];
         if wide {
             cells.insert(2, Cell::from(r.name.clone()));
-            cells.push(Cell::from(r.status.clone()));
+            cells.push(Cell::from(r.status.as_str()));
         }
-        let style = match r.status.as_str() {
-            "rejected" => theme.dim(),
-            "paid" => theme.good(),
+        let style = match r.status {
+            ExpenseStatus::Rejected => theme.dim(),
+            ExpenseStatus::Paid => theme.good(),
             _ if mine => theme.dim(),
             _ => Style::new(),
         };
@@ -240,8 +245,8 @@ fn detail_lines(r: &ExpenseRow, width: usize, cx: &Context, theme: &Theme) -> Ve
         lines.extend(indented(&receipt, width));
         lines.extend(indented(&invoice, width));
     }
-    let decided = match (r.status.as_str(), &r.approved_by, r.approved_at) {
-        ("rejected", _, _) => format!(
+    let decided = match (r.status, &r.approved_by, r.approved_at) {
+        (ExpenseStatus::Rejected, _, _) => format!(
             " rejected: {}",
             r.rejection_reason.as_deref().unwrap_or("-")
         ),

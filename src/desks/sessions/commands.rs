@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::model::{SessionRow, SessionsDesk};
+use super::model::{SessionRow, SessionStatus, SessionsDesk};
 use super::store;
 use crate::db::Failure;
 use crate::desks::Context;
@@ -19,7 +19,7 @@ pub enum Cmd {
     SetStatus {
         session: Uuid,
         title: String,
-        status: String,
+        status: SessionStatus,
     },
     SetCapacity {
         session: Uuid,
@@ -37,7 +37,7 @@ pub enum Answer {
     },
     Status {
         title: String,
-        status: String,
+        status: SessionStatus,
         result: Result<(), Failure>,
     },
     Capacity {
@@ -63,7 +63,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
             status,
         } => Answer::Status {
             result: attempt(async {
-                store::set_status(&*env.client().await?, session, &status).await
+                store::set_status(&*env.client().await?, session, status).await
             })
             .await,
             title,

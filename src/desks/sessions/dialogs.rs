@@ -1,7 +1,7 @@
 //! The Sessions desk's dialogs: what each asks, how its answer is checked, and what follows.
 
 use super::commands::Cmd;
-use super::model::{Intent, SessionRow, SessionsDesk, parse_capacity};
+use super::model::{Intent, SessionRow, SessionStatus, SessionsDesk, parse_capacity};
 use crate::desks::Context;
 use crate::desks::desk::{Answer, Confirm, Focus, Outcome, PromptText};
 use crate::desks::fit;
@@ -33,7 +33,7 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<SessionsDesk> {
                     session.status
                 ),
             ];
-            let danger = status == "cancelled";
+            let danger = status == SessionStatus::Cancelled;
             if danger {
                 lines.push(format!(
                     "{} registered and {} waiting will be affected.",
@@ -47,7 +47,7 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<SessionsDesk> {
                     Cmd::SetStatus {
                         session: session.id,
                         title: session.title,
-                        status: status.to_owned(),
+                        status,
                     },
                 )
                 .dangerous_if(danger),

@@ -8,6 +8,23 @@ use super::keys::Action;
 use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
+crate::column_words! {
+    /// Where a session is in its day: scheduled, then live, then completed, or cancelled.
+    pub enum SessionStatus for sessions.status {
+        Scheduled = "scheduled",
+        Live = "live",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl SessionStatus {
+    /// Completed or cancelled: nothing more happens in it.
+    pub fn over(self) -> bool {
+        matches!(self, SessionStatus::Completed | SessionStatus::Cancelled)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
     pub id: Uuid,
@@ -19,7 +36,7 @@ pub struct SessionRow {
     pub registered: i32,
     pub max: Option<i32>,
     pub present: i32,
-    pub status: String,
+    pub status: SessionStatus,
     /// People waiting for or offered a seat.
     pub waiting: i64,
 }
@@ -38,9 +55,9 @@ impl SessionRow {
 
     /// 0: on now, 1: next, 2: over (ended, completed or cancelled).
     fn rank(&self, now: DateTime<Utc>) -> u8 {
-        match self.status.as_str() {
-            "completed" | "cancelled" => 2,
-            "live" => 0,
+        match self.status {
+            status if status.over() => 2,
+            SessionStatus::Live => 0,
             _ if self.end <= now => 2,
             _ if self.start <= now => 0,
             _ => 1,
@@ -64,7 +81,7 @@ pub enum Intent {
     NotMine,
     SetStatus {
         session: SessionRow,
-        status: &'static str,
+        status: SessionStatus,
     },
     AskCapacity(SessionRow),
     OpenWaitlist(SessionRow),
@@ -143,15 +160,15 @@ impl SessionsDesk {
                 match action {
                     Action::SetLive => Intent::SetStatus {
                         session: row,
-                        status: "live",
+                        status: SessionStatus::Live,
                     },
                     Action::SetCompleted => Intent::SetStatus {
                         session: row,
-                        status: "completed",
+                        status: SessionStatus::Completed,
                     },
                     Action::SetCancelled => Intent::SetStatus {
                         session: row,
-                        status: "cancelled",
+                        status: SessionStatus::Cancelled,
                     },
                     Action::Capacity => Intent::AskCapacity(row),
                     _ => Intent::OpenWaitlist(row),
@@ -192,7 +209,7 @@ mod tests {
             .expect("valid")
     }
 
-    fn session(n: u128, title: &str, start: DateTime<Utc>, status: &str) -> SessionRow {
+    fn session(n: u128, title: &str, start: DateTime<Utc>, status: SessionStatus) -> SessionRow {
         SessionRow {
             id: Uuid::from_u128(n),
             title: title.into(),
@@ -203,9 +220,17 @@ mod tests {
             registered: 10,
             max: Some(100),
             present: 5,
-            status: status.into(),
+            status,
             waiting: 0,
         }
+    }
+
+    #[test]
+    fn every_status_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<SessionStatus>(),
+            ["scheduled", "live", "completed", "cancelled"]
+        );
     }
 
     #[test]
@@ -213,10 +238,10 @@ mod tests {
         let mut desk = SessionsDesk::default();
         desk.replace(
             vec![
-                session(1, "Early", at(8, 0), "completed"),
-                session(2, "Later", at(14, 0), "scheduled"),
-                session(3, "Now", at(9, 30), "live"),
-                session(4, "Soon", at(11, 0), "scheduled"),
+                session(1, "Early", at(8, 0), SessionStatus::Completed),
+                session(2, "Later", at(14, 0), SessionStatus::Scheduled),
+                session(3, "Now", at(9, 30), SessionStatus::Live),
+                session(4, "Soon", at(11, 0), SessionStatus::Scheduled),
             ],
             at(10, 0),
         );
@@ -229,8 +254,8 @@ mod tests {
         let mut desk = SessionsDesk::default();
         desk.replace(
             vec![
-                session(1, "A", at(9, 0), "live"),
-                session(2, "B", at(11, 0), "scheduled"),
+                session(1, "A", at(9, 0), SessionStatus::Live),
+                session(2, "B", at(11, 0), SessionStatus::Scheduled),
             ],
             at(10, 0),
         );
@@ -238,7 +263,7 @@ mod tests {
         assert_eq!(desk.selected_row().map(|r| r.title.as_str()), Some("B"));
         desk.merge(
             &[Uuid::from_u128(1)],
-            vec![session(1, "A", at(9, 0), "completed")],
+            vec![session(1, "A", at(9, 0), SessionStatus::Completed)],
             at(10, 0),
         );
         assert_eq!(desk.selected_row().map(|r| r.title.as_str()), Some("B"));
@@ -247,9 +272,18 @@ mod tests {
     #[test]
     fn actions_name_the_selected_session() {
         let mut desk = SessionsDesk::default();
-        desk.replace(vec![session(1, "A", at(9, 0), "scheduled")], at(8, 0));
+        desk.replace(
+            vec![session(1, "A", at(9, 0), SessionStatus::Scheduled)],
+            at(8, 0),
+        );
         let intent = desk.act(Action::SetLive);
-        assert!(matches!(intent, Intent::SetStatus { status: "live", .. }));
+        assert!(matches!(
+            intent,
+            Intent::SetStatus {
+                status: SessionStatus::Live,
+                ..
+            }
+        ));
         let intent = desk.act(Action::Capacity);
         assert!(matches!(intent, Intent::AskCapacity(_)));
     }
@@ -257,10 +291,10 @@ mod tests {
     #[test]
     fn the_filter_narrows_by_title_or_room() {
         let mut desk = SessionsDesk::default();
-        let mut other = session(2, "Rust in production", at(11, 0), "scheduled");
+        let mut other = session(2, "Rust in production", at(11, 0), SessionStatus::Scheduled);
         other.room = Some("Room 4".into());
         desk.replace(
-            vec![session(1, "Keynote", at(9, 0), "live"), other],
+            vec![session(1, "Keynote", at(9, 0), SessionStatus::Live), other],
             at(10, 0),
         );
         desk.act(Action::Filter);
@@ -287,7 +321,7 @@ mod tests {
 
     #[test]
     fn fill_is_the_fuller_of_seats_and_room() {
-        let mut s = session(1, "A", at(9, 0), "live");
+        let mut s = session(1, "A", at(9, 0), SessionStatus::Live);
         s.registered = 90;
         s.present = 40;
         assert_eq!(s.fill(), Some(0.9));

@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::model::SessionRow;
+use super::model::{SessionRow, SessionStatus};
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt};
 
 /// Today's sessions (the event's local day), or only those of `ids` that are today's (a session
@@ -17,7 +18,7 @@ pub async fn sessions(
     let rows = client
         .query(
             "SELECT s.id, s.title, v.name, s.session_type, s.start_time, s.end_time,
-                    s.current_registrations, s.max_attendees, s.present_count, s.status,
+                    s.current_registrations, s.max_attendees, s.present_count, s.status::text,
                     (SELECT count(*) FROM event_waitlists w
                       WHERE w.session_id = s.id AND w.status IN ('waiting', 'offered'))
                FROM sessions s
@@ -30,29 +31,31 @@ pub async fn sessions(
         )
         .await
         .context("cannot read sessions")?;
-    Ok(rows
-        .iter()
-        .map(|row| SessionRow {
-            id: row.get(0),
-            title: clean(row.get(1)),
-            room: clean_opt(row.get(2)),
-            session_type: row.get(3),
-            start: row.get(4),
-            end: row.get(5),
-            registered: row.get(6),
-            max: row.get(7),
-            present: row.get(8),
-            status: row.get(9),
-            waiting: row.get(10),
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRow {
+                id: row.get(0),
+                title: clean(row.get(1)),
+                room: clean_opt(row.get(2)),
+                session_type: row.get(3),
+                start: row.get(4),
+                end: row.get(5),
+                registered: row.get(6),
+                max: row.get(7),
+                present: row.get(8),
+                status: SessionStatus::get(row, 9)?,
+                waiting: row.get(10),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
+        .context("cannot read sessions")
 }
 
-pub async fn set_status(client: &Client, session: Uuid, status: &str) -> Result<()> {
+pub async fn set_status(client: &Client, session: Uuid, status: SessionStatus) -> Result<()> {
     client
         .query_one(
             "SELECT id FROM set_session_status($1, $2)",
-            &[&session, &status],
+            &[&session, &status.as_str()],
         )
         .await
         .context("cannot change the session's status")?;

@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::model::SessionRow;
+use super::model::{SessionRow, SessionStatus};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
@@ -33,7 +33,11 @@ pub fn render(
         return;
     }
     let visible = desk.visible();
-    let live = desk.rows.iter().filter(|r| r.status == "live").count();
+    let live = desk
+        .rows
+        .iter()
+        .filter(|r| r.status == SessionStatus::Live)
+        .count();
     let mut spans = vec![Span::raw(format!(
         " Today: {} sessions, {live} live",
         desk.rows.len()
@@ -185,11 +189,11 @@ fn session_row<'a>(
         }
         None => ("no limit".to_owned(), theme.dim()),
     };
-    let status_style = match s.status.as_str() {
-        "live" => theme.good(),
-        "cancelled" => theme.bad(),
-        "completed" => theme.dim(),
-        _ => Style::new(),
+    let status_style = match s.status {
+        SessionStatus::Live => theme.good(),
+        SessionStatus::Cancelled => theme.bad(),
+        SessionStatus::Completed => theme.dim(),
+        SessionStatus::Scheduled => Style::new(),
     };
     let mut cells = vec![Cell::from(time), Cell::from(room), Cell::from(title)];
     if wide {
@@ -199,10 +203,10 @@ fn session_row<'a>(
         Cell::from(format!("{:>4}/{:<4}", s.registered, max)),
         Cell::from(format!("{:>4}", s.present)),
         Cell::from(gauge).style(gauge_style),
-        Cell::from(s.status.clone()).style(status_style),
+        Cell::from(s.status.as_str()).style(status_style),
     ]);
     let row = Row::new(cells);
-    if matches!(s.status.as_str(), "completed" | "cancelled") {
+    if s.status.over() {
         row.style(theme.dim())
     } else {
         row

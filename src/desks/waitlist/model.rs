@@ -8,6 +8,25 @@ use super::keys::Action;
 use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
+crate::column_words! {
+    /// Where a waiting-list entry is: waiting, then offered a place, then converted (took it), expired
+    /// or cancelled.
+    pub enum WaitStatus for event_waitlists.status {
+        Waiting = "waiting",
+        Offered = "offered",
+        Converted = "converted",
+        Expired = "expired",
+        Cancelled = "cancelled",
+    }
+}
+
+impl WaitStatus {
+    /// Still in its queue: waiting, or offered a place.
+    pub fn active(self) -> bool {
+        matches!(self, WaitStatus::Waiting | WaitStatus::Offered)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitRow {
     pub id: Uuid,
@@ -18,7 +37,7 @@ pub struct WaitRow {
     pub position: Option<i32>,
     pub attendee: String,
     pub reason: Option<String>,
-    pub status: String,
+    pub status: WaitStatus,
     pub offered_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub notified_at: Option<DateTime<Utc>>,
@@ -32,7 +51,7 @@ impl WaitRow {
     }
 
     pub fn active(&self) -> bool {
-        matches!(self.status.as_str(), "waiting" | "offered")
+        self.status.active()
     }
 }
 
@@ -146,14 +165,16 @@ impl WaitlistDesk {
 
     /// Whether a countdown is on screen (the clock must tick every second).
     pub fn counting_down(&self) -> bool {
-        self.visible().iter().any(|r| r.status == "offered")
+        self.visible()
+            .iter()
+            .any(|r| r.status == WaitStatus::Offered)
     }
 
     /// Offers expiring within `minutes` of `now` (expired ones not yet rolled on included).
     pub fn expiring_within(&self, now: DateTime<Utc>, minutes: i64) -> usize {
         self.rows
             .iter()
-            .filter(|r| r.status == "offered")
+            .filter(|r| r.status == WaitStatus::Offered)
             .filter(|r| {
                 r.expires_at
                     .is_some_and(|e| e - now <= chrono::Duration::minutes(minutes))
@@ -166,7 +187,7 @@ impl WaitlistDesk {
         let mut waiting: Vec<&WaitRow> = self
             .rows
             .iter()
-            .filter(|r| r.session_id == queue.session && r.status == "waiting")
+            .filter(|r| r.session_id == queue.session && r.status == WaitStatus::Waiting)
             .collect();
         waiting.sort_by_key(|r| (r.position.is_none(), r.position, r.created_at));
         waiting
@@ -224,7 +245,7 @@ impl WaitlistDesk {
                 };
             }
             Action::Extend | Action::ConvertOffer => match selected {
-                Some(row) if row.status == "offered" => {
+                Some(row) if row.status == WaitStatus::Offered => {
                     return if action == Action::Extend {
                         Intent::Extend(row)
                     } else {
@@ -296,7 +317,7 @@ mod tests {
             .expect("valid")
     }
 
-    fn entry(n: u128, session: Option<u128>, position: i32, status: &str) -> WaitRow {
+    fn entry(n: u128, session: Option<u128>, position: i32, status: WaitStatus) -> WaitRow {
         WaitRow {
             id: Uuid::from_u128(n),
             session_id: session.map(Uuid::from_u128),
@@ -305,9 +326,9 @@ mod tests {
             position: Some(position),
             attendee: format!("Guest {n}"),
             reason: Some("session_full".into()),
-            status: status.into(),
-            offered_at: (status == "offered").then(now),
-            expires_at: (status == "offered").then(|| now() + Duration::minutes(5)),
+            status,
+            offered_at: (status == WaitStatus::Offered).then(now),
+            expires_at: (status == WaitStatus::Offered).then(|| now() + Duration::minutes(5)),
             notified_at: None,
             created_at: now(),
             updated_at: now(),
@@ -315,14 +336,22 @@ mod tests {
     }
 
     #[test]
+    fn every_status_reads_back_from_its_word() {
+        assert_eq!(
+            crate::desks::words::round_trip::<WaitStatus>(),
+            ["waiting", "offered", "converted", "expired", "cancelled"]
+        );
+    }
+
+    #[test]
     fn queues_are_ordered_event_first_then_sessions_then_position() {
         let mut desk = WaitlistDesk::default();
         desk.replace(vec![
-            entry(1, Some(20), 2, "waiting"),
-            entry(2, Some(10), 1, "offered"),
-            entry(3, None, 1, "waiting"),
-            entry(4, Some(20), 1, "waiting"),
-            entry(5, Some(20), 3, "expired"),
+            entry(1, Some(20), 2, WaitStatus::Waiting),
+            entry(2, Some(10), 1, WaitStatus::Offered),
+            entry(3, None, 1, WaitStatus::Waiting),
+            entry(4, Some(20), 1, WaitStatus::Waiting),
+            entry(5, Some(20), 3, WaitStatus::Expired),
         ]);
         let ids: Vec<u128> = desk.visible().iter().map(|r| r.id.as_u128()).collect();
         assert_eq!(ids, vec![3, 2, 4, 1], "ended entries only with history");
@@ -334,8 +363,8 @@ mod tests {
     fn a_session_filter_limits_the_queue_and_esc_clears_it() {
         let mut desk = WaitlistDesk::default();
         desk.replace(vec![
-            entry(1, Some(20), 1, "waiting"),
-            entry(2, None, 1, "waiting"),
+            entry(1, Some(20), 1, WaitStatus::Waiting),
+            entry(2, None, 1, WaitStatus::Waiting),
         ]);
         desk.only_session = Some((Uuid::from_u128(20), "Session 20".into()));
         assert_eq!(desk.visible().len(), 1);
@@ -350,10 +379,10 @@ mod tests {
     fn offer_next_names_who_is_first_in_line_or_says_nobody_waits() {
         let mut desk = WaitlistDesk::default();
         desk.replace(vec![
-            entry(1, Some(20), 2, "waiting"),
-            entry(2, Some(20), 1, "offered"),
-            entry(3, Some(20), 3, "waiting"),
-            entry(4, None, 1, "waiting"),
+            entry(1, Some(20), 2, WaitStatus::Waiting),
+            entry(2, Some(20), 1, WaitStatus::Offered),
+            entry(3, Some(20), 3, WaitStatus::Waiting),
+            entry(4, None, 1, WaitStatus::Waiting),
         ]);
         desk.only_session = Some((Uuid::from_u128(20), "Session 20".into()));
         let Intent::OfferNext(offer) = desk.act(Action::OfferNext) else {
@@ -361,10 +390,13 @@ mod tests {
         };
         assert_eq!(offer.queue.session, Some(Uuid::from_u128(20)));
         assert_eq!(offer.position, Some(2), "the first still waiting");
-        assert_eq!(offer.attendee, entry(1, Some(20), 2, "waiting").attendee);
+        assert_eq!(
+            offer.attendee,
+            entry(1, Some(20), 2, WaitStatus::Waiting).attendee
+        );
         assert_eq!(offer.waiting, 2);
 
-        desk.replace(vec![entry(2, Some(20), 1, "offered")]);
+        desk.replace(vec![entry(2, Some(20), 1, WaitStatus::Offered)]);
         assert!(
             matches!(desk.act(Action::OfferNext), Intent::Say(s) if s.contains("nobody is waiting")),
         );
@@ -373,7 +405,7 @@ mod tests {
     #[test]
     fn only_offers_can_be_extended_or_converted() {
         let mut desk = WaitlistDesk::default();
-        desk.replace(vec![entry(1, None, 1, "waiting")]);
+        desk.replace(vec![entry(1, None, 1, WaitStatus::Waiting)]);
         assert!(matches!(desk.act(Action::Extend), Intent::Say(_)));
         assert!(matches!(desk.act(Action::ConvertOffer), Intent::Say(_)));
         assert!(matches!(desk.act(Action::CancelEntry), Intent::Cancel(_)));

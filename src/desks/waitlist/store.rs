@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::model::WaitRow;
+use super::model::{WaitRow, WaitStatus};
+use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt, storable};
 
 /// Active entries (waiting or offered) and those that ended in the last hour, or only `ids`.
@@ -12,7 +13,7 @@ pub async fn entries(client: &Client, event: Uuid, ids: Option<&[Uuid]>) -> Resu
     let rows = client
         .query(
             "SELECT w.id, w.session_id, s.title, s.start_time, w.waitlist_position,
-                    btrim(a.first_name || ' ' || a.last_name), w.waitlist_reason, w.status,
+                    btrim(a.first_name || ' ' || a.last_name), w.waitlist_reason, w.status::text,
                     w.offered_at, w.expires_at, w.notification_sent_at, w.created_at, w.updated_at
                FROM event_waitlists w
                JOIN attendees a ON a.id = w.attendee_id
@@ -25,24 +26,26 @@ pub async fn entries(client: &Client, event: Uuid, ids: Option<&[Uuid]>) -> Resu
         )
         .await
         .context("cannot read the waitlists")?;
-    Ok(rows
-        .iter()
-        .map(|r| WaitRow {
-            id: r.get(0),
-            session_id: r.get(1),
-            session: clean_opt(r.get(2)),
-            session_start: r.get(3),
-            position: r.get(4),
-            attendee: clean(r.get(5)),
-            reason: r.get(6),
-            status: r.get(7),
-            offered_at: r.get(8),
-            expires_at: r.get(9),
-            notified_at: r.get(10),
-            created_at: r.get(11),
-            updated_at: r.get(12),
+    rows.iter()
+        .map(|r| {
+            Ok(WaitRow {
+                id: r.get(0),
+                session_id: r.get(1),
+                session: clean_opt(r.get(2)),
+                session_start: r.get(3),
+                position: r.get(4),
+                attendee: clean(r.get(5)),
+                reason: r.get(6),
+                status: WaitStatus::get(r, 7)?,
+                offered_at: r.get(8),
+                expires_at: r.get(9),
+                notified_at: r.get(10),
+                created_at: r.get(11),
+                updated_at: r.get(12),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()
+        .context("cannot read the waitlists")
 }
 
 /// Offers `places` to the next people in a queue; returns how many were offered.

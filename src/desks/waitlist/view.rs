@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::model::{EXPIRING_WITHIN_MINUTES, countdown};
+use super::model::{EXPIRING_WITHIN_MINUTES, WaitStatus, countdown};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
 use crate::ui::Theme;
@@ -25,8 +25,9 @@ pub fn render(
     }
     let [head, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let visible = desk.visible();
-    let waiting = desk.rows.iter().filter(|r| r.status == "waiting").count();
-    let offered = desk.rows.iter().filter(|r| r.status == "offered").count();
+    let count = |status: WaitStatus| desk.rows.iter().filter(|r| r.status == status).count();
+    let waiting = count(WaitStatus::Waiting);
+    let offered = count(WaitStatus::Offered);
     let mut spans = vec![
         Span::raw(format!(" Waiting {waiting}   Offered {offered}   ")),
         Span::styled(
@@ -88,20 +89,21 @@ pub fn render(
         queue_width,
     );
     let rows = visible.iter().zip(queues).map(|(r, queue)| {
-        let left = match (r.status.as_str(), r.expires_at) {
-            ("offered", Some(at)) => countdown(at, cx.now),
+        let offered = r.status == WaitStatus::Offered;
+        let left = match r.expires_at {
+            Some(at) if offered => countdown(at, cx.now),
             _ => String::new(),
         };
         let left_style = match r.expires_at {
-            Some(at) if r.status == "offered" && (at - cx.now).num_seconds() < 120 => theme.bad(),
-            _ if r.status == "offered" => theme.warn(),
+            Some(at) if offered && (at - cx.now).num_seconds() < 120 => theme.bad(),
+            _ if offered => theme.warn(),
             _ => Style::new(),
         };
         let mut cells = vec![
             Cell::from(queue),
             Cell::from(r.position.map_or("-".to_owned(), |p| p.to_string())),
             Cell::from(r.attendee.clone()),
-            Cell::from(r.status.clone()),
+            Cell::from(r.status.as_str()),
             Cell::from(
                 r.offered_at
                     .map(|t| cx.local(t, "%H:%M"))
