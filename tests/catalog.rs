@@ -242,6 +242,7 @@ const FUNCTIONS: &[&str] = &[
     "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint,bigint) | invoker | -",
     "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",
+    "audit_chain(audit_pending) | invoker | -",
     "audit_first_broken_link() | invoker | -",
     "audit_payload(audit_log) | invoker | -",
     "checkin_admit(uuid,uuid,uuid,text,text,text) | invoker | -",
