@@ -1,5 +1,6 @@
-//! The one place that names every desk. Adding a desk is its folder, a line in `registry!` below and an
-//! arm in `with_desk!` (the compiler asks for it: the matches on `DeskId` are exhaustive). Everything
+//! The one place that names every desk. Adding a desk is its folder, its module in the `use` list, a
+//! line in `registry!` below (everything listing the desks is generated from it) and an arm in
+//! `with_desk!` (the compiler asks for it: the match on `DeskId` is exhaustive). Everything
 //! else reaches desks through the functions here, which hand each call to the desk's `Desk` impl.
 
 use anyhow::Result;
@@ -163,6 +164,82 @@ macro_rules! registry {
                 }
             }
         )*
+
+        impl Desks {
+            pub fn typing(&self, id: DeskId) -> bool {
+                match id {
+                    $(DeskId::$id => Desk::typing(&self.$module)),*
+                }
+            }
+
+            /// The desk's keys, each saying whether the desk offers it in what it shows now.
+            pub fn keys(&self, id: DeskId) -> Vec<KeyInfo> {
+                match id {
+                    $(DeskId::$id => keys(&self.$module)),*
+                }
+            }
+
+            /// The footer while a mode of the desk's own is on.
+            pub fn footer(&self, id: DeskId) -> Option<Vec<(&'static str, &'static str)>> {
+                match id {
+                    $(DeskId::$id => Desk::footer(&self.$module)),*
+                }
+            }
+
+            /// Offers `focus` to every desk the operator sees, in tab order: the desk that takes it.
+            pub fn focus(&mut self, focus: &Focus, permissions: &Permissions) -> Option<DeskId> {
+                $(
+                    if visible(DeskId::$id, permissions) && Desk::focus(&mut self.$module, focus) {
+                        return Some(DeskId::$id);
+                    }
+                )*
+                None
+            }
+
+            /// Whether the form's focused field takes a paste: None, Some(false) one line, Some(true)
+            /// lines.
+            pub fn form_takes_paste(form: &AnyForm) -> Option<bool> {
+                match form {
+                    $(AnyForm::$id(form) => <$module::$desk as Desk>::form_takes_paste(form)),*
+                }
+            }
+
+            pub fn render_form(form: &AnyForm, frame: &mut Frame, area: Rect, theme: &Theme) {
+                match form {
+                    $(AnyForm::$id(form) => {
+                        <$module::$desk as Desk>::render_form(form, frame, area, theme)
+                    })*
+                }
+            }
+
+            /// A change heard on the server, already known to be this event's: every desk hears it.
+            pub fn hear(&mut self, hint: &Hint) {
+                $(Desk::hear(&mut self.$module, hint);)*
+            }
+
+            /// A resync or a lost link: nothing pending or in flight on any desk.
+            pub fn forget(&mut self) {
+                $(Desk::forget(&mut self.$module);)*
+            }
+
+            pub fn loaded(&mut self, loaded: Loaded, ctx: &Context) {
+                $(Desk::loaded(&mut self.$module, loaded.$module, ctx);)*
+            }
+
+            /// The clock moved; true if the screen must be drawn again.
+            pub fn tick(&mut self, tick: impl Fn(DeskId) -> Tick) -> bool {
+                let mut redraw = false;
+                $(redraw |= Desk::tick(&mut self.$module, tick(DeskId::$id));)*
+                redraw
+            }
+        }
+
+        /// Whether the desk is shown to an operator with these permissions.
+        pub fn visible(id: DeskId, permissions: &Permissions) -> bool {
+            match id {
+                $(DeskId::$id => <$module::$desk as Desk>::shown_to(permissions)),*
+            }
+        }
 
         /// Runs a desk's command (on a tokio task, through the pool).
         pub async fn run(env: &Env, cmd: AnyCmd) -> AnyAnswer {
@@ -343,10 +420,6 @@ fn nav_key<D: Registered>(desk: &mut D, nav: Nav, ctx: &Context) -> AnyOutcome {
     AnyOutcome::of(desk.act(nav.into(), ctx))
 }
 
-fn typing<D: Registered>(desk: &D) -> bool {
-    Desk::typing(desk)
-}
-
 fn keys<D: Registered>(desk: &D) -> Vec<KeyInfo> {
     D::BINDINGS
         .iter()
@@ -391,16 +464,6 @@ fn answered<D: Registered>(desk: &mut D, answer: AnyAnswer, ctx: &Context) -> An
 }
 
 impl Desks {
-    pub fn typing(&self, id: DeskId) -> bool {
-        match id {
-            DeskId::Checkins => typing(&self.checkins),
-            DeskId::Sessions => typing(&self.sessions),
-            DeskId::Waitlist => typing(&self.waitlist),
-            DeskId::Announcements => typing(&self.announcements),
-            DeskId::Expenses => typing(&self.expenses),
-        }
-    }
-
     /// A key while the desk's text box has the keyboard.
     pub fn type_key(&mut self, id: DeskId, key: KeyEvent, ctx: &Context) -> AnyOutcome {
         with_desk!(self, id, ctx, |d, ctx| type_key(d, key, &ctx))
@@ -414,42 +477,6 @@ impl Desks {
     /// A shared movement key, as the desk's own action.
     pub fn nav(&mut self, id: DeskId, nav: Nav, ctx: &Context) -> AnyOutcome {
         with_desk!(self, id, ctx, |d, ctx| nav_key(d, nav, &ctx))
-    }
-
-    /// The desk's keys, each saying whether the desk offers it in what it shows now.
-    pub fn keys(&self, id: DeskId) -> Vec<KeyInfo> {
-        match id {
-            DeskId::Checkins => keys(&self.checkins),
-            DeskId::Sessions => keys(&self.sessions),
-            DeskId::Waitlist => keys(&self.waitlist),
-            DeskId::Announcements => keys(&self.announcements),
-            DeskId::Expenses => keys(&self.expenses),
-        }
-    }
-
-    /// The footer while a mode of the desk's own is on.
-    pub fn footer(&self, id: DeskId) -> Option<Vec<(&'static str, &'static str)>> {
-        match id {
-            DeskId::Checkins => self.checkins.footer(),
-            DeskId::Sessions => self.sessions.footer(),
-            DeskId::Waitlist => self.waitlist.footer(),
-            DeskId::Announcements => self.announcements.footer(),
-            DeskId::Expenses => self.expenses.footer(),
-        }
-    }
-
-    /// Offers `focus` to every desk the operator sees, in tab order: the desk that takes it.
-    pub fn focus(&mut self, focus: &Focus, permissions: &Permissions) -> Option<DeskId> {
-        DeskId::ALL.iter().copied().find(|id| {
-            visible(*id, permissions)
-                && match id {
-                    DeskId::Checkins => self.checkins.focus(focus),
-                    DeskId::Sessions => self.sessions.focus(focus),
-                    DeskId::Waitlist => self.waitlist.focus(focus),
-                    DeskId::Announcements => self.announcements.focus(focus),
-                    DeskId::Expenses => self.expenses.focus(focus),
-                }
-        })
     }
 
     pub fn describe(&self, prompt: &AnyPrompt, ctx: &Context) -> Option<PromptText> {
@@ -479,50 +506,6 @@ impl Desks {
         ))
     }
 
-    /// Whether the form's focused field takes a paste: None, Some(false) one line, Some(true) lines.
-    pub fn form_takes_paste(form: &AnyForm) -> Option<bool> {
-        fn takes<D: Registered>(form: &AnyForm) -> Option<bool> {
-            D::own_form_ref(form).and_then(D::form_takes_paste)
-        }
-        match form.desk() {
-            DeskId::Checkins => takes::<checkins::CheckinsDesk>(form),
-            DeskId::Sessions => takes::<sessions::SessionsDesk>(form),
-            DeskId::Waitlist => takes::<waitlist::WaitlistDesk>(form),
-            DeskId::Announcements => takes::<announcements::AnnouncementsDesk>(form),
-            DeskId::Expenses => takes::<expenses::ExpensesDesk>(form),
-        }
-    }
-
-    pub fn render_form(form: &AnyForm, frame: &mut Frame, area: Rect, theme: &Theme) {
-        fn draw<D: Registered>(form: &AnyForm, frame: &mut Frame, area: Rect, theme: &Theme) {
-            if let Some(form) = D::own_form_ref(form) {
-                D::render_form(form, frame, area, theme);
-            }
-        }
-        match form.desk() {
-            DeskId::Checkins => draw::<checkins::CheckinsDesk>(form, frame, area, theme),
-            DeskId::Sessions => draw::<sessions::SessionsDesk>(form, frame, area, theme),
-            DeskId::Waitlist => draw::<waitlist::WaitlistDesk>(form, frame, area, theme),
-            DeskId::Announcements => {
-                draw::<announcements::AnnouncementsDesk>(form, frame, area, theme)
-            }
-            DeskId::Expenses => draw::<expenses::ExpensesDesk>(form, frame, area, theme),
-        }
-    }
-
-    /// A change heard on the server, already known to be this event's: every desk hears it.
-    pub fn hear(&mut self, hint: &Hint) {
-        for id in DeskId::ALL {
-            match id {
-                DeskId::Checkins => self.checkins.hear(hint),
-                DeskId::Sessions => self.sessions.hear(hint),
-                DeskId::Waitlist => self.waitlist.hear(hint),
-                DeskId::Announcements => self.announcements.hear(hint),
-                DeskId::Expenses => self.expenses.hear(hint),
-            }
-        }
-    }
-
     /// The fetches the hints heard call for: one per desk at a time, for the desks the operator sees.
     pub fn fetch(&mut self, ctx: &Context) -> Vec<AnyCmd> {
         let mut cmds = Vec::new();
@@ -534,41 +517,6 @@ impl Desks {
             cmds.extend(cmd);
         }
         cmds
-    }
-
-    /// A resync or a lost link: nothing pending or in flight on any desk.
-    pub fn forget(&mut self) {
-        Desk::forget(&mut self.checkins);
-        Desk::forget(&mut self.sessions);
-        Desk::forget(&mut self.waitlist);
-        Desk::forget(&mut self.announcements);
-        Desk::forget(&mut self.expenses);
-    }
-
-    pub fn loaded(&mut self, loaded: Loaded, ctx: &Context) {
-        let Loaded {
-            checkins,
-            sessions,
-            waitlist,
-            announcements,
-            expenses,
-        } = loaded;
-        self.checkins.loaded(checkins, ctx);
-        self.sessions.loaded(sessions, ctx);
-        self.waitlist.loaded(waitlist, ctx);
-        self.announcements.loaded(announcements, ctx);
-        self.expenses.loaded(expenses, ctx);
-    }
-
-    /// The clock moved; true if the screen must be drawn again.
-    pub fn tick(&mut self, tick: impl Fn(DeskId) -> Tick) -> bool {
-        let mut redraw = false;
-        redraw |= self.checkins.tick(tick(DeskId::Checkins));
-        redraw |= self.sessions.tick(tick(DeskId::Sessions));
-        redraw |= self.waitlist.tick(tick(DeskId::Waitlist));
-        redraw |= self.announcements.tick(tick(DeskId::Announcements));
-        redraw |= self.expenses.tick(tick(DeskId::Expenses));
-        redraw
     }
 
     /// A command's answer, to the desk that asked.
@@ -621,15 +569,4 @@ pub type PushedBatch = checkins::model::BatchView;
 /// Reads a pushed batch's payload (off the loop that draws).
 pub fn pushed_batch(payload: &str) -> Result<PushedBatch> {
     checkins::store::pushed(payload)
-}
-
-/// Whether the desk is shown to an operator with these permissions.
-pub fn visible(id: DeskId, permissions: &Permissions) -> bool {
-    match id {
-        DeskId::Checkins => checkins::CheckinsDesk::shown_to(permissions),
-        DeskId::Sessions => sessions::SessionsDesk::shown_to(permissions),
-        DeskId::Waitlist => waitlist::WaitlistDesk::shown_to(permissions),
-        DeskId::Announcements => announcements::AnnouncementsDesk::shown_to(permissions),
-        DeskId::Expenses => expenses::ExpensesDesk::shown_to(permissions),
-    }
 }
