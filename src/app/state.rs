@@ -774,7 +774,7 @@ pub fn badge(state: &State, desk: DeskId) -> Option<i64> {
     state.desks.badge(desk, &state.context())
 }
 
-/// The answer a desk's prompt gives, as the dialog shows it (for the frame).
+/// What a desk's prompt asks, as its dialog shows it (for the frame).
 pub fn describe(state: &State, prompt: &Prompt) -> Option<crate::desks::desk::PromptText> {
     state.desks.describe(&prompt.kind, &state.context())
 }
@@ -791,6 +791,7 @@ mod tests {
         Answer as CheckinAnswer, CheckinChanges, Cmd as CheckinCmd,
     };
     use crate::desks::checkins::model::{BatchView, ScanOutcome, Summary};
+    use crate::desks::desk::RowsAsked;
     use crate::desks::registry::{AnyAnswer, Loaded};
     use crate::desks::sessions::commands::Cmd as SessionCmd;
     use crate::desks::sessions::model::{SessionRow, SessionStatus};
@@ -1006,10 +1007,12 @@ mod tests {
         );
         assert_eq!(
             fetches(&mut s),
-            vec![Cmd::Desk(AnyCmd::Announcements(AnnouncementCmd::Fetch {
-                generation: 1,
-                ids: Some(vec![id]),
-            }))]
+            vec![Cmd::Desk(AnyCmd::Announcements(AnnouncementCmd::Fetch(
+                RowsAsked {
+                    generation: 1,
+                    ids: Some(vec![id]),
+                }
+            )))]
         );
     }
 
@@ -1297,10 +1300,10 @@ mod tests {
         update(&mut s, Msg::Listener(ListenerEvent::Hint(hint)));
         assert_eq!(
             fetches(&mut s),
-            vec![Cmd::Desk(AnyCmd::Sessions(SessionCmd::Fetch {
+            vec![Cmd::Desk(AnyCmd::Sessions(SessionCmd::Fetch(RowsAsked {
                 generation: 1,
-                ids: Some(vec![Uuid::from_u128(9)])
-            }))]
+                ids: Some(vec![Uuid::from_u128(9)]),
+            })))]
         );
     }
 

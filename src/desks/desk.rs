@@ -513,16 +513,19 @@ impl RowFetch {
         }
     }
 
-    /// What to fetch now: nothing (None), everything (Some(None)) or these rows.
-    pub fn take(&mut self) -> Option<Option<Vec<Uuid>>> {
+    /// The read the hints heard call for, if none is out: every row (ids None) or these.
+    pub fn next(&mut self, ctx: &Context) -> Option<RowsAsked> {
         if self.in_flight || (!self.all && self.ids.is_empty()) {
             return None;
         }
-        let wanted = (!self.all).then(|| self.ids.iter().copied().collect());
+        let ids = (!self.all).then(|| self.ids.iter().copied().collect());
         self.all = false;
         self.ids.clear();
         self.in_flight = true;
-        Some(wanted)
+        Some(RowsAsked {
+            generation: ctx.generation,
+            ids,
+        })
     }
 
     /// An answer came for the fetch asked in `generation`: false if it is stale (dropped).
@@ -539,26 +542,54 @@ impl RowFetch {
     }
 }
 
-/// A list desk's rows read again: dropped if asked for before a resync, else given to `apply` (all of
-/// them, or the `requested` ones), or a failure that says so and reads every desk again.
-pub fn rows_read<D: Desk, T>(
-    desk: &mut D,
-    fetch: fn(&mut D) -> &mut RowFetch,
-    generation: u64,
-    ctx: &Context,
-    what: &str,
-    result: Result<Vec<T>, Failure>,
-    apply: impl FnOnce(&mut D, Vec<T>),
-) -> Outcome<D> {
-    if !fetch(desk).answered(generation, ctx) {
-        return Outcome::nothing();
-    }
-    match result {
-        Ok(rows) => {
-            apply(desk, rows);
-            Outcome::nothing()
+/// A list desk's read of its rows: all of them (ids None) or these, asked in `generation`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowsAsked {
+    pub generation: u64,
+    pub ids: Option<Vec<Uuid>>,
+}
+
+impl RowsAsked {
+    /// The answer, carrying what was asked.
+    pub fn answer<T>(self, result: Result<Vec<T>, Failure>) -> RowsRead<T> {
+        RowsRead {
+            generation: self.generation,
+            requested: self.ids,
+            result,
         }
-        Err(failure) => Outcome::unreadable(what, &failure),
+    }
+}
+
+/// What a list desk's read of its rows found.
+#[derive(Debug)]
+pub struct RowsRead<T> {
+    pub generation: u64,
+    /// None: every row was read.
+    pub requested: Option<Vec<Uuid>>,
+    pub result: Result<Vec<T>, Failure>,
+}
+
+impl<T> RowsRead<T> {
+    /// Dropped if asked for before a resync; else the rows go to `apply` (with the ids asked for, None
+    /// for all), or a failure says so and every desk is read again.
+    pub fn apply<D: Desk>(
+        self,
+        desk: &mut D,
+        fetch: fn(&mut D) -> &mut RowFetch,
+        ctx: &Context,
+        what: &str,
+        apply: impl FnOnce(&mut D, Vec<T>, Option<Vec<Uuid>>),
+    ) -> Outcome<D> {
+        if !fetch(desk).answered(self.generation, ctx) {
+            return Outcome::nothing();
+        }
+        match self.result {
+            Ok(rows) => {
+                apply(desk, rows, self.requested);
+                Outcome::nothing()
+            }
+            Err(failure) => Outcome::unreadable(what, &failure),
+        }
     }
 }
 

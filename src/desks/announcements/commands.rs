@@ -8,15 +8,12 @@ use super::model::{AnnouncementRow, AnnouncementsDesk};
 use super::store;
 use crate::db::Failure;
 use crate::desks::Context;
-use crate::desks::desk::{Dialog, Env, Outcome, attempt, rows_read};
+use crate::desks::desk::{Dialog, Env, Outcome, RowsAsked, RowsRead, attempt};
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    Fetch {
-        generation: u64,
-        ids: Option<Vec<Uuid>>,
-    },
+    Fetch(RowsAsked),
     /// The compose form's save: a new draft (id None) or an edited one, scheduled or not.
     Save {
         id: Option<Uuid>,
@@ -40,11 +37,7 @@ pub enum Cmd {
 
 #[derive(Debug)]
 pub enum Answer {
-    Fetched {
-        generation: u64,
-        requested: Option<Vec<Uuid>>,
-        result: Result<Vec<AnnouncementRow>, Failure>,
-    },
+    Fetched(RowsRead<AnnouncementRow>),
     /// The form's save (a refusal reopens the form); `id`: the row to read again at once.
     Saved {
         verb: &'static str,
@@ -64,14 +57,13 @@ pub enum Answer {
 
 pub async fn run(env: &Env, cmd: Cmd) -> Answer {
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            result: attempt(async {
-                store::announcements(&*env.client().await?, env.event, ids.as_deref()).await
+        Cmd::Fetch(asked) => {
+            let result = attempt(async {
+                store::announcements(&*env.client().await?, env.event, asked.ids.as_deref()).await
             })
-            .await,
-            generation,
-            requested: ids,
-        },
+            .await;
+            Answer::Fetched(asked.answer(result))
+        }
         Cmd::Save {
             id,
             draft,
@@ -119,7 +111,7 @@ fn saved_verb(schedule: Option<DateTime<Utc>>) -> &'static str {
 
 pub fn change_in_words(cmd: &Cmd) -> Option<String> {
     match cmd {
-        Cmd::Fetch { .. } => None,
+        Cmd::Fetch(_) => None,
         Cmd::Save { draft, .. } => Some(format!("saving {}", draft.title)),
         Cmd::Send { title, .. } | Cmd::Schedule { title, .. } | Cmd::Cancel { title, .. } => {
             Some(format!("the change to {title}"))
@@ -135,11 +127,7 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
         result: Err(why.clone()),
     };
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            generation,
-            requested: ids,
-            result: Err(why),
-        },
+        Cmd::Fetch(asked) => Answer::Fetched(asked.answer(Err(why))),
         Cmd::Save { id, draft, .. } => Answer::Saved {
             verb: "saved",
             title: draft.title,
@@ -158,18 +146,12 @@ pub fn answered(
     ctx: &Context,
 ) -> Outcome<AnnouncementsDesk> {
     match answer {
-        Answer::Fetched {
-            generation,
-            requested,
-            result,
-        } => rows_read(
+        Answer::Fetched(read) => read.apply(
             desk,
             |desk| &mut desk.fetch,
-            generation,
             ctx,
             "announcements",
-            result,
-            |desk, rows| match requested {
+            |desk, rows, requested| match requested {
                 None => desk.replace(rows),
                 Some(ids) => desk.merge(&ids, rows),
             },

@@ -6,15 +6,12 @@ use super::model::{ExpenseRow, ExpensesDesk};
 use super::store;
 use crate::db::Failure;
 use crate::desks::Context;
-use crate::desks::desk::{Env, Outcome, attempt, rows_read};
+use crate::desks::desk::{Env, Outcome, RowsAsked, RowsRead, attempt};
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    Fetch {
-        generation: u64,
-        ids: Option<Vec<Uuid>>,
-    },
+    Fetch(RowsAsked),
     Approve {
         expense: Uuid,
         name: String,
@@ -38,11 +35,7 @@ pub enum Cmd {
 
 #[derive(Debug)]
 pub enum Answer {
-    Fetched {
-        generation: u64,
-        requested: Option<Vec<Uuid>>,
-        result: Result<Vec<ExpenseRow>, Failure>,
-    },
+    Fetched(RowsRead<ExpenseRow>),
     /// One expense decided: "{verb} {name}".
     Decided {
         verb: &'static str,
@@ -62,14 +55,13 @@ const PAID: &str = "marked paid";
 
 pub async fn run(env: &Env, cmd: Cmd) -> Answer {
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            result: attempt(async {
-                store::expenses(&*env.client().await?, env.event, ids.as_deref()).await
+        Cmd::Fetch(asked) => {
+            let result = attempt(async {
+                store::expenses(&*env.client().await?, env.event, asked.ids.as_deref()).await
             })
-            .await,
-            generation,
-            requested: ids,
-        },
+            .await;
+            Answer::Fetched(asked.answer(result))
+        }
         Cmd::Approve { expense, name } => Answer::Decided {
             result: attempt(async { store::approve(&*env.client().await?, expense).await }).await,
             verb: APPROVED,
@@ -116,7 +108,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
 
 pub fn change_in_words(cmd: &Cmd) -> Option<String> {
     Some(match cmd {
-        Cmd::Fetch { .. } => return None,
+        Cmd::Fetch(_) => return None,
         Cmd::Approve { name, .. } => format!("approving {name}"),
         Cmd::ApproveMany { expenses } => format!("approving {} expenses", expenses.len()),
         Cmd::Reject { name, .. } => format!("rejecting {name}"),
@@ -131,11 +123,7 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
         result: Err(why.clone()),
     };
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            generation,
-            requested: ids,
-            result: Err(why),
-        },
+        Cmd::Fetch(asked) => Answer::Fetched(asked.answer(Err(why))),
         Cmd::Approve { name, .. } => decided(APPROVED, name),
         Cmd::ApproveMany { expenses } => Answer::ApprovedMany {
             approved: 0,
@@ -151,18 +139,12 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
 
 pub fn answered(desk: &mut ExpensesDesk, answer: Answer, ctx: &Context) -> Outcome<ExpensesDesk> {
     match answer {
-        Answer::Fetched {
-            generation,
-            requested,
-            result,
-        } => rows_read(
+        Answer::Fetched(read) => read.apply(
             desk,
             |desk| &mut desk.fetch,
-            generation,
             ctx,
             "expenses",
-            result,
-            |desk, rows| match requested {
+            |desk, rows, requested| match requested {
                 None => desk.replace(rows),
                 Some(ids) => desk.merge(&ids, rows),
             },

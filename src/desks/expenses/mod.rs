@@ -73,11 +73,7 @@ impl Desk for ExpensesDesk {
     }
 
     fn fetch(&mut self, ctx: &Context) -> Option<commands::Cmd> {
-        let ids = self.fetch.take()?;
-        Some(commands::Cmd::Fetch {
-            generation: ctx.generation,
-            ids,
-        })
+        self.fetch.next(ctx).map(commands::Cmd::Fetch)
     }
 
     fn forget(&mut self) {

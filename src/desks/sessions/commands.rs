@@ -6,16 +6,12 @@ use super::model::{SessionRow, SessionStatus, SessionsDesk};
 use super::store;
 use crate::db::Failure;
 use crate::desks::Context;
-use crate::desks::desk::{Env, Outcome, attempt, rows_read};
+use crate::desks::desk::{Env, Outcome, RowsAsked, RowsRead, attempt};
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    /// Today's sessions (None) or these.
-    Fetch {
-        generation: u64,
-        ids: Option<Vec<Uuid>>,
-    },
+    Fetch(RowsAsked),
     SetStatus {
         session: Uuid,
         title: String,
@@ -30,11 +26,7 @@ pub enum Cmd {
 
 #[derive(Debug)]
 pub enum Answer {
-    Fetched {
-        generation: u64,
-        requested: Option<Vec<Uuid>>,
-        result: Result<Vec<SessionRow>, Failure>,
-    },
+    Fetched(RowsRead<SessionRow>),
     Status {
         title: String,
         status: SessionStatus,
@@ -49,14 +41,13 @@ pub enum Answer {
 
 pub async fn run(env: &Env, cmd: Cmd) -> Answer {
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            result: attempt(async {
-                store::sessions(&*env.client().await?, env.event, ids.as_deref()).await
+        Cmd::Fetch(asked) => {
+            let result = attempt(async {
+                store::sessions(&*env.client().await?, env.event, asked.ids.as_deref()).await
             })
-            .await,
-            generation,
-            requested: ids,
-        },
+            .await;
+            Answer::Fetched(asked.answer(result))
+        }
         Cmd::SetStatus {
             session,
             title,
@@ -86,7 +77,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
 
 pub fn change_in_words(cmd: &Cmd) -> Option<String> {
     match cmd {
-        Cmd::Fetch { .. } => None,
+        Cmd::Fetch(_) => None,
         Cmd::SetStatus { title, .. } | Cmd::SetCapacity { title, .. } => {
             Some(format!("the change to {title}"))
         }
@@ -95,11 +86,7 @@ pub fn change_in_words(cmd: &Cmd) -> Option<String> {
 
 pub fn failed(cmd: Cmd, why: Failure) -> Answer {
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            generation,
-            requested: ids,
-            result: Err(why),
-        },
+        Cmd::Fetch(asked) => Answer::Fetched(asked.answer(Err(why))),
         Cmd::SetStatus { title, status, .. } => Answer::Status {
             title,
             status,
@@ -117,18 +104,12 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
 
 pub fn answered(desk: &mut SessionsDesk, answer: Answer, ctx: &Context) -> Outcome<SessionsDesk> {
     match answer {
-        Answer::Fetched {
-            generation,
-            requested,
-            result,
-        } => rows_read(
+        Answer::Fetched(read) => read.apply(
             desk,
             |desk| &mut desk.fetch,
-            generation,
             ctx,
             "sessions",
-            result,
-            |desk, rows| match requested {
+            |desk, rows, requested| match requested {
                 None => desk.replace(rows, ctx.now),
                 Some(ids) => desk.merge(&ids, rows, ctx.now),
             },

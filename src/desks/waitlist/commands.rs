@@ -6,16 +6,13 @@ use super::model::{WaitRow, WaitlistDesk};
 use super::store;
 use crate::db::Failure;
 use crate::desks::Context;
-use crate::desks::desk::{Env, Outcome, attempt, rows_read};
+use crate::desks::desk::{Env, Outcome, RowsAsked, RowsRead, attempt};
 use crate::desks::fit;
 use crate::ui::Tone;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    Fetch {
-        generation: u64,
-        ids: Option<Vec<Uuid>>,
-    },
+    Fetch(RowsAsked),
     OfferNext {
         session: Option<Uuid>,
         queue: String,
@@ -39,11 +36,7 @@ pub enum Cmd {
 
 #[derive(Debug)]
 pub enum Answer {
-    Fetched {
-        generation: u64,
-        requested: Option<Vec<Uuid>>,
-        result: Result<Vec<WaitRow>, Failure>,
-    },
+    Fetched(RowsRead<WaitRow>),
     Offered {
         queue: String,
         asked: i32,
@@ -63,14 +56,13 @@ const CONVERTED: &str = "converted the offer of";
 
 pub async fn run(env: &Env, cmd: Cmd) -> Answer {
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            result: attempt(async {
-                store::entries(&*env.client().await?, env.event, ids.as_deref()).await
+        Cmd::Fetch(asked) => {
+            let result = attempt(async {
+                store::entries(&*env.client().await?, env.event, asked.ids.as_deref()).await
             })
-            .await,
-            generation,
-            requested: ids,
-        },
+            .await;
+            Answer::Fetched(asked.answer(result))
+        }
         Cmd::OfferNext {
             session,
             queue,
@@ -113,7 +105,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
 
 pub fn change_in_words(cmd: &Cmd) -> Option<String> {
     match cmd {
-        Cmd::Fetch { .. } => None,
+        Cmd::Fetch(_) => None,
         Cmd::OfferNext { queue, .. } => Some(format!("the offer in {queue}")),
         Cmd::Extend { attendee, .. }
         | Cmd::Cancel { attendee, .. }
@@ -128,11 +120,7 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
         result: Err(why.clone()),
     };
     match cmd {
-        Cmd::Fetch { generation, ids } => Answer::Fetched {
-            generation,
-            requested: ids,
-            result: Err(why),
-        },
+        Cmd::Fetch(asked) => Answer::Fetched(asked.answer(Err(why))),
         Cmd::OfferNext { queue, places, .. } => Answer::Offered {
             queue,
             asked: places,
@@ -146,18 +134,12 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
 
 pub fn answered(desk: &mut WaitlistDesk, answer: Answer, ctx: &Context) -> Outcome<WaitlistDesk> {
     match answer {
-        Answer::Fetched {
-            generation,
-            requested,
-            result,
-        } => rows_read(
+        Answer::Fetched(read) => read.apply(
             desk,
             |desk| &mut desk.fetch,
-            generation,
             ctx,
             "the waitlists",
-            result,
-            |desk, rows| match requested {
+            |desk, rows, requested| match requested {
                 None => desk.replace(rows),
                 Some(ids) => desk.merge(&ids, rows),
             },
