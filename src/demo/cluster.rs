@@ -354,13 +354,26 @@ fn read_port(root: &Path) -> Option<u16> {
         .ok()
 }
 
+/// A free local port below the kernel's ephemeral range. A port the kernel picked (bind to port 0) is
+/// one it may hand to any client's outgoing connection as soon as the server stops, so a restart could
+/// find its own port taken; the demo's server restarts on the same port across runs.
 fn free_port() -> Result<u16> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free local port")?;
-    Ok(listener
-        .local_addr()
-        .context("cannot read the free port")?
-        .port())
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low: u16 = 20000;
+    let span = u32::from(ephemeral_start.saturating_sub(low).max(1));
+    let start = (uuid::Uuid::new_v4().as_u128() % u128::from(span)) as u32;
+    for step in 0..span {
+        let Ok(port) = u16::try_from(u32::from(low) + (start + step) % span) else {
+            continue;
+        };
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free local port between {low} and {ephemeral_start}")
 }
 
 /// Makes a fresh directory that an unprivileged server user can reach (for tests).

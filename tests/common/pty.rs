@@ -96,6 +96,11 @@ impl Console {
 
     /// The terminal's new size, as a window manager or SSH client would report it.
     pub fn resize(&self, cols: u16, rows: u16) {
+        // The screen takes the new size first and stays locked until the terminal has it, so nothing the
+        // program draws after it hears of the resize is read at the old size (a redraw for 80 columns
+        // read at 60 wraps and stays garbled, as a diff never repaints it).
+        let mut screen = self.screen.lock().expect("screen");
+        screen.screen_mut().set_size(nonzero(rows), nonzero(cols));
         self.master
             .resize(PtySize {
                 rows,
@@ -104,11 +109,6 @@ impl Console {
                 pixel_height: 0,
             })
             .expect("resize");
-        self.screen
-            .lock()
-            .expect("screen")
-            .screen_mut()
-            .set_size(nonzero(rows), nonzero(cols));
     }
 
     /// The program's process id.
