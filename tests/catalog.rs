@@ -241,6 +241,7 @@ const FUNCTIONS: &[&str] = &[
     "checkin_totals_recount(uuid) | invoker | -",
     "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint,bigint) | invoker | -",
     "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
+    "realtime_push(uuid[],bigint[]) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",
     "audit_chain(audit_pending) | invoker | -",
     "audit_first_broken_link() | invoker | -",

@@ -661,7 +661,10 @@ async fn a_batch_is_pushed_to_each_team_console_alone_and_a_leaver_hears_no_more
     let pushed = on(&channel);
     assert_eq!(pushed.len(), 1, "{heard:?}");
     assert_eq!(on(&door_channel), pushed, "each registered console gets it");
-    let view = checkins::pushed(&pushed[0]).expect("a pushed batch reads");
+    let view = checkins::PushedParts::default()
+        .take(&pushed[0])
+        .expect("a pushed batch reads")
+        .expect("one part is the whole batch");
     assert_eq!(view.event, f.event);
     assert_eq!(view.checkins.len(), 1);
     assert_eq!(view.checkins[0].attendee_id, f.other_attendee);
@@ -731,6 +734,96 @@ async fn a_batch_is_pushed_to_each_team_console_alone_and_a_leaver_hears_no_more
     );
     assert!(!after.is_empty(), "the public hints still come: {after:?}");
     assert_ne!(again, door_channel);
+}
+
+/// A batch larger than one notification (V13) goes in parts, each under PostgreSQL's 8,000 bytes, one
+/// after another before the hint; put together they are the batch as read by number. Refused scans
+/// travel with the entries.
+#[tokio::test]
+async fn a_large_batch_is_pushed_in_parts_that_make_the_view_read_by_number() {
+    use eventos::desks::checkins::store as checkins;
+
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    flush_everything(&admin).await;
+    let door = db.member(f.event, "door", "Door Keeper", "volunteer").await;
+    let channel = feed_channel(&door.client, f.event)
+        .await
+        .expect("a member gets one");
+    let (listen, mut heard) = eventos::db::connect_listening(&db.settings_as(&door.role))
+        .await
+        .expect("listener");
+    listen
+        .batch_execute(&format!("LISTEN {channel}; LISTEN eventos_changes"))
+        .await
+        .expect("listen");
+
+    // 120 people through the doors and 30 refused scans, in one transaction: one batch.
+    admin
+        .batch_execute(&format!(
+            "BEGIN;
+             WITH a AS (INSERT INTO attendees (event_id, first_name, last_name, email)
+                        SELECT '{event}', 'Guest', 'Number ' || g, 'bulk' || g || '@example.org'
+                          FROM generate_series(1, 120) g RETURNING id, email),
+                  t AS (INSERT INTO tickets (event_id, attendee_id, ticket_type_id, code)
+                        SELECT '{event}', a.id, '{ticket_type}', 'BULK-' || split_part(a.email, '@', 1) FROM a
+                        RETURNING id, attendee_id)
+             INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method)
+             SELECT '{event}', t.attendee_id, t.id, 'North Gate', 'qr_code' FROM t;
+             INSERT INTO refused_scans (event_id, gate, code, code_length, reason_code, reason)
+             SELECT '{event}', 'East Gate', 'NOPE-' || g, length('NOPE-' || g), 'unknown_code',
+                    'unknown ticket code'
+               FROM generate_series(1, 30) g;
+             COMMIT;",
+            event = f.event,
+            ticket_type = f.ticket_type,
+        ))
+        .await
+        .expect("a bulk of entries");
+    flush_everything(&admin).await;
+    let notifications = drain_raw(&mut heard, Duration::from_millis(500)).await;
+    let parts: Vec<&String> = notifications
+        .iter()
+        .filter(|(c, _)| *c == channel)
+        .map(|(_, p)| p)
+        .collect();
+    assert!(parts.len() >= 3, "{} parts", parts.len());
+    assert!(
+        parts.iter().all(|p| p.len() < 8000),
+        "a part over a notification's limit"
+    );
+    let first_hint = notifications
+        .iter()
+        .position(|(c, p)| {
+            c == "eventos_changes"
+                && serde_json::from_str::<Value>(p).is_ok_and(|h| h["batch"].is_number())
+        })
+        .expect("the batch's hint");
+    let last_part = notifications
+        .iter()
+        .rposition(|(c, _)| *c == channel)
+        .expect("a part");
+    assert!(last_part < first_hint, "every part comes before the hint");
+
+    let mut assembler = checkins::PushedParts::default();
+    let mut whole = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if let Some(view) = assembler.take(part).expect("a part reads") {
+            whole.push((i, view));
+        }
+    }
+    assert_eq!(whole.len(), 1, "one batch, whole at its last part");
+    let (at, view) = whole.pop().expect("the batch");
+    assert_eq!(at, parts.len() - 1);
+    assert_eq!(view.checkins.len(), 120);
+    assert_eq!(view.problems.len(), 30);
+    let pool = eventos::db::pool(&db.settings_as(&door.role)).expect("pool");
+    let console = pool.get().await.expect("a pooled connection");
+    let read = checkins::batch_views(&console, f.event, &[view.batch])
+        .await
+        .expect("views");
+    assert_eq!(read, vec![view]);
 }
 
 async fn feed_channel(client: &tokio_postgres::Client, event: uuid::Uuid) -> Option<String> {

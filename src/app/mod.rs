@@ -183,11 +183,13 @@ async fn run_loop(
     let forward = {
         let tx = tx.clone();
         tokio::spawn(async move {
+            let mut parts = registry::PushedParts::default();
             while let Some(event) = listen_rx.recv().await {
                 let msg = match event {
                     // Read here, off the loop that draws.
-                    ListenerEvent::Pushed(payload) => match registry::pushed_batch(&payload) {
-                        Ok(view) => Msg::Pushed(Box::new(view)),
+                    ListenerEvent::Pushed(payload) => match parts.take(&payload) {
+                        Ok(Some(view)) => Msg::Pushed(Box::new(view)),
+                        Ok(None) => continue,
                         Err(e) => {
                             tracing::warn!(error = format!("{e:#}"), "unreadable pushed batch");
                             continue;

@@ -566,7 +566,6 @@ fn answer_with<D: Registered>(
 /// A batch of check-ins pushed whole on this console's feed channel (the Check-ins desk's).
 pub type PushedBatch = checkins::model::BatchView;
 
-/// Reads a pushed batch's payload (off the loop that draws).
-pub fn pushed_batch(payload: &str) -> Result<PushedBatch> {
-    checkins::store::pushed(payload)
-}
+/// Puts batches pushed in parts on this console's feed channel together (off the loop that draws):
+/// `take` reads one notification and gives the batch it completes.
+pub type PushedParts = checkins::store::PushedParts;

@@ -260,11 +260,23 @@ impl From<ViewProblem> for Problem {
     }
 }
 
-/// A view as pushed whole on the event's feed channel: the row of realtime_batch_views as JSON.
+/// One part of a batch pushed on the event's feed channel (V13's realtime_push()): `p` is its place
+/// and how many there are; the first part carries the totals (`head`), every part some rows, each an
+/// array of its values.
 #[derive(Debug, Deserialize)]
-struct PushedView {
-    event_id: Uuid,
+struct PushedPart {
+    v: u32,
+    p: (usize, usize),
     batch: i64,
+    #[serde(flatten)]
+    head: Option<PushedHead>,
+    c: Vec<PushedCheckin>,
+    r: Vec<PushedProblem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PushedHead {
+    event_id: Uuid,
     expected: i64,
     checked_in: i64,
     present: i64,
@@ -274,18 +286,132 @@ struct PushedView {
     arrivals: Vec<i64>,
     problems_15_min: i64,
     as_of: DateTime<Utc>,
-    checkins: Vec<ViewCheckin>,
-    problems: Vec<ViewProblem>,
     sessions: Vec<Uuid>,
 }
 
-/// A batch pushed on the feed channel (the listener hears it; nothing is read).
-pub fn pushed(payload: &str) -> Result<BatchView> {
-    let v: PushedView =
-        serde_json::from_str(payload).context("a pushed batch is not as expected")?;
+/// A feed row's values in the order realtime_push() writes them.
+#[derive(Debug, Deserialize)]
+struct PushedCheckin(
+    Uuid,
+    Uuid,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+impl From<PushedCheckin> for CheckinRow {
+    fn from(c: PushedCheckin) -> CheckinRow {
+        CheckinRow::from(ViewCheckin {
+            id: c.0,
+            attendee_id: c.1,
+            name: c.2,
+            ticket_type: c.3,
+            gate: c.4,
+            method: c.5,
+            session: c.6,
+            at: c.7,
+            out_at: c.8,
+        })
+    }
+}
+
+/// A refused scan's values in the order realtime_push() writes them.
+#[derive(Debug, Deserialize)]
+struct PushedProblem(
+    i64,
+    DateTime<Utc>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+impl From<PushedProblem> for Problem {
+    fn from(p: PushedProblem) -> Problem {
+        Problem::from(ViewProblem {
+            id: p.0,
+            at: p.1,
+            gate: p.2,
+            reason_code: p.3,
+            reason: p.4,
+            code: p.5,
+            first_gate: p.6,
+            first_at: p.7,
+            name: p.8,
+        })
+    }
+}
+
+/// Batches not yet whole: kept for a few batches at most (all parts of one batch arrive together, in
+/// one commit's notifications, so a batch left incomplete is one whose parts were cut off, and its hint
+/// has it read by number).
+const PARTIAL_KEPT: usize = 4;
+
+/// Puts pushed batches together from their parts, in the order they are heard.
+#[derive(Debug, Default)]
+pub struct PushedParts {
+    partial: Vec<(i64, Vec<Option<PushedPart>>)>,
+}
+
+impl PushedParts {
+    /// One notification heard on the feed channel: the batch it completes, if it does.
+    pub fn take(&mut self, payload: &str) -> Result<Option<BatchView>> {
+        let part: PushedPart =
+            serde_json::from_str(payload).context("a pushed batch is not as expected")?;
+        let (place, count) = part.p;
+        if part.v != 2 || count == 0 || place == 0 || place > count || count > 64 {
+            anyhow::bail!(
+                "a pushed batch is not as expected (version {}, part {place} of {count})",
+                part.v
+            );
+        }
+        let batch = part.batch;
+        let at = match self.partial.iter().position(|(b, _)| *b == batch) {
+            Some(at) => at,
+            None => {
+                if self.partial.len() >= PARTIAL_KEPT {
+                    self.partial.remove(0);
+                }
+                self.partial
+                    .push((batch, (0..count).map(|_| None).collect()));
+                self.partial.len() - 1
+            }
+        };
+        let parts = &mut self.partial[at].1;
+        if parts.len() != count {
+            anyhow::bail!("batch {batch}'s parts disagree on how many there are");
+        }
+        parts[place - 1] = Some(part);
+        if parts.iter().any(Option::is_none) {
+            return Ok(None);
+        }
+        let (_, parts) = self.partial.remove(at);
+        assemble(batch, parts.into_iter().flatten()).map(Some)
+    }
+}
+
+fn assemble(batch: i64, parts: impl Iterator<Item = PushedPart>) -> Result<BatchView> {
+    let mut head = None;
+    let mut checkins = Vec::new();
+    let mut problems = Vec::new();
+    for part in parts {
+        if part.p.0 == 1 {
+            head = part.head;
+        }
+        checkins.extend(part.c.into_iter().map(CheckinRow::from));
+        problems.extend(part.r.into_iter().map(Problem::from));
+    }
+    let v = head.with_context(|| format!("batch {batch}'s first part has no totals"))?;
     Ok(BatchView {
         event: v.event_id,
-        batch: v.batch,
+        batch,
         summary: Summary {
             expected: v.expected,
             checked_in: v.checked_in,
@@ -294,10 +420,10 @@ pub fn pushed(payload: &str) -> Result<BatchView> {
             arrivals_per_minute: arrivals(v.arrivals),
             problems_15_min: v.problems_15_min,
             as_of: v.as_of,
-            batch: Some(v.batch),
+            batch: Some(batch),
         },
-        checkins: v.checkins.into_iter().map(CheckinRow::from).collect(),
-        problems: v.problems.into_iter().map(Problem::from).collect(),
+        checkins,
+        problems,
         sessions: v.sessions,
     })
 }
@@ -457,4 +583,88 @@ pub async fn sessions_touched(
         .await
         .context("cannot read the sessions behind the check-ins")?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PushedParts;
+
+    fn head(batch: i64) -> String {
+        format!(
+            r#""event_id":"00000000-0000-0000-0000-000000000001","batch":{batch},"expected":10,
+               "checked_in":3,"present":2,"gate_names":["North"],"gate_totals":[3],"gate_recent":[1],
+               "arrivals":[1,2],"problems_15_min":1,"as_of":"2026-12-07T09:00:00Z","sessions":[]"#
+        )
+    }
+
+    fn entry(n: u32) -> String {
+        format!(
+            r#"["00000000-0000-0000-0000-0000000000{n:02}","00000000-0000-0000-0000-0000000001{n:02}",
+                "Guest {n}","VIP","North","qr_code",null,"2026-12-07T09:00:{n:02}Z",null]"#
+        )
+    }
+
+    #[test]
+    fn parts_make_a_batch_when_the_last_arrives_whatever_else_comes_between() {
+        let mut parts = PushedParts::default();
+        let first = format!(
+            r#"{{"v":2,"p":[1,2],{},"c":[{}],"r":[]}}"#,
+            head(7),
+            entry(1)
+        );
+        let other = format!(
+            r#"{{"v":2,"p":[1,1],{},"c":[{}],"r":[]}}"#,
+            head(8),
+            entry(3)
+        );
+        let second = format!(
+            r#"{{"v":2,"p":[2,2],"batch":7,"c":[{}],"r":[[5,"2026-12-07T09:00:05Z","East","unknown_code","unknown ticket code","NOPE",null,null,null]]}}"#,
+            entry(2)
+        );
+        assert_eq!(parts.take(&first).expect("reads"), None);
+        let eight = parts.take(&other).expect("reads").expect("whole");
+        assert_eq!(eight.batch, 8);
+        let seven = parts.take(&second).expect("reads").expect("whole");
+        assert_eq!(seven.batch, 7);
+        assert_eq!(seven.summary.checked_in, 3);
+        assert_eq!(seven.summary.batch, Some(7));
+        let names: Vec<&str> = seven.checkins.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Guest 1", "Guest 2"]);
+        assert_eq!(seven.problems[0].code, "NOPE");
+        assert!(parts.partial.is_empty(), "nothing left waiting");
+    }
+
+    #[test]
+    fn a_malformed_part_is_refused_in_a_sentence_and_forgets_nothing() {
+        let mut parts = PushedParts::default();
+        let first = format!(r#"{{"v":2,"p":[1,2],{},"c":[],"r":[]}}"#, head(9));
+        assert_eq!(parts.take(&first).expect("reads"), None);
+        for bad in [
+            r#"{"v":3,"p":[2,2],"batch":9,"c":[],"r":[]}"#,
+            r#"{"v":2,"p":[3,2],"batch":9,"c":[],"r":[]}"#,
+            r#"{"v":2,"p":[0,2],"batch":9,"c":[],"r":[]}"#,
+            r#"{"v":2,"p":[2,3],"batch":9,"c":[],"r":[]}"#,
+            r#"{"v":2,"p":[2,2],"batch":9,"c":[["not a row"]],"r":[]}"#,
+            "not json",
+        ] {
+            let err = parts.take(bad).expect_err(bad);
+            assert!(format!("{err:#}").contains("batch"), "{err:#}");
+        }
+        // The first part still waits, and a second part without totals in the first fails plainly.
+        let second = r#"{"v":2,"p":[2,2],"batch":9,"c":[],"r":[]}"#;
+        assert!(parts.take(second).expect("reads").is_some());
+        let headless = r#"{"v":2,"p":[1,1],"batch":10,"c":[],"r":[]}"#;
+        let err = parts.take(headless).expect_err("no totals");
+        assert!(format!("{err:#}").contains("no totals"), "{err:#}");
+    }
+
+    #[test]
+    fn incomplete_batches_are_forgotten_after_a_few() {
+        let mut parts = PushedParts::default();
+        for batch in 0..10 {
+            let first = format!(r#"{{"v":2,"p":[1,2],{},"c":[],"r":[]}}"#, head(batch));
+            assert_eq!(parts.take(&first).expect("reads"), None);
+        }
+        assert_eq!(parts.partial.len(), super::PARTIAL_KEPT);
+    }
 }
