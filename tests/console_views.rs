@@ -653,7 +653,7 @@ fn waitlist_desk_opened_from_a_session() {
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Char('w'));
     press(&mut s, KeyCode::Char('n'));
-    type_text(&mut s, "600");
+    type_text(&mut s, "six");
     press(&mut s, KeyCode::Enter);
     insta::assert_snapshot!("waitlist_release_places_80x24", draw(&s, 80, 24));
 }

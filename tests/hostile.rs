@@ -795,8 +795,16 @@ fn an_announcement_is_saved_verbatim_or_refused_in_one_sentence() {
                 prop_assert_eq!(content, draft.content);
             }
             Err(error) => {
-                prop_assert!(text.contains('\0'), "{text:?} failed: {error:#}");
-                assert_refused_before_the_database(&error)?;
+                if text.contains('\0') {
+                    assert_refused_before_the_database(&error)?;
+                } else {
+                    assert_refused_as_too_long(
+                        &error,
+                        "announcement_title",
+                        200,
+                        draft.title.trim(),
+                    )?;
+                }
                 let after =
                     desk.count("SELECT count(*) FROM event_announcements WHERE event_id = $1");
                 prop_assert_eq!(after, before, "nothing is saved");
@@ -806,11 +814,28 @@ fn an_announcement_is_saved_verbatim_or_refused_in_one_sentence() {
     });
 }
 
-/// A reason as the console's prompt sends it (trimmed, at most 500 characters), None when the prompt
-/// itself refuses it.
+/// A reason as the console's prompt sends it (trimmed), None when the prompt itself refuses it (empty).
 fn prompt_reason(text: &str) -> Option<&str> {
     let reason = text.trim();
-    (!reason.is_empty() && reason.chars().count() <= 500).then_some(reason)
+    (!reason.is_empty()).then_some(reason)
+}
+
+/// A reason the console passed on and the database refused: too long for `rule`, said by the rule in one
+/// sentence with its limit (the console checks no length of its own).
+fn assert_refused_as_too_long(
+    error: &anyhow::Error,
+    rule: &str,
+    limit: usize,
+    reason: &str,
+) -> Result<(), TestCaseError> {
+    prop_assert!(
+        reason.chars().count() > limit,
+        "{reason:?} was refused: {error:#}"
+    );
+    let failure = eventos::db::Failure::of(error);
+    prop_assert_eq!(failure.rule(), Some(rule), "{:#}", error);
+    prop_assert!(failure.sentence().contains("at most"), "{failure:?}");
+    assert_sentence(failure.sentence())
 }
 
 #[test]
@@ -852,8 +877,11 @@ fn a_rejection_reason_is_stored_verbatim_or_refused_in_one_sentence() {
                 prop_assert_eq!(stored.as_deref(), Some(reason));
             }
             Err(error) => {
-                prop_assert!(reason.contains('\0'), "{reason:?} failed: {error:#}");
-                assert_refused_before_the_database(&error)?;
+                if reason.contains('\0') {
+                    assert_refused_before_the_database(&error)?;
+                } else {
+                    assert_refused_as_too_long(&error, "rejection_reason", 1000, reason)?;
+                }
                 prop_assert_eq!(status, "pending", "nothing changed");
             }
         }
@@ -903,8 +931,11 @@ fn a_cancel_reason_is_stored_verbatim_or_refused_in_one_sentence() {
                 prop_assert_eq!(stored.as_deref(), Some(reason));
             }
             Err(error) => {
-                prop_assert!(reason.contains('\0'), "{reason:?} failed: {error:#}");
-                assert_refused_before_the_database(&error)?;
+                if reason.contains('\0') {
+                    assert_refused_before_the_database(&error)?;
+                } else {
+                    assert_refused_as_too_long(&error, "cancel_reason", 500, reason)?;
+                }
                 prop_assert_eq!(status, "waiting", "nothing changed");
             }
         }

@@ -1503,3 +1503,106 @@ async fn an_announcements_reach_is_its_recipients_counted() {
         }
     }
 }
+
+/// Text longer than a rule allows is refused in the rule's own sentence, with its code, and nothing is
+/// cut or written (V14; until then a reason was cut without a word, and an announcement's length was a
+/// constraint's name). Text at the limit goes in whole.
+#[tokio::test]
+async fn text_too_long_is_refused_in_its_rules_sentence_and_nothing_is_cut() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let olga = db
+        .member(f.event, "olga", "Olga Organizer", "organizer")
+        .await;
+    let before = everything(&admin).await;
+    let long = |n: usize| "x".repeat(n);
+    let refused = [
+        (
+            olga.client
+                .query_one(
+                    "SELECT id FROM create_announcement($1, $2, 'Hello')",
+                    &[&f.event, &long(201)],
+                )
+                .await,
+            "announcement_title",
+        ),
+        (
+            olga.client
+                .query_one(
+                    "SELECT id FROM create_announcement($1, 'Hello', $2)",
+                    &[&f.event, &long(10_001)],
+                )
+                .await,
+            "announcement_content",
+        ),
+        (
+            olga.client
+                .query_one(
+                    "SELECT id FROM update_announcement($1, 'Hello', $2, 'normal', 'all', NULL, ARRAY['in_app'])",
+                    &[&f.announcement, &long(10_001)],
+                )
+                .await,
+            "announcement_content",
+        ),
+        (
+            olga.client
+                .query_one(
+                    "SELECT id FROM reject_expense($1, $2)",
+                    &[&f.expense, &long(1001)],
+                )
+                .await,
+            "rejection_reason",
+        ),
+        (
+            olga.client
+                .query_one(
+                    "SELECT id FROM cancel_waitlist_entry($1, $2)",
+                    &[&f.waitlist, &long(501)],
+                )
+                .await,
+            "cancel_reason",
+        ),
+    ];
+    for (result, rule) in refused {
+        let error = result.expect_err(rule);
+        let (code, sentence) = refusal(&error);
+        assert_eq!(code, rule, "{sentence}");
+        assert!(sentence.contains("at most"), "{sentence}");
+    }
+    assert_eq!(everything(&admin).await, before, "nothing was written");
+
+    // At the limit, whole.
+    let stored: (String, String) = {
+        let row = olga
+            .client
+            .query_one(
+                "SELECT title, content FROM create_announcement($1, $2, $3)",
+                &[&f.event, &long(200), &long(10_000)],
+            )
+            .await
+            .expect("at the limits");
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((stored.0.len(), stored.1.len()), (200, 10_000));
+    let reason: String = olga
+        .client
+        .query_one(
+            "SELECT rejection_reason FROM reject_expense($1, $2)",
+            &[&f.expense, &long(1000)],
+        )
+        .await
+        .expect("a reason at the limit")
+        .get(0);
+    assert_eq!(reason.len(), 1000);
+    let reason: String = olga
+        .client
+        .query_one(
+            "SELECT cancel_reason FROM cancel_waitlist_entry($1, $2)",
+            &[&f.waitlist, &long(500)],
+        )
+        .await
+        .expect("a reason at the limit")
+        .get(0);
+    assert_eq!(reason.len(), 500);
+}

@@ -516,8 +516,9 @@ pub fn route(state: &mut State, hint: &Hint) {
     state.desks.hear(hint);
 }
 
-/// The longest paste a text box takes (the longest field, an announcement's content, holds 5,000).
-const PASTE_MAX: usize = 5_000;
+/// The longest paste a text box takes: longer than anything a field is for (how long each may be is the
+/// database's rule, said when it refuses), short enough that a file pasted by mistake is not typed.
+const PASTE_MAX: usize = 20_000;
 
 /// What a text box refuses to hold: control characters (an escape sequence among them could drive a
 /// terminal wherever the text is shown later, and PostgreSQL cannot store NUL). Line breaks are the

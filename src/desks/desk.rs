@@ -593,14 +593,12 @@ impl<T> RowsRead<T> {
     }
 }
 
-/// A reason typed into a prompt: something, and at most 500 characters.
+/// A reason typed into a prompt: something (how long it may be is the database's rule, said in its
+/// refusal).
 pub fn required_reason<'a>(text: &'a str, missing: &str) -> Result<&'a str, String> {
     let reason = text.trim();
     if reason.is_empty() {
         return Err(missing.to_owned());
-    }
-    if reason.chars().count() > 500 {
-        return Err("a reason is at most 500 characters".to_owned());
     }
     Ok(reason)
 }

@@ -205,17 +205,11 @@ impl Compose {
         if title.is_empty() {
             self.errors
                 .push((Field::Title, "a title is required".to_owned()));
-        } else if title.chars().count() > 200 {
-            self.errors
-                .push((Field::Title, "at most 200 characters".to_owned()));
         }
         let content = self.content.value().trim_end().to_owned();
         if content.trim().is_empty() {
             self.errors
                 .push((Field::Content, "some content is required".to_owned()));
-        } else if content.chars().count() > 5000 {
-            self.errors
-                .push((Field::Content, "at most 5,000 characters".to_owned()));
         }
         let methods: Vec<String> = METHODS
             .iter()

@@ -179,8 +179,9 @@ impl SessionsDesk {
     }
 }
 
-/// Reads a capacity typed by the operator: a whole number from 0 to 1,000,000, or "none" / empty for
-/// no limit. The error is the sentence shown under the box.
+/// Reads a capacity typed by the operator: a whole number, or "none" / empty for no limit. The error is
+/// the sentence shown under the box. Which numbers are allowed is the database's rule (`capacity_range`),
+/// said in its refusal.
 pub fn parse_capacity(text: &str) -> Result<Option<i32>, String> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("none") {
@@ -188,8 +189,9 @@ pub fn parse_capacity(text: &str) -> Result<Option<i32>, String> {
     }
     let digits: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
     match digits.parse::<i64>() {
-        Ok(n) if (0..=1_000_000).contains(&n) => Ok(Some(n as i32)),
-        Ok(_) => Err("capacity must be between 0 and 1,000,000".to_owned()),
+        Ok(n) => i32::try_from(n)
+            .map(Some)
+            .map_err(|_| format!("{n} is too large a number for a capacity")),
         Err(_) => Err(format!(
             "{:?} is not a whole number (type a number, or none for no limit)",
             crate::desks::fit(text, 20)
@@ -313,8 +315,10 @@ mod tests {
         assert_eq!(parse_capacity("120"), Ok(Some(120)));
         assert_eq!(parse_capacity("1,000"), Ok(Some(1000)));
         assert_eq!(parse_capacity(" none "), Ok(None));
-        assert!(parse_capacity("-1").is_err());
-        assert!(parse_capacity("1000001").is_err());
+        // The database says which numbers it takes; the box only reads one.
+        assert_eq!(parse_capacity("-1"), Ok(Some(-1)));
+        assert_eq!(parse_capacity("1000001"), Ok(Some(1_000_001)));
+        assert!(parse_capacity("99999999999").is_err());
         assert!(parse_capacity("12.5").is_err());
         assert!(parse_capacity("'; DROP TABLE sessions; --").is_err());
     }

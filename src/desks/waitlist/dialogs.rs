@@ -103,7 +103,7 @@ pub fn describe(prompt: &Prompt, ctx: &Context) -> PromptText {
 pub fn answer(prompt: &Prompt, text: &str) -> Result<Answer<WaitlistDesk>, String> {
     match prompt {
         Prompt::ReleasePlaces(queue) => {
-            let places = parse_count(text, 1, 1..=500, "places")?;
+            let places = parse_count(text, 1, "places")?;
             Ok(Answer::Confirm(Confirm::new(
                 "Release places",
                 vec![format!(
@@ -119,7 +119,7 @@ pub fn answer(prompt: &Prompt, text: &str) -> Result<Answer<WaitlistDesk>, Strin
             )))
         }
         Prompt::ExtendMinutes(entry) => {
-            let minutes = parse_count(text, 15, 1..=1440, "minutes")?;
+            let minutes = parse_count(text, 15, "minutes")?;
             Ok(Answer::Confirm(Confirm::new(
                 "Extend offer",
                 vec![format!(
