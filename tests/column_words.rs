@@ -9,8 +9,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{TestDb, fixture};
-use eventos::desks::announcements::model::{AnnouncementStatus, Audience, Priority};
-use eventos::desks::checkins::model::AttendeeStatus;
+use eventos::desks::announcements::model::{
+    AnnouncementStatus, Audience, DeliveryMethod, Priority,
+};
+use eventos::desks::checkins::model::{AttendeeStatus, Refusal};
 use eventos::desks::expenses::model::ExpenseStatus;
 use eventos::desks::sessions::model::SessionStatus;
 use eventos::desks::waitlist::model::WaitStatus;
@@ -36,12 +38,15 @@ fn every_enum() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         words::<Priority>(),
         words::<Audience>(),
         words::<AttendeeStatus>(),
+        words::<Refusal>(),
+        words::<DeliveryMethod>(),
     ]
 }
 
 /// The words `table.column` allows: an enum type's labels, or the words of the CHECK on that column
-/// alone (`column IN (...)`, which PostgreSQL keeps as `column = ANY (ARRAY[...])`). Each word read
-/// from a CHECK is then put to the CHECK itself, as is a word it must refuse, so a misread fails.
+/// alone (`column IN (...)`, which PostgreSQL keeps as `column = ANY (ARRAY[...])`; for an array
+/// column, `column <@ ARRAY[...]`). Each word read from a CHECK is then put to the CHECK itself (an
+/// array column as an array of that word), as is a word it must refuse, so a misread fails.
 async fn allowed(client: &Client, table: &str, column: &str) -> Result<BTreeSet<String>, String> {
     let at = format!("{table}.{column}");
     let row = client
@@ -96,8 +101,12 @@ async fn allowed(client: &Client, table: &str, column: &str) -> Result<BTreeSet<
     let words = words.ok_or_else(|| format!("{at} has no CHECK that lists its words"))?;
     for check in &checks {
         let (name, expression): (String, String) = (check.get(0), check.get(2));
+        let value = match type_name.strip_suffix("[]") {
+            Some(element) => format!("ARRAY[$1::{element}]"),
+            None => format!("$1::{type_name}"),
+        };
         let sql = format!(
-            "SELECT ({expression}) FROM (SELECT $1::{type_name} AS {}) AS t",
+            "SELECT ({expression}) FROM (SELECT {value} AS {}) AS t",
             quoted(column)
         );
         let passes = async |word: &str| {
@@ -119,11 +128,17 @@ async fn allowed(client: &Client, table: &str, column: &str) -> Result<BTreeSet<
     Ok(words)
 }
 
-/// The words of `CHECK ((column = ANY (ARRAY['a'::text, 'b'::text])))`, or None for another shape.
+/// The words of `CHECK ((column = ANY (ARRAY['a'::text, 'b'::text])))`, or of an array column's
+/// `CHECK ((column <@ ARRAY['a'::text, 'b'::text]))`; None for another shape.
 fn listed_words(definition: &str, column: &str) -> Option<BTreeSet<String>> {
     let list = definition
-        .strip_prefix(&format!("CHECK (({column} = ANY (ARRAY["))?
-        .strip_suffix("])))")?;
+        .strip_prefix(&format!("CHECK (({column} = ANY (ARRAY["))
+        .and_then(|rest| rest.strip_suffix("])))"))
+        .or_else(|| {
+            definition
+                .strip_prefix(&format!("CHECK (({column} <@ ARRAY["))?
+                .strip_suffix("]))")
+        })?;
     let mut words = BTreeSet::new();
     let mut rest = list;
     while !rest.is_empty() {
@@ -167,6 +182,13 @@ fn check_definitions_are_read_as_postgresql_prints_them() {
         "status",
     );
     assert_eq!(words, Some(["it's", "b, c", "d"].map(str::to_owned).into()));
+    assert_eq!(
+        listed_words(
+            "CHECK ((ways <@ ARRAY['email'::text, 'sms'::text]))",
+            "ways"
+        ),
+        Some(["email", "sms"].map(str::to_owned).into())
+    );
     assert_eq!(listed_words("CHECK ((status <> ''::text))", "status"), None);
     assert_eq!(
         listed_words("CHECK ((other = ANY (ARRAY['a'::text])))", "status"),
@@ -282,6 +304,25 @@ async fn a_word_the_console_does_not_know_fails_the_read_in_one_sentence() {
         said(read.map(|r| r.len())),
         format!(
             "cannot read announcements: event_announcements.target_audience holds \"volunteers\", {unknown}"
+        )
+    );
+
+    client
+        .execute(
+            "INSERT INTO refused_scans (event_id, code, code_length, reason_code, reason)
+             VALUES ($1, 'NOPE', 4, 'unknown_code', 'unknown ticket code')",
+            &[&f.event],
+        )
+        .await
+        .expect("a refused scan");
+    unknown_word(&client, "refused_scans", "reason_code", "gremlins").await;
+    let pool = eventos::db::pool(&db.settings()).expect("a pool");
+    let pooled = pool.get().await.expect("a pooled connection");
+    let read = eventos::desks::checkins::store::problems(&pooled, f.event, None).await;
+    assert_eq!(
+        said(read.map(|r| r.len())),
+        format!(
+            "cannot read refused scans: refused_scans.reason_code holds \"gremlins\", {unknown}"
         )
     );
 

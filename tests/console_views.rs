@@ -9,10 +9,10 @@ use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
 use eventos::desks::announcements::model::{
-    AnnouncementRow, AnnouncementStatus, Audience, Priority,
+    AnnouncementRow, AnnouncementStatus, Audience, DeliveryMethod, Priority,
 };
 use eventos::desks::checkins::commands::{Answer as CheckinAnswer, Cmd as CheckinCmd};
-use eventos::desks::checkins::model::AttendeeStatus;
+use eventos::desks::checkins::model::{AttendeeStatus, Refusal};
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
 use eventos::desks::registry::{AnyAnswer, AnyCmd, Loaded};
@@ -68,25 +68,25 @@ fn feed() -> Vec<CheckinRow> {
 
 fn problems() -> Vec<Problem> {
     let reasons = [
-        ("already_checked_in", "already checked in"),
-        ("unknown_code", "unknown ticket code"),
-        ("ticket_void", "ticket is void"),
-        ("wrong_event", "ticket is for another event"),
+        (Refusal::AlreadyCheckedIn, "already checked in"),
+        (Refusal::UnknownCode, "unknown ticket code"),
+        (Refusal::TicketVoid, "ticket is void"),
+        (Refusal::WrongEvent, "ticket is for another event"),
     ];
     (0..12u32)
         .map(|i| {
             let (code, reason) = reasons[i as usize % reasons.len()];
-            let duplicate = code == "already_checked_in";
+            let duplicate = code == Refusal::AlreadyCheckedIn;
             Problem {
                 id: 100 - i64::from(i),
                 at: ago(i64::from(i) * 2, 5),
                 gate: Some(GATES[(i as usize + 1) % 3].to_owned()),
-                reason_code: code.to_owned(),
+                reason_code: code,
                 reason: reason.to_owned(),
                 code: format!("NW{:08X}", 0xA11CE + i),
                 first_gate: duplicate.then(|| "North Gate".to_owned()),
                 first_at: duplicate.then(|| ago(40, 0)),
-                name: (code != "unknown_code").then(|| NAMES[i as usize].to_owned()),
+                name: (code != Refusal::UnknownCode).then(|| NAMES[i as usize].to_owned()),
             }
         })
         .collect()
@@ -396,7 +396,10 @@ fn announcements() -> Vec<AnnouncementRow> {
                 priority: *priority,
                 audience: Some(*audience),
                 target_sessions: vec![],
-                methods: methods.iter().map(|m| (*m).to_owned()).collect(),
+                methods: methods
+                    .iter()
+                    .map(|m| eventos::desks::words::ColumnWords::read(m).expect("a known method"))
+                    .collect(),
                 scheduled_for: (*status == AnnouncementStatus::Scheduled)
                     .then(|| now() + Duration::minutes(*minutes)),
                 sent_at: (*status == AnnouncementStatus::Sent)
@@ -683,7 +686,12 @@ fn a_long_announcement_line_goes_on_under_itself_not_from_column_0() {
         .filter(|r| r.id == selected)
     {
         row.title = "Keynote moved to the main hall because of the overflow".into();
-        row.methods = vec!["email".into(), "push".into(), "sms".into(), "in_app".into()];
+        row.methods = vec![
+            DeliveryMethod::Email,
+            DeliveryMethod::Push,
+            DeliveryMethod::Sms,
+            DeliveryMethod::InApp,
+        ];
         row.session_titles = vec![
             "Opening keynote: the next ten years".into(),
             "Data Privacy by Design in practice".into(),

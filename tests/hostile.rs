@@ -14,7 +14,7 @@ use eventos::app::state::{EventInfo, Operator, Overlay, State, update};
 use eventos::db::listen::ListenerEvent;
 use eventos::desks::Permissions;
 use eventos::desks::announcements::model::{
-    AnnouncementRow, AnnouncementStatus, Audience, Priority,
+    AnnouncementRow, AnnouncementStatus, Audience, DeliveryMethod, Priority,
 };
 use eventos::desks::checkins::model::{CheckinRow, Summary};
 use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
@@ -174,7 +174,7 @@ fn draft() -> AnnouncementRow {
         priority: Priority::Urgent,
         audience: Some(Audience::All),
         target_sessions: vec![],
-        methods: vec!["push".into()],
+        methods: vec![DeliveryMethod::Push],
         scheduled_for: None,
         sent_at: None,
         status: AnnouncementStatus::Draft,

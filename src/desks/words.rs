@@ -116,6 +116,16 @@ macro_rules! column_words {
                 f.pad(self.as_str())
             }
         }
+
+        /// From JSON (a realtime batch's rows): a word this console does not know fails the read in the
+        /// same sentence as from a row.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                <$name as $crate::desks::words::ColumnWords>::read(&word)
+                    .map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 

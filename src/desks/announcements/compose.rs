@@ -7,11 +7,12 @@ use tui_input::backend::crossterm::EventHandler;
 use tui_input::{Input, InputRequest};
 use uuid::Uuid;
 
-use super::model::{AnnouncementRow, Audience, Priority};
+use super::model::{AnnouncementRow, Audience, DeliveryMethod, Priority};
 use crate::desks::sessions::model::SessionRow;
 use crate::desks::words::ColumnWords;
 
-pub const METHODS: [&str; 4] = ["email", "push", "in_app", "sms"];
+/// The delivery methods the form offers, in order (keys 1 to 4).
+pub const METHODS: &[DeliveryMethod] = DeliveryMethod::ALL;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -56,7 +57,7 @@ pub struct Draft {
     pub priority: Priority,
     pub audience: Audience,
     pub sessions: Option<Vec<Uuid>>,
-    pub methods: Vec<String>,
+    pub methods: Vec<DeliveryMethod>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,7 +73,7 @@ pub struct Compose {
     pub sessions: Input,
     /// Target sessions of an edited draft that are not today's (kept as they were).
     pub other_days: Vec<Uuid>,
-    pub methods: [bool; 4],
+    pub methods: [bool; METHODS.len()],
     /// Empty: save as a draft. "HH:MM" today, or "YYYY-MM-DD HH:MM", event-local.
     pub schedule: Input,
     /// The sentence shown beside a field that is not right.
@@ -127,7 +128,7 @@ impl Compose {
                 .filter(|id| !today.iter().any(|s| s.id == **id))
                 .copied()
                 .collect(),
-            methods: METHODS.map(|m| row.methods.iter().any(|x| x == m)),
+            methods: std::array::from_fn(|i| row.methods.contains(&METHODS[i])),
             schedule: Input::default(),
             errors: Vec::new(),
         }
@@ -177,12 +178,12 @@ impl Compose {
             Field::Priority => cycle(&mut self.priority, key, &mut self.focus),
             Field::Audience => cycle(&mut self.audience, key, &mut self.focus),
             Field::Methods => match key.code {
-                KeyCode::Char(c @ '1'..='4') => {
+                KeyCode::Char(c @ '1'..='9') if ((c as u8 - b'1') as usize) < METHODS.len() => {
                     let i = (c as u8 - b'1') as usize;
                     self.methods[i] = !self.methods[i];
                 }
                 KeyCode::Char(c) => {
-                    if let Some(i) = METHODS.iter().position(|m| m.starts_with(c)) {
+                    if let Some(i) = METHODS.iter().position(|m| m.as_str().starts_with(c)) {
                         self.methods[i] = !self.methods[i];
                     }
                 }
@@ -211,11 +212,11 @@ impl Compose {
             self.errors
                 .push((Field::Content, "some content is required".to_owned()));
         }
-        let methods: Vec<String> = METHODS
+        let methods: Vec<DeliveryMethod> = METHODS
             .iter()
             .zip(self.methods)
             .filter(|(_, on)| *on)
-            .map(|(m, _)| (*m).to_owned())
+            .map(|(m, _)| *m)
             .collect();
         if methods.is_empty() {
             self.errors
@@ -491,7 +492,7 @@ mod tests {
     #[test]
     fn every_bad_field_is_named_in_place() {
         let mut form = Compose::new();
-        form.methods = [false; 4];
+        form.methods = [false; METHODS.len()];
         form.schedule = Input::new("yesterday".into());
         assert!(form.check(&[], now(), toronto()).is_none());
         for field in [
@@ -534,7 +535,10 @@ mod tests {
         assert_eq!(draft.title, "Doors open");
         assert_eq!(draft.content, "Hall A\nnow");
         assert_eq!(draft.priority, Priority::Urgent);
-        assert_eq!(draft.methods, vec!["push", "in_app"]);
+        assert_eq!(
+            draft.methods,
+            vec![DeliveryMethod::Push, DeliveryMethod::InApp]
+        );
         assert_eq!(at, None);
     }
 }

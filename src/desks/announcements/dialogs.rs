@@ -6,7 +6,9 @@ use crossterm::event::KeyEvent;
 
 use super::commands::Cmd;
 use super::compose::{Compose, Field, FormKey, parse_when};
-use super::model::{AnnouncementRow, AnnouncementsDesk, Audience, Intent, Priority, blast};
+use super::model::{
+    AnnouncementRow, AnnouncementsDesk, Audience, Intent, Priority, blast, methods_said,
+};
 use crate::desks::Context;
 use crate::desks::desk::{Answer, Confirm, Dialog, Outcome, PromptText};
 use crate::desks::fit;
@@ -42,11 +44,7 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<AnnouncementsDesk> {
                             row.priority,
                             row.audience.map_or("nobody chosen", Audience::as_str),
                             row.recipients,
-                            if row.methods.is_empty() {
-                                "no method chosen".to_owned()
-                            } else {
-                                row.methods.join(", ")
-                            }
+                            methods_said(&row.methods)
                         ),
                     ],
                     Cmd::Send {
@@ -94,7 +92,7 @@ pub fn describe(prompt: &Prompt, ctx: &Context) -> PromptText {
                         ctx.local(t, "%Y-%m-%d %H:%M")
                     )),
                     row.recipients,
-                    row.methods.join(", ")
+                    methods_said(&row.methods)
                 ),
                 format!("Type the event's slug ({}) to send it.", ctx.slug),
             ],
@@ -125,7 +123,7 @@ pub fn answer(
                         "at {} to {} people by {}",
                         ctx.local(at, "%Y-%m-%d %H:%M"),
                         row.recipients,
-                        row.methods.join(", ")
+                        methods_said(&row.methods)
                     ),
                 ],
                 Cmd::Schedule {

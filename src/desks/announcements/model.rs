@@ -50,6 +50,28 @@ crate::column_words! {
     }
 }
 
+crate::column_words! {
+    /// A way an announcement reaches people, in the order the compose form offers them (keys 1 to 4).
+    pub enum DeliveryMethod for event_announcements.delivery_method {
+        Email = "email",
+        Push = "push",
+        InApp = "in_app",
+        Sms = "sms",
+    }
+}
+
+/// "push, in_app", or "no method chosen".
+pub fn methods_said(methods: &[DeliveryMethod]) -> String {
+    if methods.is_empty() {
+        return "no method chosen".to_owned();
+    }
+    methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// An urgent message to every attendee (audience all or attendees, none chosen counting as all, and no
 /// session narrowing it): sending it needs the event's slug typed.
 pub fn blast(priority: Priority, audience: Option<Audience>, narrowed: bool) -> bool {
@@ -69,7 +91,7 @@ pub struct AnnouncementRow {
     pub priority: Priority,
     pub audience: Option<Audience>,
     pub target_sessions: Vec<Uuid>,
-    pub methods: Vec<String>,
+    pub methods: Vec<DeliveryMethod>,
     pub scheduled_for: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
     pub status: AnnouncementStatus,
@@ -245,7 +267,7 @@ mod tests {
             priority: Priority::Normal,
             audience: Some(Audience::All),
             target_sessions: vec![],
-            methods: vec!["push".into()],
+            methods: vec![DeliveryMethod::Push],
             scheduled_for: (status == AnnouncementStatus::Scheduled)
                 .then(|| now() + Duration::minutes(minutes)),
             sent_at: (status == AnnouncementStatus::Sent)
@@ -279,6 +301,19 @@ mod tests {
         assert_eq!(
             crate::desks::words::round_trip::<Audience>(),
             ["all", "attendees", "speakers", "sponsors", "organizers"]
+        );
+    }
+
+    #[test]
+    fn every_delivery_method_reads_back_from_its_word_and_is_said_in_order() {
+        assert_eq!(
+            crate::desks::words::round_trip::<DeliveryMethod>(),
+            ["email", "push", "in_app", "sms"]
+        );
+        assert_eq!(methods_said(&[]), "no method chosen");
+        assert_eq!(
+            methods_said(&[DeliveryMethod::Push, DeliveryMethod::InApp]),
+            "push, in_app"
         );
     }
 

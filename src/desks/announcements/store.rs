@@ -6,7 +6,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::compose::Draft;
-use super::model::{AnnouncementRow, AnnouncementStatus, Audience, Priority};
+use super::model::{AnnouncementRow, AnnouncementStatus, Audience, DeliveryMethod, Priority};
 use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt, storable};
 
@@ -40,7 +40,11 @@ pub async fn announcements(
                 priority: Priority::get(r, 3)?,
                 audience: Audience::get_opt(r, 4)?,
                 target_sessions: r.get(5),
-                methods: r.get(6),
+                methods: r
+                    .get::<_, Vec<String>>(6)
+                    .iter()
+                    .map(|w| DeliveryMethod::read(w))
+                    .collect::<Result<_>>()?,
                 scheduled_for: r.get(7),
                 sent_at: r.get(8),
                 status: AnnouncementStatus::get(r, 9)?,
@@ -69,6 +73,7 @@ pub async fn save(
 ) -> Result<Uuid> {
     storable(&draft.title, "the title", "nothing was saved")?;
     storable(&draft.content, "the content", "nothing was saved")?;
+    let methods: Vec<&str> = draft.methods.iter().map(|m| m.as_str()).collect();
     let tx = client.transaction().await.context("cannot start saving")?;
     let id = match id {
         None => tx
@@ -81,7 +86,7 @@ pub async fn save(
                     &draft.priority.as_str(),
                     &draft.audience.as_str(),
                     &draft.sessions,
-                    &draft.methods,
+                    &methods,
                 ],
             )
             .await
@@ -97,7 +102,7 @@ pub async fn save(
                     &draft.priority.as_str(),
                     &draft.audience.as_str(),
                     &draft.sessions,
-                    &draft.methods,
+                    &methods,
                 ],
             )
             .await

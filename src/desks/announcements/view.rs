@@ -9,7 +9,9 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 use crate::ui::widgets::{indented, text_box};
 
 use super::compose::{Compose, Field, METHODS};
-use super::model::{AnnouncementRow, AnnouncementStatus, Audience, Priority};
+use super::model::{
+    AnnouncementRow, AnnouncementStatus, Audience, DeliveryMethod, Priority, methods_said,
+};
 use crate::desks::Context;
 use crate::desks::words::ColumnWords;
 use crate::desks::{clean, fit};
@@ -141,13 +143,13 @@ pub fn render(
     }
 }
 
-/// "email, push" -> "e p": the delivery methods by initial, to fit 80 columns.
-fn methods_short(methods: &[String]) -> String {
+/// "email, push" -> "ep..": the delivery methods by initial, to fit 80 columns.
+fn methods_short(methods: &[DeliveryMethod]) -> String {
     METHODS
         .iter()
         .map(|m| {
-            if methods.iter().any(|x| x == m) {
-                m.chars().next().unwrap_or('?')
+            if methods.contains(m) {
+                m.as_str().chars().next().unwrap_or('?')
             } else {
                 '.'
             }
@@ -163,11 +165,7 @@ fn detail_lines(r: &AnnouncementRow, width: usize, theme: &Theme) -> Vec<Line<'s
         r.priority,
         r.audience.map_or("nobody chosen", Audience::as_str),
         r.recipients,
-        if r.methods.is_empty() {
-            "no method chosen".to_owned()
-        } else {
-            r.methods.join(", ")
-        }
+        methods_said(&r.methods)
     );
     let mut lines = if title.chars().count() + 2 + about.chars().count() <= width {
         vec![Line::from(vec![

@@ -9,7 +9,7 @@ use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
 use super::keys::Action;
-use super::store::{DUPLICATE, FEED_LIMIT};
+use super::store::FEED_LIMIT;
 use crate::desks::fit;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub struct Problem {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub gate: Option<String>,
-    pub reason_code: String,
+    pub reason_code: Refusal,
     pub reason: String,
     pub code: String,
     /// For a duplicate: where and when the attendee was first let in.
@@ -83,6 +83,40 @@ pub struct ScanOutcome {
     pub name: Option<String>,
     pub ticket_type: Option<String>,
     pub at: Option<DateTime<Utc>>,
+}
+
+crate::column_words! {
+    /// Why a scan was refused.
+    pub enum Refusal for refused_scans.reason_code {
+        UnknownCode = "unknown_code",
+        AlreadyCheckedIn = "already_checked_in",
+        TicketVoid = "ticket_void",
+        TicketRefunded = "ticket_refunded",
+        WrongEvent = "wrong_event",
+        AttendeeCancelled = "attendee_cancelled",
+        SessionFull = "session_full",
+        SessionNotOpen = "session_not_open",
+        NotRegistered = "not_registered",
+        InvalidCode = "invalid_code",
+    }
+}
+
+impl Refusal {
+    /// The Problems list's word for it (12 columns at most).
+    pub fn label(self) -> &'static str {
+        match self {
+            Refusal::AlreadyCheckedIn => "duplicate",
+            Refusal::UnknownCode => "unknown code",
+            Refusal::TicketVoid => "void ticket",
+            Refusal::TicketRefunded => "refunded",
+            Refusal::WrongEvent => "wrong event",
+            Refusal::AttendeeCancelled => "cancelled",
+            Refusal::SessionFull => "session full",
+            Refusal::SessionNotOpen => "not open",
+            Refusal::NotRegistered => "not regist.",
+            Refusal::InvalidCode => "invalid code",
+        }
+    }
 }
 
 crate::column_words! {
@@ -235,7 +269,7 @@ impl CheckinsDesk {
         // The newest of each kind, as the store reads them: duplicates cannot push the rest out.
         let (mut duplicates, mut others) = (0, 0);
         self.problems.retain(|p| {
-            let kept = if p.reason_code == DUPLICATE {
+            let kept = if p.reason_code == Refusal::AlreadyCheckedIn {
                 &mut duplicates
             } else {
                 &mut others
@@ -249,13 +283,13 @@ impl CheckinsDesk {
     /// refused: a stuck scanner repeating one code is one row, not a screenful.
     pub fn problem_groups(&self) -> Vec<(&Problem, usize)> {
         let mut groups: Vec<(&Problem, usize)> = Vec::new();
-        let mut index: std::collections::HashMap<(&str, &str), usize> =
+        let mut index: std::collections::HashMap<(Refusal, &str), usize> =
             std::collections::HashMap::new();
         for p in &self.problems {
-            match index.get(&(p.reason_code.as_str(), p.code.as_str())) {
+            match index.get(&(p.reason_code, p.code.as_str())) {
                 Some(&i) => groups[i].1 += 1,
                 None => {
-                    index.insert((p.reason_code.as_str(), p.code.as_str()), groups.len());
+                    index.insert((p.reason_code, p.code.as_str()), groups.len());
                     groups.push((p, 1));
                 }
             }
@@ -444,6 +478,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_refusal_reads_back_from_its_word_and_fits_its_column() {
+        let words = crate::desks::words::round_trip::<Refusal>();
+        assert_eq!(words.len(), 10);
+        for refusal in Refusal::ALL {
+            assert!(refusal.label().chars().count() <= 12, "{refusal}");
+        }
+        // From a realtime batch's JSON, as from a row: an unknown word fails in the same sentence.
+        let read: Refusal = serde_json::from_str("\"session_full\"").expect("a known word");
+        assert_eq!(read, Refusal::SessionFull);
+        let unknown = serde_json::from_str::<Refusal>("\"gremlins\"").expect_err("unknown");
+        assert!(
+            unknown
+                .to_string()
+                .contains("refused_scans.reason_code holds \"gremlins\""),
+            "{unknown}"
+        );
+    }
+
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
@@ -512,7 +565,7 @@ mod tests {
         assert_eq!(desk.feed[2], out);
     }
 
-    fn refusal(id: i64, second: u32, reason_code: &str, code: &str) -> Problem {
+    fn refusal(id: i64, second: u32, reason_code: Refusal, code: &str) -> Problem {
         Problem {
             id,
             at: Utc
@@ -521,7 +574,7 @@ mod tests {
                 .expect("valid")
                 + chrono::TimeDelta::seconds(i64::from(second)),
             gate: Some("North Gate".into()),
-            reason_code: reason_code.into(),
+            reason_code,
             reason: "refused".into(),
             code: code.into(),
             first_gate: None,
@@ -534,13 +587,13 @@ mod tests {
     fn a_stuck_scanner_cannot_push_a_void_ticket_out_of_view() {
         let mut desk = CheckinsDesk::default();
         desk.merge_problems(vec![
-            refusal(1, 0, "ticket_void", "VOID-1"),
-            refusal(2, 1, "ticket_refunded", "REF-1"),
+            refusal(1, 0, Refusal::TicketVoid, "VOID-1"),
+            refusal(2, 1, Refusal::TicketRefunded, "REF-1"),
         ]);
         // Later, one code repeated far past the list's length.
         desk.merge_problems(
             (0..(FEED_LIMIT + 100))
-                .map(|i| refusal(10 + i, 10 + i as u32, DUPLICATE, "STUCK"))
+                .map(|i| refusal(10 + i, 10 + i as u32, Refusal::AlreadyCheckedIn, "STUCK"))
                 .collect(),
         );
         let groups: Vec<(String, usize)> = desk
@@ -557,7 +610,7 @@ mod tests {
             ]
         );
         // Merging a row again (a snapshot after a batch) counts it once.
-        desk.merge_problems(vec![refusal(1, 0, "ticket_void", "VOID-1")]);
+        desk.merge_problems(vec![refusal(1, 0, Refusal::TicketVoid, "VOID-1")]);
         assert_eq!(desk.problem_groups().len(), 3);
         assert_eq!(desk.problems.len(), FEED_LIMIT as usize + 2);
     }

@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::model::{
-    AttendeeHit, AttendeeStatus, BatchView, CheckinRow, GateStat, Problem, SEARCH_SHOWN,
+    AttendeeHit, AttendeeStatus, BatchView, CheckinRow, GateStat, Problem, Refusal, SEARCH_SHOWN,
     ScanOutcome, Summary,
 };
 use crate::db::listen::XidRange;
@@ -17,8 +17,6 @@ use crate::desks::{clean, clean_opt, storable};
 
 /// Feed rows kept on screen at most (newest first).
 pub const FEED_LIMIT: i64 = 200;
-/// The refusal of someone already inside: the commonest problem, and the least urgent.
-pub const DUPLICATE: &str = "already_checked_in";
 
 const CHECKIN_COLUMNS: &str = "c.id, c.attendee_id, btrim(a.first_name || ' ' || a.last_name),
        tt.name, c.gate, c.check_in_method, s.title, c.check_in_time, c.check_out_time";
@@ -40,18 +38,18 @@ fn checkin_row(row: &tokio_postgres::Row) -> CheckinRow {
 const PROBLEM_COLUMNS: &str = "r.id, r.scanned_at, r.gate, r.reason_code, r.reason, r.code,
        first.gate, first.check_in_time, btrim(a.first_name || ' ' || a.last_name)";
 
-fn problem_row(row: &tokio_postgres::Row) -> Problem {
-    Problem {
+fn problem_row(row: &tokio_postgres::Row) -> Result<Problem> {
+    Ok(Problem {
         id: row.get(0),
         at: row.get(1),
         gate: clean_opt(row.get(2)),
-        reason_code: row.get(3),
+        reason_code: Refusal::get(row, 3)?,
         reason: clean(row.get(4)),
         code: clean(row.get(5)),
         first_gate: clean_opt(row.get(6)),
         first_at: row.get(7),
         name: clean_opt(row.get(8)),
-    }
+    })
 }
 
 /// The newest entries, or only those written in `range` (a realtime batch).
@@ -95,13 +93,14 @@ pub async fn problems(
     range: Option<&XidRange>,
 ) -> Result<Vec<Problem>> {
     if range.is_none() {
+        let duplicate = Refusal::AlreadyCheckedIn.as_str();
         let newest = |kind: &str| {
             format!(
                 "(SELECT {PROBLEM_COLUMNS}
                     FROM refused_scans r
                     LEFT JOIN event_checkins first ON first.id = r.conflicting_checkin_id
                     LEFT JOIN attendees a ON a.id = r.attendee_id
-                   WHERE r.event_id = $1 AND r.reason_code {kind} '{DUPLICATE}'
+                   WHERE r.event_id = $1 AND r.reason_code {kind} '{duplicate}'
                    ORDER BY r.scanned_at DESC
                    LIMIT {FEED_LIMIT})"
             )
@@ -115,7 +114,11 @@ pub async fn problems(
             .query(&statement, &[&event])
             .await
             .context("cannot read refused scans")?;
-        return Ok(rows.iter().map(problem_row).collect());
+        return rows
+            .iter()
+            .map(problem_row)
+            .collect::<Result<_>>()
+            .context("cannot read refused scans");
     }
     let sql = format!(
         "SELECT {PROBLEM_COLUMNS}
@@ -138,7 +141,10 @@ pub async fn problems(
         .query(&statement, &[&event, &from, &to, &late])
         .await
         .context("cannot read refused scans")?;
-    Ok(rows.iter().map(problem_row).collect())
+    rows.iter()
+        .map(problem_row)
+        .collect::<Result<_>>()
+        .context("cannot read refused scans")
 }
 
 fn bounds(range: Option<&XidRange>) -> (Option<String>, Option<String>, Vec<String>) {
@@ -236,7 +242,7 @@ struct ViewProblem {
     id: i64,
     at: DateTime<Utc>,
     gate: Option<String>,
-    reason_code: String,
+    reason_code: Refusal,
     reason: Option<String>,
     code: Option<String>,
     first_gate: Option<String>,
@@ -325,7 +331,7 @@ struct PushedProblem(
     i64,
     DateTime<Utc>,
     Option<String>,
-    String,
+    Refusal,
     Option<String>,
     Option<String>,
     Option<String>,

@@ -429,7 +429,7 @@ fn render_problems(
         };
         Row::new(vec![
             Cell::from(cx.local(p.at, "%H:%M:%S")),
-            Cell::from(reason_label(&p.reason_code)).style(theme.warn()),
+            Cell::from(p.reason_code.label()).style(theme.warn()),
             Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
             Cell::from(detail),
         ])
@@ -446,23 +446,6 @@ fn render_problems(
     .header(Row::new(["Time", "Problem", "Gate", "Detail"]).style(theme.header()))
     .column_spacing(1);
     frame.render_widget(table, indent(area));
-}
-
-fn reason_label(code: &str) -> String {
-    match code {
-        "already_checked_in" => "duplicate",
-        "unknown_code" => "unknown code",
-        "ticket_void" => "void ticket",
-        "ticket_refunded" => "refunded",
-        "wrong_event" => "wrong event",
-        "attendee_cancelled" => "cancelled",
-        "session_full" => "session full",
-        "session_not_open" => "not open",
-        "not_registered" => "not regist.",
-        "invalid_code" => "invalid code",
-        other => other,
-    }
-    .to_owned()
 }
 
 fn problem_detail(p: &Problem, cx: &Context) -> String {
