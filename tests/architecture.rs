@@ -125,23 +125,70 @@ fn desk_folders(src: &Path) -> Vec<String> {
     desks
 }
 
-/// Where a desk is named in `text` (its module path, or a `DeskId` variant), outside its tests.
+/// The identifier at the start of `text`.
+fn ident(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// "checkins" -> "Checkins": a desk's name as an enum variant (`DeskId::Checkins`, `AnyCmd::Checkins`).
+fn variant(desk: &str) -> String {
+    let mut chars = desk.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The desks whose module `text` names outside its tests: `desks::checkins`, in a group
+/// `desks::{checkins, ..}`, or from a sibling desk's folder `super::super::checkins`.
+fn desk_modules_named(text: &str, desks: &[String]) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut modules: Vec<String> = Vec::new();
+    for prefix in ["desks::", "super::super::"] {
+        let mut rest = code;
+        while let Some(at) = rest.find(prefix) {
+            rest = &rest[at + prefix.len()..];
+            match rest.strip_prefix('{') {
+                Some(group) => {
+                    let end = group.find('}').unwrap_or(group.len());
+                    modules.extend(group[..end].split(',').map(|item| ident(item.trim())));
+                }
+                None => modules.push(ident(rest)),
+            }
+        }
+    }
+    desks
+        .iter()
+        .filter(|desk| modules.contains(desk))
+        .cloned()
+        .collect()
+}
+
+/// Where a desk is named in `text` outside its tests: its module (`desk_modules_named`), a variant of
+/// any enum named after it (`DeskId::Checkins`, `AnyCmd::Checkins`), or the field that holds it
+/// (`desks.checkins`). For the app, where no such word has another meaning.
 fn desks_named(text: &str, desks: &[String]) -> Vec<String> {
     let code = text.split("#[cfg(test)]").next().unwrap_or(text);
-    let mut named: Vec<String> = desks
-        .iter()
-        .filter(|desk| code.contains(&format!("desks::{desk}")))
-        .cloned()
-        .collect();
-    let mut rest = code;
-    while let Some(at) = rest.find("DeskId::") {
-        rest = &rest[at + "DeskId::".len()..];
-        let variant: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if variant.chars().next().is_some_and(|c| c.is_uppercase()) && variant != "ALL" {
-            named.push(format!("DeskId::{variant}"));
+    let mut named = desk_modules_named(code, desks);
+    for desk in desks {
+        let variant = variant(desk);
+        let mut rest = code;
+        while let Some(at) = rest.find(&format!("::{variant}")) {
+            rest = &rest[at + 2..];
+            if ident(rest) == variant {
+                named.push(format!("::{variant}"));
+                break;
+            }
+        }
+        let mut rest = code;
+        while let Some(at) = rest.find(&format!(".{desk}")) {
+            rest = &rest[at + 1..];
+            if ident(rest) == *desk {
+                named.push(format!(".{desk}"));
+                break;
+            }
         }
     }
     named
@@ -178,6 +225,52 @@ fn the_desk_reader_finds_paths_and_variants_outside_tests() {
             "use crate::desks::checkins::model;\nlet d = DeskId::Sessions; DeskId::ALL;\n#[cfg(test)]\nmod tests { use crate::desks::sessions; }",
             &desks
         ),
-        vec!["checkins", "DeskId::Sessions"]
+        vec!["checkins", "::Sessions"]
+    );
+    assert_eq!(
+        desks_named("use crate::desks::{Context, sessions::model::Row};", &desks),
+        vec!["sessions"]
+    );
+    assert_eq!(
+        desks_named("use super::super::checkins::store;", &desks),
+        vec!["checkins"]
+    );
+    assert_eq!(
+        desks_named("AnyCmd::Checkins(cmd); state.desks.sessions.rows", &desks),
+        vec!["::Checkins", ".sessions"]
+    );
+    // Words that only start like a desk are not one.
+    assert_eq!(
+        desks_named(
+            "use crate::desks::checkins_shared; x.sessions_today; Kind::SessionsToday",
+            &desks
+        ),
+        Vec::<String>::new()
+    );
+}
+
+/// Desks do not reach into each other's modules: what one learns that another shows travels as data
+/// (hints, a `Focus`, `Context::today`), so a desk's folder can change without another's breaking.
+/// (Module paths only: inside the desks "sessions" is also a form's field and a draft's targets.)
+#[test]
+fn no_desk_names_another() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let desks = desk_folders(&src);
+    let mut named = Vec::new();
+    for desk in &desks {
+        let others: Vec<String> = desks.iter().filter(|d| *d != desk).cloned().collect();
+        let mut files = Vec::new();
+        visit(&src.join("desks").join(desk), &mut files);
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("read a source file");
+            for other in desk_modules_named(&text, &others) {
+                named.push(format!("{} names {other}", file.display()));
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "desks that reach into another desk (pass data through desks::Context, a hint or a Focus):\n{}",
+        named.join("\n")
     );
 }

@@ -333,3 +333,20 @@ async fn a_word_the_console_does_not_know_fails_the_read_in_one_sentence() {
         format!("cannot search attendees: attendees.status holds \"vip\\u{{1b}}[2J\", {unknown}")
     );
 }
+
+/// Each permission the console asks for is one the database can grant (event_teams.permissions).
+#[tokio::test]
+async fn every_permission_the_console_asks_for_is_one_the_database_grants() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let grantable = allowed(&client, "event_teams", "permissions")
+        .await
+        .expect("event_teams.permissions lists its words");
+    for permission in eventos::desks::Permission::ALL {
+        assert!(
+            grantable.contains(permission.sql_name()),
+            "{} is not among {grantable:?}",
+            permission.sql_name()
+        );
+    }
+}

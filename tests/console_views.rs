@@ -7,7 +7,6 @@ use eventos::app::frame::render;
 use eventos::app::msg::{Cmd, Msg};
 use eventos::app::state::{EventInfo, Operator, State, update};
 use eventos::db::listen::ListenerEvent;
-use eventos::desks::Permissions;
 use eventos::desks::announcements::model::{
     AnnouncementRow, AnnouncementStatus, Audience, DeliveryMethod, Priority,
 };
@@ -18,6 +17,7 @@ use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
 use eventos::desks::registry::{AnyAnswer, AnyCmd, Loaded};
 use eventos::desks::sessions::model::{SessionRow, SessionStatus};
 use eventos::desks::waitlist::model::{WaitRow, WaitStatus};
+use eventos::desks::{Permission, Permissions};
 use eventos::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -577,11 +577,7 @@ fn sessions_desk_confirming_a_cancellation() {
 
 #[test]
 fn a_volunteer_sees_only_their_desks_and_keys() {
-    let volunteer = Permissions {
-        member: true,
-        check_in: true,
-        ..Permissions::default()
-    };
+    let volunteer = Permissions::member_with(&[Permission::CheckIn]);
     let mut s = state(volunteer, "volunteer");
     press(&mut s, KeyCode::Char('2'));
     press(&mut s, KeyCode::Char('c'));

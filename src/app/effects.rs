@@ -9,9 +9,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
 use super::msg::{Cmd, Failure, Msg};
-use crate::desks::Permissions;
 use crate::desks::desk::{Env, attempt};
 use crate::desks::registry::{self, Loaded};
+use crate::desks::{Permission, Permissions};
 
 /// The longest a read may take, and how long a change waits before the operator is told it is late.
 pub const EFFECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -137,37 +137,30 @@ pub async fn permissions(
     db: &tokio_postgres::Client,
     event: Uuid,
 ) -> Result<(String, Permissions)> {
+    // Every permission the desks know of, asked of the database by its name.
+    let names: Vec<&str> = Permission::ALL.iter().map(|p| p.sql_name()).collect();
     let row = db
         .query_one(
             "SELECT is_administrator(),
                     (SELECT t.role FROM event_teams t
                       WHERE t.event_id = $1 AND t.member_id = acting_profile_id() AND t.status = 'active'),
-                    has_event_permission($1, NULL),
-                    has_event_permission($1, 'check_in_attendees'),
-                    has_event_permission($1, 'manage_sessions'),
-                    has_event_permission($1, 'manage_attendees'),
-                    has_event_permission($1, 'send_announcements'),
-                    has_event_permission($1, 'submit_expenses'),
-                    has_event_permission($1, 'approve_expenses')",
-            &[&event],
+                    coalesce(has_event_permission($1, NULL), false),
+                    ARRAY(SELECT p FROM unnest($2::text[]) AS p WHERE has_event_permission($1, p))",
+            &[&event, &names],
         )
         .await
         .context("cannot read your permissions")?;
     if row.get::<_, bool>(0) {
         return Ok(("administrator".to_owned(), Permissions::all()));
     }
-    let flag = |i: usize| row.get::<_, Option<bool>>(i).unwrap_or(false);
+    let role = row
+        .get::<_, Option<String>>(1)
+        .unwrap_or_else(|| "no team role".to_owned());
+    if !row.get::<_, bool>(2) {
+        return Ok((role, Permissions::default()));
+    }
     Ok((
-        row.get::<_, Option<String>>(1)
-            .unwrap_or_else(|| "no team role".to_owned()),
-        Permissions {
-            member: flag(2),
-            check_in: flag(3),
-            manage_sessions: flag(4),
-            manage_attendees: flag(5),
-            send_announcements: flag(6),
-            submit_expenses: flag(7),
-            approve_expenses: flag(8),
-        },
+        role,
+        Permissions::member_granted(&row.get::<_, Vec<String>>(3)),
     ))
 }

@@ -825,11 +825,7 @@ mod tests {
     }
 
     fn volunteer() -> Permissions {
-        Permissions {
-            member: true,
-            check_in: true,
-            ..Permissions::default()
-        }
+        Permissions::member_with(&[Permission::CheckIn])
     }
 
     fn key(code: KeyCode) -> Msg {

@@ -23,40 +23,41 @@ use chrono::{DateTime, FixedOffset, Utc};
 pub struct Permissions {
     /// An active team member (or an administrator): reads every desk but Expenses.
     pub member: bool,
-    pub check_in: bool,
-    pub manage_sessions: bool,
-    pub manage_attendees: bool,
-    pub send_announcements: bool,
-    pub submit_expenses: bool,
-    pub approve_expenses: bool,
+    /// The permissions granted, one bit each, in `Permission::ALL`'s order.
+    granted: u32,
 }
 
 impl Permissions {
     pub fn all() -> Permissions {
+        Permissions::member_with(Permission::ALL)
+    }
+
+    /// An active member granted `permissions`.
+    pub fn member_with(permissions: &[Permission]) -> Permissions {
         Permissions {
             member: true,
-            check_in: true,
-            manage_sessions: true,
-            manage_attendees: true,
-            send_announcements: true,
-            submit_expenses: true,
-            approve_expenses: true,
+            granted: permissions.iter().fold(0, |bits, p| bits | p.bit()),
         }
+    }
+
+    /// A member's permissions as the database names them (`has_event_permission`); a name this
+    /// console has no action for grants nothing here.
+    pub fn member_granted(names: &[String]) -> Permissions {
+        let granted: Vec<Permission> = Permission::ALL
+            .iter()
+            .copied()
+            .filter(|p| names.iter().any(|n| n == p.sql_name()))
+            .collect();
+        Permissions::member_with(&granted)
     }
 
     pub fn has(&self, permission: Permission) -> bool {
-        match permission {
-            Permission::CheckIn => self.check_in,
-            Permission::ManageSessions => self.manage_sessions,
-            Permission::ManageAttendees => self.manage_attendees,
-            Permission::SendAnnouncements => self.send_announcements,
-            Permission::SubmitExpenses => self.submit_expenses,
-            Permission::ApproveExpenses => self.approve_expenses,
-        }
+        self.granted & permission.bit() != 0
     }
 }
 
-/// A permission an action needs; its name is the one in docs/security.md.
+/// A permission an action needs; its name is the one in docs/security.md. Adding one here is all the
+/// console needs to ask for it (the app asks the database for every one in `ALL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     CheckIn,
@@ -68,6 +69,15 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: &'static [Permission] = &[
+        Permission::CheckIn,
+        Permission::ManageSessions,
+        Permission::ManageAttendees,
+        Permission::SendAnnouncements,
+        Permission::SubmitExpenses,
+        Permission::ApproveExpenses,
+    ];
+
     pub fn words(self) -> &'static str {
         match self {
             Permission::CheckIn => "check in attendees",
@@ -77,6 +87,25 @@ impl Permission {
             Permission::SubmitExpenses => "submit expenses",
             Permission::ApproveExpenses => "approve expenses",
         }
+    }
+
+    /// The permission's name in event_teams.permissions and has_event_permission().
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            Permission::CheckIn => "check_in_attendees",
+            Permission::ManageSessions => "manage_sessions",
+            Permission::ManageAttendees => "manage_attendees",
+            Permission::SendAnnouncements => "send_announcements",
+            Permission::SubmitExpenses => "submit_expenses",
+            Permission::ApproveExpenses => "approve_expenses",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << Permission::ALL
+            .iter()
+            .position(|p| *p == self)
+            .unwrap_or(31)
     }
 }
 
@@ -100,12 +129,22 @@ pub struct Context<'a> {
     pub slug: &'a str,
     /// Bumped by every full resync: an answer to a fetch asked in another generation is dropped.
     pub generation: u64,
-    /// Today's sessions (the sessions desk's rows; empty in the sessions desk's own context).
-    pub today: &'a [sessions::model::SessionRow],
+    /// Today's sessions as the Sessions desk publishes them (empty in its own context).
+    pub today: &'a [TodaySession],
+}
+
+/// One of today's sessions as the other desks may know it: what the Sessions desk publishes of its rows
+/// (the Announcements form names target sessions by start time and title), so no desk reads another's
+/// rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TodaySession {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub start: DateTime<Utc>,
 }
 
 impl<'a> Context<'a> {
-    pub fn with_today<'b>(&self, today: &'b [sessions::model::SessionRow]) -> Context<'b>
+    pub fn with_today<'b>(&self, today: &'b [TodaySession]) -> Context<'b>
     where
         'a: 'b,
     {
@@ -154,5 +193,33 @@ mod tests {
     fn fit_cuts_with_a_marker() {
         assert_eq!(fit("abcdef", 4), "abc~");
         assert_eq!(fit("abc", 4), "abc");
+    }
+
+    #[test]
+    fn permissions_are_read_by_the_databases_names_and_each_is_its_own() {
+        let names =
+            ["check_in_attendees", "send_announcements", "view_analytics"].map(String::from);
+        let p = Permissions::member_granted(&names);
+        assert!(p.member);
+        let granted: Vec<Permission> = Permission::ALL
+            .iter()
+            .copied()
+            .filter(|x| p.has(*x))
+            .collect();
+        assert_eq!(
+            granted,
+            [Permission::CheckIn, Permission::SendAnnouncements],
+            "a name with no action here grants nothing"
+        );
+        assert!(Permission::ALL.iter().all(|x| Permissions::all().has(*x)));
+        assert!(
+            Permission::ALL
+                .iter()
+                .all(|x| !Permissions::default().has(*x))
+        );
+        for x in Permission::ALL {
+            let only = Permissions::member_with(&[*x]);
+            assert_eq!(Permission::ALL.iter().filter(|y| only.has(**y)).count(), 1);
+        }
     }
 }

@@ -297,7 +297,7 @@ macro_rules! with_desk {
         let base: &Context = $ctx_in;
         match $id {
             DeskId::Checkins => {
-                let $ctx = base.with_today(&sessions.rows);
+                let $ctx = base.with_today(&sessions.today);
                 let $d = checkins;
                 $body
             }
@@ -307,17 +307,17 @@ macro_rules! with_desk {
                 $body
             }
             DeskId::Waitlist => {
-                let $ctx = base.with_today(&sessions.rows);
+                let $ctx = base.with_today(&sessions.today);
                 let $d = waitlist;
                 $body
             }
             DeskId::Announcements => {
-                let $ctx = base.with_today(&sessions.rows);
+                let $ctx = base.with_today(&sessions.today);
                 let $d = announcements;
                 $body
             }
             DeskId::Expenses => {
-                let $ctx = base.with_today(&sessions.rows);
+                let $ctx = base.with_today(&sessions.today);
                 let $d = expenses;
                 $body
             }

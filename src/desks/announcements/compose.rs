@@ -8,7 +8,7 @@ use tui_input::{Input, InputRequest};
 use uuid::Uuid;
 
 use super::model::{AnnouncementRow, Audience, DeliveryMethod, Priority};
-use crate::desks::sessions::model::SessionRow;
+use crate::desks::TodaySession;
 use crate::desks::words::ColumnWords;
 
 /// The delivery methods the form offers, in order (keys 1 to 4).
@@ -106,7 +106,7 @@ impl Compose {
     }
 
     /// A draft back in the form; its target sessions written as "HH:MM title" from today's list.
-    pub fn edit(row: &AnnouncementRow, today: &[SessionRow], offset: FixedOffset) -> Compose {
+    pub fn edit(row: &AnnouncementRow, today: &[TodaySession], offset: FixedOffset) -> Compose {
         Compose {
             editing: Some(row.id),
             focus: 0,
@@ -197,7 +197,7 @@ impl Compose {
     /// Checks every field; on success the draft and the schedule time (None: stays a draft).
     pub fn check(
         &mut self,
-        sessions: &[SessionRow],
+        sessions: &[TodaySession],
         now: DateTime<Utc>,
         offset: FixedOffset,
     ) -> Option<(Draft, Option<DateTime<Utc>>)> {
@@ -296,7 +296,7 @@ fn cycle<W: ColumnWords>(value: &mut W, key: KeyEvent, focus: &mut usize) {
 
 /// How a session is written in the form: its event-local start time and title, which tells apart a
 /// workshop run twice in a day.
-pub fn session_label(session: &SessionRow, offset: FixedOffset) -> String {
+pub fn session_label(session: &TodaySession, offset: FixedOffset) -> String {
     format!(
         "{} {}",
         session.start.with_timezone(&offset).format("%H:%M"),
@@ -308,7 +308,7 @@ pub fn session_label(session: &SessionRow, offset: FixedOffset) -> String {
 /// session; a part may start with the session's HH:MM start time to pick one of several.
 pub fn resolve_sessions(
     text: &str,
-    sessions: &[SessionRow],
+    sessions: &[TodaySession],
     offset: FixedOffset,
 ) -> Result<Option<Vec<Uuid>>, String> {
     let parts: Vec<String> = text
@@ -328,7 +328,7 @@ pub fn resolve_sessions(
             }
             _ => (None, part.clone()),
         };
-        let matches: Vec<&SessionRow> = sessions
+        let matches: Vec<&TodaySession> = sessions
             .iter()
             .filter(|s| s.title.to_lowercase().contains(&words))
             .filter(|s| {
@@ -341,7 +341,7 @@ pub fn resolve_sessions(
             [] => return Err(format!("no session today matches {part:?}")),
             many => {
                 // An exact title wins over the titles that merely contain it, if it is one session.
-                let exact: Vec<&&SessionRow> = many
+                let exact: Vec<&&TodaySession> = many
                     .iter()
                     .filter(|s| s.title.to_lowercase() == words)
                     .collect();
@@ -402,7 +402,6 @@ pub fn parse_when(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desks::sessions::model::SessionStatus;
     use chrono::Duration;
 
     fn now() -> DateTime<Utc> {
@@ -415,19 +414,11 @@ mod tests {
         FixedOffset::west_opt(5 * 3600).expect("offset")
     }
 
-    fn session(n: u128, title: &str) -> SessionRow {
-        SessionRow {
+    fn session(n: u128, title: &str) -> TodaySession {
+        TodaySession {
             id: Uuid::from_u128(n),
             title: title.into(),
-            room: None,
-            session_type: None,
             start: now(),
-            end: now() + Duration::hours(1),
-            registered: 0,
-            max: None,
-            present: 0,
-            status: SessionStatus::Scheduled,
-            waiting: 0,
         }
     }
 

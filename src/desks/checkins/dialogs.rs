@@ -12,7 +12,7 @@ pub fn intent(desk: &mut CheckinsDesk, intent: Intent, ctx: &Context) -> Outcome
         Intent::Nothing | Intent::NotMine => Outcome::nothing(),
         Intent::Say(text) => Outcome::say(text, Tone::Info),
         Intent::Scan(code) => {
-            if ctx.permissions.check_in {
+            if ctx.permissions.has(Permission::CheckIn) {
                 Outcome::run(Cmd::Scan { code })
             } else {
                 desk.scan.in_flight = desk.scan.in_flight.saturating_sub(1);
@@ -61,7 +61,7 @@ pub fn scanner_input(
     code: String,
     ctx: &Context,
 ) -> Outcome<CheckinsDesk> {
-    if ctx.permissions.check_in {
+    if ctx.permissions.has(Permission::CheckIn) {
         desk.scan.in_flight += 1;
         return Outcome::run(Cmd::Scan { code });
     }

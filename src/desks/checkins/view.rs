@@ -273,7 +273,7 @@ fn render_scan(
             ));
         }
         Line::from(spans)
-    } else if cx.permissions.check_in {
+    } else if cx.permissions.has(crate::desks::Permission::CheckIn) {
         Line::styled(
             " Scanner ready on every desk; s types a code by hand",
             theme.dim(),

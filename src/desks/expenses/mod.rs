@@ -32,7 +32,8 @@ impl Desk for ExpensesDesk {
 
     /// Only those who submit or approve expenses read them.
     fn shown_to(permissions: &Permissions) -> bool {
-        permissions.submit_expenses || permissions.approve_expenses
+        permissions.has(crate::desks::Permission::SubmitExpenses)
+            || permissions.has(crate::desks::Permission::ApproveExpenses)
     }
 
     fn typing(&self) -> bool {

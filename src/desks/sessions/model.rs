@@ -5,6 +5,7 @@ use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
 use super::keys::Action;
+use crate::desks::TodaySession;
 use crate::desks::desk::RowFetch;
 use crate::desks::list::{self, ListNav};
 
@@ -69,6 +70,8 @@ impl SessionRow {
 pub struct SessionsDesk {
     /// Now and next first (sorted by `arrange`).
     pub rows: Vec<SessionRow>,
+    /// What the other desks may know of them (`Context::today`), made again with every change.
+    pub today: Vec<TodaySession>,
     pub nav: ListNav,
     pub loaded: bool,
     /// Rows heard changed, to read again.
@@ -110,6 +113,15 @@ impl SessionsDesk {
     pub fn arrange(&mut self, now: DateTime<Utc>, keep: Option<Uuid>) {
         self.rows
             .sort_by_key(|r| (r.rank(now), r.start, r.title.clone()));
+        self.today = self
+            .rows
+            .iter()
+            .map(|r| TodaySession {
+                id: r.id,
+                title: r.title.clone(),
+                start: r.start,
+            })
+            .collect();
         let shown: Vec<Uuid> = self.visible().iter().map(|r| r.id).collect();
         self.nav.follow(keep, &shown);
     }
