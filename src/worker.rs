@@ -170,6 +170,14 @@ impl Step {
                     .query_one("SELECT dispatch_due_announcements(100)", &[])
                     .await?
                     .get(0);
+                // Gate watch: every live event's gates judged once, for every console.
+                let alerts: i32 = client
+                    .query_one("SELECT gate_watch_sweep()", &[])
+                    .await?
+                    .get(0);
+                if alerts > 0 {
+                    info!(alerts, "gate alerts raised");
+                }
                 if expired > 0 || sent > 0 {
                     info!(expired, sent, "offers expired, announcements sent");
                 }

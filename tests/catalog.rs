@@ -194,6 +194,9 @@ const FUNCTIONS: &[&str] = &[
     "realtime_flushed_at() | definer | eventos_operator,eventos_worker",
     "checkin_summary(uuid) | definer | eventos_operator",
     "realtime_batch_views(uuid,bigint[]) | definer | eventos_operator",
+    "gate_watch(uuid) | definer | eventos_operator",
+    "acknowledge_gate_alert(uuid) | definer | eventos_operator",
+    "set_gate_watch(uuid,integer,numeric,numeric,integer,integer) | definer | eventos_operator",
     "realtime_feed_channel(uuid,text) | definer | eventos_operator",
     "realtime_feed_seen(text) | definer | eventos_operator",
     "realtime_late_writers() | definer | eventos_operator",
@@ -204,6 +207,7 @@ const FUNCTIONS: &[&str] = &[
     "expire_offers() | definer | eventos_worker",
     "realtime_flush() | definer | eventos_worker",
     "realtime_prune() | definer | eventos_worker",
+    "gate_watch_sweep() | definer | eventos_worker",
     // Consoles announce check-ins themselves when no worker runs (only then, and only in a statement
     // of its own: the flush holds every event's watermarks until its transaction ends).
     "realtime_flush_for_console() | definer | eventos_operator",
@@ -213,6 +217,7 @@ const FUNCTIONS: &[&str] = &[
     "announcement_target_sessions_check() | definer | -",
     "attendee_totals_count() | definer | -",
     "checkin_totals_mark_dirty() | definer | -",
+    "gate_watch_settings_made() | definer | -",
     "realtime_feed_rotate() | definer | -",
     "attendee_cancelled() | definer | -",
     "audit_log_append_only() | invoker | -",

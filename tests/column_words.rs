@@ -12,6 +12,7 @@ use common::{TestDb, fixture};
 use eventos::desks::announcements::model::{
     AnnouncementStatus, Audience, DeliveryMethod, Priority,
 };
+use eventos::desks::checkins::gates::AlertKind;
 use eventos::desks::checkins::model::{AttendeeStatus, Refusal};
 use eventos::desks::expenses::model::ExpenseStatus;
 use eventos::desks::sessions::model::SessionStatus;
@@ -40,6 +41,7 @@ fn every_enum() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         words::<AttendeeStatus>(),
         words::<Refusal>(),
         words::<DeliveryMethod>(),
+        words::<AlertKind>(),
     ]
 }
 

@@ -847,3 +847,49 @@ async fn faults_under_load_are_recovered_alone_and_the_numbers_end_right() {
     let _ = worker.kill();
     let _ = worker.wait();
 }
+
+/// Gate watch in the real console: with no worker, the console's own flush sweeps the gates; a gate
+/// that went quiet while another scans shows its alert over the feed, `a` acknowledges it (one key, in
+/// the operator's name), and `f` shows every gate with its last entry and the alert.
+#[tokio::test]
+async fn a_silent_gate_is_shown_acknowledged_with_one_key_and_listed_with_the_gates() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let door = db.member(f.event, "dora", "Dora Door", "volunteer").await;
+    common::no_entries(&admin, &f).await;
+    common::gate_entries(&admin, &f, "Gate 1", &common::spread(14.0, 4.0, 30)).await;
+    common::gate_entries(&admin, &f, "Gate 2", &common::spread(2.5, 0.2, 6)).await;
+    let mut console = Console::start(&db.url_as(&door.role), &["--event", "fixture-conf"], 80, 24);
+    console
+        .wait_for(
+            &["LIVE, NO WORKER", "! Gate 1 silent since", "a acknowledges"],
+            async || {},
+        )
+        .await;
+
+    console.send("a");
+    console
+        .wait_for(
+            &["acknowledged the alert at Gate 1", "seen by Dora Door at"],
+            async || {},
+        )
+        .await;
+    let by: String = admin
+        .query_one(
+            "SELECT profile_name(acknowledged_by) FROM gate_alerts WHERE event_id = $1",
+            &[&f.event],
+        )
+        .await
+        .expect("the alert")
+        .get(0);
+    assert_eq!(by, "Dora Door");
+
+    console.send("f");
+    let screen = console
+        .wait_for(&["All gates (2)", "Last in", "SILENT seen"], async || {})
+        .await;
+    assert!(screen.contains("Gate 2"), "{screen}");
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

@@ -280,23 +280,26 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
     );
     let mut console = Console::start(&venue.url_as("organizer"), &["--event", SLUG], 100, 30);
     console.wait_for(&["LIVE"], async || {}).await;
-    let mut simulator = eventos(&[
-        "simulate",
-        "--database-url",
-        &url,
-        "--event",
-        SLUG,
-        "--duration",
-        "20",
-        "--rate",
-        "30",
-        "--gates",
-        "4",
-    ])
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null())
-    .spawn()
-    .expect("the simulator");
+    // Killed on drop too: a failed run must not leave gates scanning a server that is gone.
+    let mut simulator = Killed(
+        eventos(&[
+            "simulate",
+            "--database-url",
+            &url,
+            "--event",
+            SLUG,
+            "--duration",
+            "20",
+            "--rate",
+            "30",
+            "--gates",
+            "4",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the simulator"),
+    );
 
     // An announcement due while the server is down or just back.
     let organizer = connect(&venue.url_as("organizer")).await;
@@ -403,7 +406,7 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
     }
     assert_eq!(venue.entries(&code).await, 1, "entered exactly once");
 
-    let gates = simulator.wait().expect("the simulator ends");
+    let gates = simulator.0.wait().expect("the simulator ends");
     assert!(gates.success(), "{gates:?}");
     assert!(
         worker.0.try_wait().expect("worker status").is_none(),

@@ -877,7 +877,13 @@ mod tests {
             Msg::Snapshot {
                 generation: 1,
                 result: Ok(Box::new(Loaded {
-                    checkins: checkins::Loaded(Some((summary(), vec![], vec![]))),
+                    checkins: checkins::Loaded(Some(checkins::Snapshot {
+                        summary: summary(),
+                        feed: vec![],
+                        problems: vec![],
+                        gates: vec![],
+                        alerts: vec![],
+                    })),
                     sessions: vec![session_row()],
                     ..Loaded::default()
                 })),

@@ -14,7 +14,7 @@ use crate::config::{ProcessEnv, Settings, UrlSource, parse_connection_string};
 use crate::db;
 use crate::demo::cluster::{Cluster, ClusterSpec};
 use crate::demo::seed::{self, SeedOptions, operator_login};
-use crate::demo::simulate::{self, Counters, RateProfile, SimulateOptions};
+use crate::demo::simulate::{self, Counters, RateProfile, SimulateOptions, Stall};
 use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, clap::Args)]
@@ -206,13 +206,22 @@ async fn run_event(
     let simulation = if args.rate > 0.0 {
         let options = SimulateOptions {
             slug: SLUG.to_owned(),
-            gates: 4,
+            // Every gate the seed's morning used, so none of them falls silent at the start.
+            gates: 5,
             rate: args.rate,
             profile: RateProfile::Burst,
             duration: args.duration.map(Duration::from_secs),
             gate_login: cluster.map(|_| operator_login(SLUG, "volunteer")),
             floor_login: cluster.map(|_| operator_login(SLUG, "finance")),
             seed: None,
+            // The last gate's scanner stops for five minutes, from minute 4 of every half hour: gate
+            // watch raises its alert after three minutes of silence while the others scan.
+            stall: Some(Stall {
+                gate: 3,
+                every: Duration::from_secs(30 * 60),
+                from: Duration::from_secs(4 * 60),
+                until: Duration::from_secs(9 * 60),
+            }),
         };
         let settings = database.clone();
         let counters = counters.clone();

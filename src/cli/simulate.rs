@@ -53,6 +53,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         gate_login: args.gate_login,
         floor_login: args.floor_login,
         seed: args.seed,
+        stall: None,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -41,6 +41,31 @@ pub struct SimulateOptions {
     pub floor_login: Option<String>,
     /// The same seed, event and options give the same plan at every gate (None: a random one).
     pub seed: Option<u64>,
+    /// A gate that stops for a while, as a scanner that dies or a blocked queue (gate watch's alert).
+    pub stall: Option<Stall>,
+}
+
+/// Gate `gate` lets nobody in from `from` to `until` into every `every` (its queue waits and comes
+/// through at once when it is back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub gate: usize,
+    pub every: Duration,
+    pub from: Duration,
+    pub until: Duration,
+}
+
+impl Stall {
+    /// When the gate may scan again, if it is stalled at `elapsed`.
+    pub fn over_at(&self, gate: usize, elapsed: Duration) -> Option<Duration> {
+        if gate != self.gate || self.every.is_zero() {
+            return None;
+        }
+        let cycles = elapsed.as_nanos() / self.every.as_nanos();
+        let start = self.every * u32::try_from(cycles).ok()?;
+        let into = elapsed - start;
+        (into >= self.from && into < self.until).then(|| start + self.until)
+    }
 }
 
 /// Running totals, shared by the tasks.
@@ -234,6 +259,15 @@ pub async fn run(
                 tokio::select! {
                     _ = tokio::time::sleep_until((started + at).into()) => {}
                     _ = stop.changed() => break,
+                }
+                if let Some(back) = options
+                    .stall
+                    .and_then(|s| s.over_at(gate, started.elapsed()))
+                {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until((started + back).into()) => {}
+                        _ = stop.changed() => break,
+                    }
                 }
                 if !gate_event(&client, event_id, step, &crowd, gate_name, &counters).await
                     && client.is_closed()
@@ -556,4 +590,27 @@ async fn room_doors(client: &Client, event: uuid::Uuid, counters: &Counters) -> 
         tokio::time::sleep(gap).await;
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stall;
+    use std::time::Duration;
+
+    #[test]
+    fn a_stalled_gate_waits_until_its_stall_is_over_every_cycle() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        let stall = Stall {
+            gate: 3,
+            every: minutes(30),
+            from: minutes(4),
+            until: minutes(9),
+        };
+        assert_eq!(stall.over_at(3, minutes(3)), None);
+        assert_eq!(stall.over_at(3, minutes(4)), Some(minutes(9)));
+        assert_eq!(stall.over_at(3, minutes(8)), Some(minutes(9)));
+        assert_eq!(stall.over_at(3, minutes(9)), None);
+        assert_eq!(stall.over_at(3, minutes(35)), Some(minutes(39)));
+        assert_eq!(stall.over_at(2, minutes(5)), None, "other gates scan on");
+    }
 }

@@ -702,3 +702,43 @@ pub async fn recounted_totals(client: &Client, event: uuid::Uuid) -> (String, St
         format!("Present now {}", thousands(present)),
     )
 }
+
+/// `n` people with tickets, let in at `gate` `minutes_ago` (each a number of minutes before now, one
+/// per person), as the administrator writes a past entry.
+pub async fn gate_entries(admin: &Client, f: &Fixture, gate: &str, minutes_ago: &[f64]) {
+    admin
+        .execute(
+            "WITH people AS (
+               INSERT INTO attendees (event_id, first_name, last_name, email)
+               SELECT $1, 'Guest', $3 || ' ' || k, gen_random_uuid() || '@example.org'
+                 FROM generate_series(1, cardinality($4::float8[])) k RETURNING id),
+             numbered AS (SELECT id, row_number() OVER () AS k FROM people),
+             tickets AS (
+               INSERT INTO tickets (event_id, attendee_id, ticket_type_id, code)
+               SELECT $1, id, $2, 'GW-' || gen_random_uuid() FROM numbered RETURNING id, attendee_id)
+             INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method, check_in_time)
+             SELECT $1, t.attendee_id, t.id, $3, 'qr_code', now() - make_interval(secs => $4[n.k] * 60)
+               FROM tickets t JOIN numbered n ON n.id = t.attendee_id",
+            &[&f.event, &f.ticket_type, &gate, &minutes_ago],
+        )
+        .await
+        .expect("entries at the gate");
+}
+
+/// The fixture's own entry (at North Gate, now) goes, so each test's gates are the only ones.
+pub async fn no_entries(admin: &Client, f: &Fixture) {
+    admin
+        .execute(
+            "DELETE FROM event_checkins WHERE event_id = $1",
+            &[&f.event],
+        )
+        .await
+        .expect("no entries");
+}
+
+/// `n` moments from `from` to `to` (minutes ago), evenly apart.
+pub fn spread(from: f64, to: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| from + (to - from) * i as f64 / (n.max(2) - 1) as f64)
+        .collect()
+}

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::gates::{GateAlert, GateRow};
 use super::model::{AttendeeHit, CheckinRow, CheckinsDesk, Problem, ScanOutcome, Summary};
 use super::{dialogs, feed, store};
 use crate::db::Failure;
@@ -39,6 +40,14 @@ pub enum Cmd {
         attendee: Uuid,
         name: String,
     },
+    /// The gates and their open alerts (gate watch).
+    Gates {
+        generation: u64,
+    },
+    Acknowledge {
+        alert: Uuid,
+        gate: String,
+    },
 }
 
 #[derive(Debug)]
@@ -63,6 +72,14 @@ pub enum Answer {
     CheckedOut {
         attendee: Uuid,
         name: String,
+        result: Result<(), Failure>,
+    },
+    Gates {
+        generation: u64,
+        result: Result<(Vec<GateRow>, Vec<GateAlert>), Failure>,
+    },
+    Acknowledged {
+        gate: String,
         result: Result<(), Failure>,
     },
 }
@@ -133,6 +150,14 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
                 .await,
             attendee,
             name,
+        },
+        Cmd::Gates { generation } => Answer::Gates {
+            generation,
+            result: attempt(async { store::gates(&*env.client().await?, env.event).await }).await,
+        },
+        Cmd::Acknowledge { alert, gate } => Answer::Acknowledged {
+            result: attempt(async { store::acknowledge(&*env.client().await?, alert).await }).await,
+            gate,
         },
     }
 }
@@ -227,10 +252,11 @@ async fn changes(
 
 pub fn change_in_words(cmd: &Cmd) -> Option<String> {
     match cmd {
-        Cmd::Changes { .. } | Cmd::Search { .. } => None,
+        Cmd::Changes { .. } | Cmd::Search { .. } | Cmd::Gates { .. } => None,
         Cmd::Scan { code } => Some(format!("the scan of {}", fit(&clean(code), 24))),
         Cmd::CheckIn { name, .. } => Some(format!("checking in {name}")),
         Cmd::CheckOut { name, .. } => Some(format!("checking out {name}")),
+        Cmd::Acknowledge { gate, .. } => Some(format!("acknowledging the alert at {gate}")),
     }
 }
 
@@ -256,6 +282,14 @@ pub fn failed(cmd: Cmd, why: Failure) -> Answer {
         Cmd::CheckOut { attendee, name } => Answer::CheckedOut {
             attendee,
             name,
+            result: Err(why),
+        },
+        Cmd::Gates { generation } => Answer::Gates {
+            generation,
+            result: Err(why),
+        },
+        Cmd::Acknowledge { gate, .. } => Answer::Acknowledged {
+            gate,
             result: Err(why),
         },
     }
@@ -308,6 +342,26 @@ pub fn answered(desk: &mut CheckinsDesk, answer: Answer, ctx: &Context) -> Outco
                 desk.mark_inside(attendee, false);
             }
             Outcome::done(result, || format!("checked out {name}"))
+        }
+        Answer::Gates { generation, result } => {
+            if generation != ctx.generation {
+                return Outcome::nothing();
+            }
+            match result {
+                Ok((rows, alerts)) => {
+                    desk.gates.read(rows, alerts);
+                    Outcome::nothing()
+                }
+                Err(failure) => {
+                    desk.gates.failed();
+                    Outcome::unreadable("the gates", &failure)
+                }
+            }
+        }
+        Answer::Acknowledged { gate, result } => {
+            // Read again either way: acknowledged here, or by someone else first.
+            desk.gates.wanted = true;
+            Outcome::done(result, || format!("acknowledged the alert at {gate}"))
         }
     }
 }

@@ -20,6 +20,11 @@ pub fn intent(desk: &mut CheckinsDesk, intent: Intent, ctx: &Context) -> Outcome
             }
         }
         Intent::Search { seq, query } => Outcome::run(Cmd::Search { seq, query }),
+        // One key: acknowledging says "I am on it" and changes nothing at the doors (it is audited).
+        Intent::Acknowledge(alert) => Outcome::run(Cmd::Acknowledge {
+            alert: alert.id,
+            gate: alert.gate,
+        }),
         Intent::CheckIn(hit) => {
             let mut lines = vec![
                 format!("Check in {}?", fit(&hit.name, 40)),

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use crate::desks::Permission;
 use crate::desks::desk::Binding;
 
-crate::desk_actions!(ScanMode, CheckIn, CheckOut, CycleView);
+crate::desk_actions!(ScanMode, CheckIn, CheckOut, CycleView, Acknowledge);
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
 
@@ -46,9 +46,17 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding {
         keys: &[(KeyCode::Char('f'), NONE)],
         label: "f",
-        help: "every gate (entries, rate over 5 minutes, share) instead of the feed; f again for the feed",
+        help: "every gate (entries, rate, last entry, refusals, alerts) instead of the feed; f again for the feed",
         hint: Some("gates"),
         action: Action::CycleView,
         needs: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('a'), NONE)],
+        label: "a",
+        help: "acknowledge the oldest gate alert nobody has acknowledged (a gate gone silent, a jump in refusals)",
+        hint: None,
+        action: Action::Acknowledge,
+        needs: Some(Permission::CheckIn),
     },
 ];

@@ -3,6 +3,8 @@
 pub mod commands;
 pub mod dialogs;
 pub mod feed;
+pub mod gates;
+pub mod gates_view;
 pub mod keys;
 pub mod model;
 pub mod store;
@@ -20,9 +22,18 @@ use super::desk::{Answer, Binding, Desk, Env, Never, Outcome, PromptText, Tick};
 use crate::db::listen::Hint;
 use crate::ui::Theme;
 
-/// The desk's part of the snapshot: the totals, the feed and the problems.
+/// The desk's part of the snapshot: the totals, the feed, the problems and the gates with their alerts.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Loaded(pub Option<(model::Summary, Vec<model::CheckinRow>, Vec<model::Problem>)>);
+pub struct Loaded(pub Option<Snapshot>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub summary: model::Summary,
+    pub feed: Vec<model::CheckinRow>,
+    pub problems: Vec<model::Problem>,
+    pub gates: Vec<gates::GateRow>,
+    pub alerts: Vec<gates::GateAlert>,
+}
 
 impl CheckinsDesk {
     /// A barcode scanner's burst: a code to check in, whatever is on screen.
@@ -88,27 +99,41 @@ impl Desk for CheckinsDesk {
 
     fn hear(&mut self, hint: &Hint) {
         self.fetch.hear(hint);
+        self.gates.hear(hint);
     }
 
     fn fetch(&mut self, ctx: &Context) -> Option<commands::Cmd> {
-        self.fetch.fetch(ctx)
+        self.fetch.fetch(ctx).or_else(|| {
+            self.gates
+                .take_read(ctx.now)
+                .then_some(commands::Cmd::Gates {
+                    generation: ctx.generation,
+                })
+        })
     }
 
     fn forget(&mut self) {
         self.fetch.forget();
+        self.gates.forget();
     }
 
     async fn load(env: &Env, db: &ClientWrapper) -> anyhow::Result<Loaded> {
-        Ok(Loaded(Some((
-            store::summary(db, env.event).await?,
-            store::checkins(db, env.event, None).await?,
-            store::problems(db, env.event, None).await?,
-        ))))
+        let (gates, alerts) = store::gates(db, env.event).await?;
+        Ok(Loaded(Some(Snapshot {
+            summary: store::summary(db, env.event).await?,
+            feed: store::checkins(db, env.event, None).await?,
+            problems: store::problems(db, env.event, None).await?,
+            gates,
+            alerts,
+        })))
     }
 
-    fn loaded(&mut self, loaded: Loaded, _ctx: &Context) {
-        if let Some((summary, feed, problems)) = loaded.0 {
-            self.replace(summary, feed, problems);
+    fn loaded(&mut self, loaded: Loaded, ctx: &Context) {
+        if let Some(snapshot) = loaded.0 {
+            self.replace(snapshot.summary, snapshot.feed, snapshot.problems);
+            self.gates.read(snapshot.gates, snapshot.alerts);
+            self.gates.wanted = false;
+            self.gates.read_at = Some(ctx.now);
         }
     }
 
@@ -117,6 +142,7 @@ impl Desk for CheckinsDesk {
             // The numbers over a time window (rates, the last hour, problems in 15 minutes) age.
             self.fetch.summary = true;
         }
+        self.gates.tick(tick.now, tick.shown);
         false
     }
 

@@ -8,6 +8,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 use uuid::Uuid;
 
+use super::gates::{GateAlert, GateWatch};
 use super::keys::Action;
 use super::store::FEED_LIMIT;
 use crate::desks::fit;
@@ -212,6 +213,8 @@ pub struct CheckinsDesk {
     pub scan: ScanBox,
     /// Every gate instead of the feed (`f`).
     pub show_gates: bool,
+    /// Gate watch: the gates' numbers and open alerts.
+    pub gates: GateWatch,
     pub search: Option<Search>,
     /// What the hints heard call for, and the fetch out.
     pub fetch: super::feed::Feed,
@@ -230,6 +233,8 @@ pub enum Intent {
     },
     CheckIn(AttendeeHit),
     CheckOut(AttendeeHit),
+    /// The oldest gate alert nobody has acknowledged.
+    Acknowledge(GateAlert),
     Say(String),
 }
 
@@ -458,6 +463,13 @@ impl CheckinsDesk {
                 Some(hit) if action == Action::CheckIn => Intent::CheckIn(hit),
                 Some(hit) => Intent::CheckOut(hit),
                 None => Intent::Say("search for the attendee first: press /".to_owned()),
+            },
+            Action::Acknowledge => match self.gates.to_acknowledge() {
+                Some(alert) => Intent::Acknowledge(alert.clone()),
+                None if self.gates.alerts.is_empty() => {
+                    Intent::Say("no gate alert is open".to_owned())
+                }
+                None => Intent::Say("every open gate alert is acknowledged already".to_owned()),
             },
             _ => Intent::NotMine,
         }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use super::gates::{AlertKind, GateAlert, GateRow};
 use super::model::{
     AttendeeHit, AttendeeStatus, BatchView, CheckinRow, GateStat, Problem, Refusal, SEARCH_SHOWN,
     ScanOutcome, Summary,
@@ -470,6 +471,72 @@ pub async fn batch_views(
             })
         })
         .collect()
+}
+
+/// Every gate of the event with its numbers over the event's window, and the open alerts (V15): what
+/// the gate watch shows, read from the rows the flusher and the sweep keep.
+pub async fn gates(client: &ClientWrapper, event: Uuid) -> Result<(Vec<GateRow>, Vec<GateAlert>)> {
+    let rows = client
+        .query(
+            "SELECT gate, entries, last_at, window_entries, window_refusals, refusal_percent,
+                    window_minutes, silent_minutes
+               FROM gate_watch($1)",
+            &[&event],
+        )
+        .await
+        .context("cannot read the gates")?;
+    let alerts = client
+        .query(
+            "SELECT a.id, a.gate, a.kind, a.detail, a.raised_at,
+                    CASE WHEN a.acknowledged_at IS NOT NULL THEN profile_name(a.acknowledged_by) END,
+                    a.acknowledged_at
+               FROM gate_alerts a
+              WHERE a.event_id = $1 AND a.cleared_at IS NULL
+              ORDER BY a.raised_at, a.gate",
+            &[&event],
+        )
+        .await
+        .context("cannot read the gate alerts")?;
+    let rows = rows
+        .iter()
+        .map(|r| GateRow {
+            gate: clean(r.get(0)),
+            entries: r.get(1),
+            last_at: r.get(2),
+            window_entries: r.get(3),
+            window_refusals: r.get(4),
+            refusal_percent: r.get(5),
+            window_minutes: r.get(6),
+            silent_minutes: r.get(7),
+        })
+        .collect();
+    let alerts = alerts
+        .iter()
+        .map(|r| {
+            Ok(GateAlert {
+                id: r.get(0),
+                gate: clean(r.get(1)),
+                kind: AlertKind::get(r, 2)?,
+                detail: clean(r.get(3)),
+                raised_at: r.get(4),
+                acknowledged: r
+                    .get::<_, Option<String>>(5)
+                    .zip(r.get::<_, Option<DateTime<Utc>>>(6))
+                    .map(|(name, at)| (clean(&name), at)),
+            })
+        })
+        .collect::<Result<_>>()
+        .context("cannot read the gate alerts")?;
+    Ok((rows, alerts))
+}
+
+/// Acknowledges a gate alert through the SQL API (audited there).
+pub async fn acknowledge(client: &Client, alert: Uuid) -> Result<()> {
+    client
+        .query_one("SELECT id FROM acknowledge_gate_alert($1)", &[&alert])
+        .await
+        .context("cannot acknowledge the alert")?;
+    Ok(())
 }
 
 /// A scanned code, checked in at `gate` through the SQL API. A refusal is an answer, not an error.

@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, TableState};
 
+use super::gates_view;
 use super::model::{AttendeeStatus, Problem, ScanOutcome};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
@@ -23,9 +24,11 @@ pub fn render(
         .summary
         .as_ref()
         .map_or_else(Vec::new, |s| gate_lines(s, area.width, theme));
-    let [totals, gates, spark_label, spark, scan, rest] = Layout::vertical([
+    let alert_rows = u16::from(!desk.gates.alerts.is_empty());
+    let [totals, gates, alert, spark_label, spark, scan, rest] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(gate_lines.len().max(1) as u16),
+        Constraint::Length(alert_rows),
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Length(2),
@@ -67,6 +70,12 @@ pub fn render(
     );
 
     frame.render_widget(Paragraph::new(gate_lines), gates);
+    if alert_rows > 0 {
+        frame.render_widget(
+            Paragraph::new(gates_view::alert_line(&desk.gates, alert.width, cx, theme)),
+            alert,
+        );
+    }
 
     let arrivals = &summary.arrivals_per_minute;
     let peak = arrivals.iter().copied().max().unwrap_or(0);
@@ -99,7 +108,7 @@ pub fn render(
         return;
     }
     if desk.show_gates {
-        render_gates(frame, rest, summary, theme);
+        gates_view::render(frame, indent(rest), summary, &desk.gates, cx, theme);
         return;
     }
     if rest.width >= 120 {
@@ -186,71 +195,6 @@ fn gate_lines(summary: &super::model::Summary, width: u16, theme: &Theme) -> Vec
         }
     }
     lines.into_iter().map(Line::from).collect()
-}
-
-/// Every gate, busiest first (`f`): its entries, its rate over the last five minutes and its share of
-/// all entries. What does not fit the window is counted.
-fn render_gates(frame: &mut Frame, area: Rect, summary: &super::model::Summary, theme: &Theme) {
-    let [title, table_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let all: i64 = summary.gates.iter().map(|g| g.total).sum();
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(
-                format!(" All gates ({})", summary.gates.len()),
-                theme.header(),
-            ),
-            Span::styled(
-                "  entries count re-entries; f or Esc: back to the feed",
-                theme.dim(),
-            ),
-        ])),
-        title,
-    );
-    // The header row takes one line; a last line is kept to count what does not fit.
-    let room = usize::from(table_area.height.saturating_sub(1));
-    let fits = if summary.gates.len() > room {
-        room.saturating_sub(1)
-    } else {
-        summary.gates.len()
-    };
-    let mut rows: Vec<Row> = summary.gates[..fits]
-        .iter()
-        .map(|g| {
-            let share = if all > 0 {
-                format!("{:.1}%", 100.0 * g.total as f64 / all as f64)
-            } else {
-                "-".to_owned()
-            };
-            Row::new(vec![
-                Cell::from(g.gate.clone()),
-                Cell::from(Line::from(thousands(g.total)).right_aligned()),
-                Cell::from(Line::from(per_minute(g.last_5_min)).right_aligned()),
-                Cell::from(Line::from(share).right_aligned()),
-            ])
-        })
-        .collect();
-    if fits < summary.gates.len() {
-        rows.push(Row::new(vec![Cell::from(Span::styled(
-            format!(
-                "+{} more: a taller window shows them",
-                summary.gates.len() - fits
-            ),
-            theme.dim(),
-        ))]));
-    }
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(10),
-            Constraint::Length(12),
-            Constraint::Length(8),
-        ],
-    )
-    .header(Row::new(["Gate", "Entries", "/min (5 min)", "Share"]).style(theme.header()))
-    .column_spacing(2);
-    frame.render_widget(table, indent(table_area));
 }
 
 fn render_scan(
@@ -543,7 +487,7 @@ fn indent(area: Rect) -> Rect {
 }
 
 /// Entries per minute over the last five minutes.
-fn per_minute(last_5_min: i64) -> String {
+pub fn per_minute(last_5_min: i64) -> String {
     let rate = last_5_min as f64 / 5.0;
     if rate >= 10.0 || rate == 0.0 {
         format!("{rate:.0}")
