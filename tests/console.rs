@@ -857,9 +857,7 @@ async fn a_silent_gate_is_shown_acknowledged_with_one_key_and_listed_with_the_ga
     let admin = db.client().await;
     let f = fixture(&admin).await;
     let door = db.member(f.event, "dora", "Dora Door", "volunteer").await;
-    common::no_entries(&admin, &f).await;
-    common::gate_entries(&admin, &f, "Gate 1", &common::spread(14.0, 4.0, 30)).await;
-    common::gate_entries(&admin, &f, "Gate 2", &common::spread(2.5, 0.2, 6)).await;
+    common::gate_one_goes_quiet(&admin, &f).await;
     let mut console = Console::start(&db.url_as(&door.role), &["--event", "fixture-conf"], 80, 24);
     console
         .wait_for(

@@ -8,7 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Fixture, TestDb, fixture, gate_entries as entries, no_entries, spread};
+use common::{
+    Fixture, TestDb, fixture, gate_entries as entries, gate_one_goes_quiet, no_entries, spread,
+};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
@@ -78,10 +80,7 @@ async fn a_gate_that_stops_while_others_scan_raises_one_alert_until_it_scans_aga
     let f = fixture(&admin).await;
     let door = db.member(f.event, "door", "Dora Door", "volunteer").await;
     let outsider = db.operator("outsider", "Otto Outside").await;
-    no_entries(&admin, &f).await;
-    // Gate 1 let in 30 over the ten minutes to 4 minutes ago, then nobody; Gate 2 goes on.
-    entries(&admin, &f, "Gate 1", &spread(14.0, 4.0, 30)).await;
-    entries(&admin, &f, "Gate 2", &spread(2.5, 0.2, 6)).await;
+    gate_one_goes_quiet(&admin, &f).await;
     flush_everything(&admin).await;
 
     assert_eq!(sweep(&admin).await, 1, "one alert raised");
@@ -246,9 +245,7 @@ async fn an_alert_is_acknowledged_once_by_the_doors_team_and_audited() {
     let door = db.member(f.event, "door", "Dora Door", "volunteer").await;
     let marketing = db.member(f.event, "mark", "Mark Eting", "marketing").await;
     let outsider = db.operator("outsider", "Otto Outside").await;
-    no_entries(&admin, &f).await;
-    entries(&admin, &f, "Gate 1", &spread(14.0, 4.0, 30)).await;
-    entries(&admin, &f, "Gate 2", &spread(2.5, 0.2, 6)).await;
+    gate_one_goes_quiet(&admin, &f).await;
     flush_everything(&admin).await;
     sweep(&admin).await;
     let alert: Uuid = admin
@@ -346,9 +343,7 @@ async fn thresholds_are_the_events_own_and_only_an_organizer_sets_them() {
         .query_one("SELECT * FROM set_gate_watch($1, 5)", &[&f.event])
         .await
         .expect("set");
-    no_entries(&admin, &f).await;
-    entries(&admin, &f, "Gate 1", &spread(14.0, 4.0, 30)).await;
-    entries(&admin, &f, "Gate 2", &spread(2.5, 0.2, 6)).await;
+    gate_one_goes_quiet(&admin, &f).await;
     flush_everything(&admin).await;
     assert_eq!(sweep(&admin).await, 0);
     organizer
@@ -384,9 +379,7 @@ async fn with_no_worker_a_consoles_flush_sweeps_the_gates() {
     let admin = db.client().await;
     let f = fixture(&admin).await;
     let door = db.member(f.event, "door", "Dora Door", "volunteer").await;
-    no_entries(&admin, &f).await;
-    entries(&admin, &f, "Gate 1", &spread(14.0, 4.0, 30)).await;
-    entries(&admin, &f, "Gate 2", &spread(2.5, 0.2, 6)).await;
+    gate_one_goes_quiet(&admin, &f).await;
     admin
         .execute("DELETE FROM worker_heartbeat", &[])
         .await

@@ -742,3 +742,11 @@ pub fn spread(from: f64, to: f64, n: usize) -> Vec<f64> {
         .map(|i| from + (to - from) * i as f64 / (n.max(2) - 1) as f64)
         .collect()
 }
+
+/// Gate 1 let in 30 over the ten minutes to 4 minutes ago, then nobody; Gate 2 goes on (6 in the last
+/// 2.5 minutes). The fixture's own entry goes first. Not flushed yet.
+pub async fn gate_one_goes_quiet(admin: &Client, f: &Fixture) {
+    no_entries(admin, f).await;
+    gate_entries(admin, f, "Gate 1", &spread(14.0, 4.0, 30)).await;
+    gate_entries(admin, f, "Gate 2", &spread(2.5, 0.2, 6)).await;
+}
