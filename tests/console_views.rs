@@ -202,6 +202,9 @@ fn sessions() -> Vec<SessionRow> {
                     _ => SessionStatus::Scheduled,
                 },
                 waiting: i64::from(i % 3) * 4,
+                // A workshop half full taking 12 registrations in 15 minutes: full in about 20.
+                registrations_recent: if i == 12 { 12 } else { 0 },
+                entries_recent: 0,
             }
         })
         .collect()
@@ -450,6 +453,7 @@ fn announcements() -> Vec<AnnouncementRow> {
         .collect()
 }
 
+#[allow(clippy::needless_update)] // `..Loaded::default()`: a desk added later loads nothing here
 fn state(permissions: Permissions, role: &str) -> State {
     let mut state = State::new(
         EventInfo {
@@ -486,6 +490,8 @@ fn state(permissions: Permissions, role: &str) -> State {
                 expenses: expenses(),
                 waitlist: waitlist(),
                 announcements: announcements(),
+                // A desk added later loads nothing here.
+                ..Loaded::default()
             })),
         },
     );
@@ -513,6 +519,23 @@ fn draw(state: &State, width: u16, height: u16) -> String {
 fn both_sizes(name: &str, state: &State) {
     insta::assert_snapshot!(format!("{name}_80x24"), draw(state, 80, 24));
     insta::assert_snapshot!(format!("{name}_160x48"), draw(state, 160, 48));
+}
+
+#[test]
+fn a_session_heading_for_capacity_says_when_and_n_begins_its_announcement() {
+    let mut s = state(Permissions::all(), "organizer");
+    press(&mut s, KeyCode::Char('2'));
+    type_text(&mut s, "/Postgres");
+    press(&mut s, KeyCode::Enter);
+    for _ in 0..3 {
+        if draw(&s, 160, 48).contains("full in about") {
+            break;
+        }
+        press(&mut s, KeyCode::Down);
+    }
+    both_sizes("sessions_forecast", &s);
+    press(&mut s, KeyCode::Char('n'));
+    insta::assert_snapshot!("sessions_notice_compose_80x24", draw(&s, 80, 24));
 }
 
 #[test]

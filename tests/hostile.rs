@@ -122,6 +122,8 @@ fn session() -> SessionRow {
         present: 3,
         status: SessionStatus::Live,
         waiting: 1,
+        registrations_recent: 0,
+        entries_recent: 0,
     }
 }
 
@@ -186,6 +188,7 @@ fn draft() -> AnnouncementRow {
 }
 
 /// An organizer's console, LIVE, one row on every desk (so every prompt can open).
+#[allow(clippy::needless_update)] // `..Loaded::default()`: a desk added later loads nothing here
 fn loaded() -> State {
     let mut state = State::new(
         EventInfo {
@@ -242,6 +245,8 @@ fn loaded() -> State {
                 expenses: vec![expense()],
                 waitlist: vec![waiting()],
                 announcements: vec![draft()],
+                // A desk added later loads nothing here.
+                ..Loaded::default()
             })),
         },
     );

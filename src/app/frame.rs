@@ -126,31 +126,63 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), area);
 }
 
+/// The tabs on one line: full titles with room around them where they fit, else short titles, else short
+/// titles packed, else each desk's number and the start of its short title. Badges are always shown.
 fn render_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let narrow = area.width < 100;
-    let mut spans = vec![Span::raw(" ")];
-    for desk in DeskId::ALL.iter().copied() {
-        if !state.sees(desk) {
-            continue;
-        }
-        let title = if narrow {
-            desk.short_title()
-        } else {
-            desk.title()
-        };
+    let desks: Vec<DeskId> = DeskId::ALL
+        .iter()
+        .copied()
+        .filter(|d| state.sees(*d))
+        .collect();
+    let label = |desk: DeskId, title: String| {
         let mut label = format!("{} {title}", desk.number());
         if let Some(n) = state::badge(state, desk) {
             label.push_str(&format!(" ({n})"));
         }
+        label
+    };
+    #[derive(Clone, Copy)]
+    enum Titles {
+        Full,
+        Short,
+        Clipped,
+    }
+    let title = |d: DeskId, titles: Titles| match titles {
+        Titles::Full => d.title().to_owned(),
+        Titles::Short => d.short_title().to_owned(),
+        Titles::Clipped => d.short_title().chars().take(4).collect(),
+    };
+    // (the desks' titles, spaces inside each tab's highlight, spaces after it)
+    let layouts = [
+        (Titles::Full, 1, 1),
+        (Titles::Short, 1, 0),
+        (Titles::Short, 0, 1),
+        (Titles::Clipped, 0, 1),
+    ];
+    let width_of = |(titles, pad, gap): (Titles, usize, usize)| {
+        1 + desks
+            .iter()
+            .map(|d| label(*d, title(*d, titles)).chars().count() + 2 * pad + gap)
+            .sum::<usize>()
+    };
+    let (titles, pad, gap) = layouts
+        .iter()
+        .copied()
+        .find(|l| width_of(*l) <= usize::from(area.width))
+        .unwrap_or(layouts[layouts.len() - 1]);
+    let mut spans = vec![Span::raw(" ")];
+    for desk in desks {
         let style = if desk == state.desk {
             theme.selected().patch(theme.header())
         } else {
             Style::new()
         };
-        spans.push(Span::styled(format!(" {label} "), style));
-        if !narrow {
-            spans.push(Span::raw(" "));
-        }
+        let padding = " ".repeat(pad);
+        spans.push(Span::styled(
+            format!("{padding}{}{padding}", label(desk, title(desk, titles))),
+            style,
+        ));
+        spans.push(Span::raw(" ".repeat(gap)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

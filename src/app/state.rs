@@ -266,9 +266,10 @@ fn apply(state: &mut State, outcome: AnyOutcome, cmds: &mut Vec<Cmd>) {
         state.overlay = Some(Overlay::of(dialog));
     }
     if let Some(focus) = focus
-        && let Some(desk) = state.desks.focus(&focus, &state.permissions)
+        && let Some((desk, then)) = state.desks.focus(&focus, &state.permissions)
     {
         open_desk(state, desk);
+        apply(state, then, cmds);
     }
 }
 
@@ -858,6 +859,8 @@ mod tests {
             present: 3,
             status: SessionStatus::Scheduled,
             waiting: 0,
+            registrations_recent: 0,
+            entries_recent: 0,
         }
     }
 
@@ -890,6 +893,9 @@ mod tests {
             },
         );
         assert_eq!(s.link, Link::Live);
+        // What desks read of their own once loaded (not from hints) goes out now, so that each test
+        // sees only what its hints call for.
+        let _ = fetches(&mut s);
         s
     }
 

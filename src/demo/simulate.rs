@@ -438,11 +438,16 @@ async fn floor(
     }
 }
 
-/// Every five seconds: the sessions' states, the slot reminders; about once a minute a seat given
-/// back in a full session (the next in line gets an offer), about every five minutes a receipt.
+/// Every five seconds: the sessions' states, the slot reminders; a quarter of the time someone on site
+/// takes a seat in the next workshop with seats left (about three a minute: a half-full workshop fills
+/// within minutes, and the Sessions desk forecasts when); about once a minute a seat given back in a full session (the next
+/// in line gets an offer), about every five minutes a receipt.
 async fn hosts(client: &Client, event: uuid::Uuid, rng: &mut Rng) -> Result<u64> {
     let mut done = advance_sessions(client, event, None).await?;
     done += announce_slots(client, event, None).await?;
+    if rng.unit() < 1.0 / 4.0 {
+        done += floor_statement(client, event, A_WORKSHOP_SEAT).await?;
+    }
     if rng.unit() < 1.0 / 12.0 {
         done += floor_statement(client, event, GIVE_BACK_A_SEAT).await?;
     }
@@ -460,6 +465,19 @@ async fn floor_statement(client: &Client, event: uuid::Uuid, sql: &str) -> Resul
         Err(error) => Err(error).context("a floor statement failed"),
     }
 }
+
+const A_WORKSHOP_SEAT: &str = "WITH next AS (
+         SELECT s.id FROM sessions s
+          WHERE s.event_id = $1 AND s.status = 'scheduled' AND s.session_type = 'workshop'
+            AND s.start_time BETWEEN now() AND now() + interval '3 hours'
+            AND s.max_attendees IS NOT NULL AND s.current_registrations < s.max_attendees
+          ORDER BY s.start_time, s.current_registrations DESC, s.id LIMIT 1)
+       SELECT register_session_seat(next.id, c.attendee_id)
+         FROM next, event_checkins c
+        WHERE c.event_id = $1 AND c.is_present AND c.session_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM session_registrations r
+                           WHERE r.session_id = next.id AND r.attendee_id = c.attendee_id AND r.status = 'registered')
+        ORDER BY c.check_in_time DESC LIMIT 1";
 
 const GIVE_BACK_A_SEAT: &str = "SELECT cancel_session_seat(r.session_id, r.attendee_id)
        FROM session_registrations r JOIN sessions s ON s.id = r.session_id

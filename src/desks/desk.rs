@@ -217,6 +217,13 @@ pub enum Answer<D: Desk> {
 pub enum Focus {
     /// One session's waiting lists.
     SessionWaitlist { session: Uuid, title: String },
+    /// A new announcement about one of today's sessions, written for the operator to finish: its
+    /// title and text, and the session as the form names it ("HH:MM title").
+    SessionNotice {
+        title: String,
+        content: String,
+        session_label: String,
+    },
 }
 
 /// What a desk's update asks of the console: a sentence, a bell, commands, a dialog, a resync, hints
@@ -439,9 +446,10 @@ pub trait Desk: Default + Debug + Clone + Sized + 'static {
     fn footer(&self) -> Option<Vec<(&'static str, &'static str)>> {
         None
     }
-    /// Another desk asked to show something here: true if taken.
-    fn focus(&mut self, _focus: &Focus) -> bool {
-        false
+    /// Another desk asked to show something here: what follows if taken (a dialog to open), None if not
+    /// this desk's.
+    fn focus(&mut self, _focus: &Focus) -> Option<Outcome<Self>> {
+        None
     }
 
     // Dialogs.

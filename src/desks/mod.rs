@@ -60,6 +60,8 @@ impl Permissions {
 /// console needs to ask for it (the app asks the database for every one in `ALL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
+    /// The event's own settings and its audit trail (the Incidents desk).
+    ManageEvent,
     CheckIn,
     ManageSessions,
     ManageAttendees,
@@ -70,6 +72,7 @@ pub enum Permission {
 
 impl Permission {
     pub const ALL: &'static [Permission] = &[
+        Permission::ManageEvent,
         Permission::CheckIn,
         Permission::ManageSessions,
         Permission::ManageAttendees,
@@ -80,6 +83,7 @@ impl Permission {
 
     pub fn words(self) -> &'static str {
         match self {
+            Permission::ManageEvent => "manage the event",
             Permission::CheckIn => "check in attendees",
             Permission::ManageSessions => "manage sessions",
             Permission::ManageAttendees => "manage attendees",
@@ -92,6 +96,7 @@ impl Permission {
     /// The permission's name in event_teams.permissions and has_event_permission().
     pub fn sql_name(self) -> &'static str {
         match self {
+            Permission::ManageEvent => "manage_event",
             Permission::CheckIn => "check_in_attendees",
             Permission::ManageSessions => "manage_sessions",
             Permission::ManageAttendees => "manage_attendees",
@@ -141,6 +146,14 @@ pub struct TodaySession {
     pub id: uuid::Uuid,
     pub title: String,
     pub start: DateTime<Utc>,
+}
+
+impl TodaySession {
+    /// How the Announcements form names it: its event-local start time and title, which tells apart a
+    /// workshop run twice in a day ("14:15 Workshop: Zero-Downtime Deploys").
+    pub fn label(&self, offset: FixedOffset) -> String {
+        format!("{} {}", local(self.start, offset, "%H:%M"), self.title)
+    }
 }
 
 impl<'a> Context<'a> {

@@ -186,11 +186,18 @@ macro_rules! registry {
                 }
             }
 
-            /// Offers `focus` to every desk the operator sees, in tab order: the desk that takes it.
-            pub fn focus(&mut self, focus: &Focus, permissions: &Permissions) -> Option<DeskId> {
+            /// Offers `focus` to every desk the operator sees, in tab order: the desk that takes it, and
+            /// what follows there.
+            pub fn focus(
+                &mut self,
+                focus: &Focus,
+                permissions: &Permissions,
+            ) -> Option<(DeskId, AnyOutcome)> {
                 $(
-                    if visible(DeskId::$id, permissions) && Desk::focus(&mut self.$module, focus) {
-                        return Some(DeskId::$id);
+                    if visible(DeskId::$id, permissions)
+                        && let Some(outcome) = Desk::focus(&mut self.$module, focus)
+                    {
+                        return Some((DeskId::$id, AnyOutcome::of(outcome)));
                     }
                 )*
                 None

@@ -111,9 +111,13 @@ pub(super) async fn people_in_sessions(
     tx.execute(
         "WITH target AS (
            SELECT id, sn,
-                  CASE WHEN registration_required OR pg_temp.r($2, 'popular', sn) < 0.15 THEN max_attendees
+                  -- Workshops of the next day still taking registrations are half full (the demo's
+                  -- floor fills them, and the Sessions desk forecasts when); the others are full.
+                  CASE WHEN registration_required AND start_time > now() AND start_time < now() + interval '1 day'
+                            THEN floor(max_attendees * 0.5)::int
+                       WHEN registration_required OR pg_temp.r($2, 'popular', sn) < 0.15 THEN max_attendees
                        ELSE floor(max_attendees * (0.2 + 0.6 * pg_temp.r($2, 'fill', sn)))::int END AS seats
-             FROM (SELECT s.id, s.registration_required, s.max_attendees,
+             FROM (SELECT s.id, s.registration_required, s.max_attendees, s.start_time,
                           row_number() OVER (ORDER BY s.start_time, v.name) AS sn
                      FROM sessions s JOIN venues v ON v.id = s.venue_id
                     WHERE s.event_id = $1 AND s.session_type <> 'break' AND s.max_attendees IS NOT NULL) AS numbered)

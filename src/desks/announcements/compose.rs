@@ -105,6 +105,23 @@ impl Compose {
         }
     }
 
+    /// A new announcement another desk began (a session filling up): urgent enough to be high, for the
+    /// session's attendees, the cursor at the end of the text for the operator to finish it.
+    pub fn notice(title: &str, content: &str, session_label: &str) -> Compose {
+        Compose {
+            focus: Field::ALL
+                .iter()
+                .position(|f| *f == Field::Content)
+                .unwrap_or(0),
+            title: Input::new(title.to_owned()),
+            content: Input::new(content.to_owned()),
+            priority: Priority::High,
+            audience: Audience::Attendees,
+            sessions: Input::new(session_label.to_owned()),
+            ..Compose::new()
+        }
+    }
+
     /// A draft back in the form; its target sessions written as "HH:MM title" from today's list.
     pub fn edit(row: &AnnouncementRow, today: &[TodaySession], offset: FixedOffset) -> Compose {
         Compose {
@@ -294,14 +311,9 @@ fn cycle<W: ColumnWords>(value: &mut W, key: KeyEvent, focus: &mut usize) {
     }
 }
 
-/// How a session is written in the form: its event-local start time and title, which tells apart a
-/// workshop run twice in a day.
+/// How a session is written in the form (`TodaySession::label`).
 pub fn session_label(session: &TodaySession, offset: FixedOffset) -> String {
-    format!(
-        "{} {}",
-        session.start.with_timezone(&offset).format("%H:%M"),
-        session.title
-    )
+    session.label(offset)
 }
 
 /// Parts of today's session titles separated by ';' (titles have commas), each naming exactly one

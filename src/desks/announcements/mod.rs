@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 pub use model::AnnouncementsDesk;
 
 use super::Context;
-use super::desk::{Answer, Binding, Desk, Env, Outcome, PromptText};
+use super::desk::{Answer, Binding, Desk, Dialog, Env, Focus, Outcome, PromptText};
 use crate::db::listen::Hint;
 use crate::ui::Theme;
 
@@ -42,6 +42,20 @@ impl Desk for AnnouncementsDesk {
 
     fn act(&mut self, action: keys::Action, ctx: &Context) -> Outcome<Self> {
         dialogs::intent(AnnouncementsDesk::act(self, action), ctx)
+    }
+
+    /// Another desk's notice about a session: the compose form, filled in for the operator to finish.
+    fn focus(&mut self, focus: &Focus) -> Option<Outcome<Self>> {
+        match focus {
+            Focus::SessionNotice {
+                title,
+                content,
+                session_label,
+            } => Some(Outcome::dialog(Dialog::Form(Box::new(
+                compose::Compose::notice(title, content, session_label),
+            )))),
+            _ => None,
+        }
     }
 
     fn describe(prompt: &dialogs::Prompt, ctx: &Context) -> PromptText {

@@ -1,10 +1,11 @@
 //! The Sessions desk's dialogs: what each asks, how its answer is checked, and what follows.
 
 use super::commands::Cmd;
+use super::forecast::Forecast;
 use super::model::{Intent, SessionRow, SessionStatus, SessionsDesk, parse_capacity};
-use crate::desks::Context;
 use crate::desks::desk::{Answer, Confirm, Focus, Outcome, PromptText};
 use crate::desks::fit;
+use crate::desks::{Context, TodaySession};
 use crate::ui::Tone;
 
 #[derive(Debug, Clone)]
@@ -61,6 +62,43 @@ pub fn intent(intent: Intent, ctx: &Context) -> Outcome<SessionsDesk> {
             }),
             ..Outcome::nothing()
         },
+        Intent::Notice(session) => Outcome {
+            focus: Some(notice(&session, ctx)),
+            ..Outcome::nothing()
+        },
+    }
+}
+
+/// The announcement a session filling up calls for, for the operator to finish (where the overflow
+/// is) and send: its forecast in words when there is one.
+fn notice(session: &SessionRow, ctx: &Context) -> Focus {
+    let place = match &session.room {
+        Some(room) => format!("{} in {room}", ctx.local(session.start, "%H:%M")),
+        None => ctx.local(session.start, "%H:%M"),
+    };
+    let (title, state) = match session.forecast() {
+        Forecast::Full => (format!("{} is full", session.title), "is full".to_owned()),
+        Forecast::FullIn { minutes, .. } => (
+            format!("{} is filling up", session.title),
+            format!(
+                "is expected to be full in about {} minutes",
+                minutes.round().max(1.0)
+            ),
+        ),
+        _ => (
+            format!("About {}", session.title),
+            "is filling up".to_owned(),
+        ),
+    };
+    Focus::SessionNotice {
+        title,
+        content: format!("{} ({place}) {state}. Overflow room: ", session.title),
+        session_label: TodaySession {
+            id: session.id,
+            title: session.title.clone(),
+            start: session.start,
+        }
+        .label(ctx.offset),
     }
 }
 

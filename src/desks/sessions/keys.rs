@@ -6,7 +6,14 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use crate::desks::Permission;
 use crate::desks::desk::Binding;
 
-crate::desk_actions!(SetLive, SetCompleted, SetCancelled, Capacity, OpenWaitlist);
+crate::desk_actions!(
+    SetLive,
+    SetCompleted,
+    SetCancelled,
+    Capacity,
+    OpenWaitlist,
+    Notice
+);
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
 
@@ -50,6 +57,14 @@ pub const BINDINGS: &[Binding<Action>] = &[
         hint: Some("waitlist"),
         action: Action::OpenWaitlist,
         needs: None,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('n'), NONE)],
+        label: "n",
+        help: "write an announcement to the selected session's attendees (it is filling up: point them to an overflow room)",
+        hint: None,
+        action: Action::Notice,
+        needs: Some(Permission::SendAnnouncements),
     },
     Binding {
         keys: &[(KeyCode::Char('/'), NONE)],

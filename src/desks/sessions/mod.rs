@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod dialogs;
+pub mod forecast;
 pub mod keys;
 pub mod model;
 pub mod store;
@@ -92,6 +93,8 @@ impl Desk for SessionsDesk {
             // Sessions move from next to now to over.
             let keep = self.selected_row().map(|r| r.id);
             self.arrange(tick.now, keep);
+            // Their recent arrivals (the forecasts' rates) age with the clock.
+            self.fetch.hear(None);
         }
         tick.minute
     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
+use super::forecast::{self, Forecast};
 use super::keys::Action;
 use crate::desks::TodaySession;
 use crate::desks::desk::RowFetch;
@@ -40,9 +41,26 @@ pub struct SessionRow {
     pub status: SessionStatus,
     /// People waiting for or offered a seat.
     pub waiting: i64,
+    /// Registrations and entries at its door over the last `forecast::WINDOW_MINUTES`.
+    pub registrations_recent: i64,
+    pub entries_recent: i64,
 }
 
 impl SessionRow {
+    /// When it fills, from its recent arrivals (see `forecast`). A session over or cancelled has none.
+    pub fn forecast(&self) -> Forecast {
+        if self.status.over() {
+            return Forecast::None;
+        }
+        forecast::session(
+            i64::from(self.registered),
+            i64::from(self.present),
+            self.max.map(i64::from),
+            self.registrations_recent,
+            self.entries_recent,
+        )
+    }
+
     /// How full the session is: the larger of registrations and people in the room, against capacity
     /// (either reaching it is what refuses the next person). None when it has no capacity.
     pub fn fill(&self) -> Option<f64> {
@@ -88,6 +106,8 @@ pub enum Intent {
     },
     AskCapacity(SessionRow),
     OpenWaitlist(SessionRow),
+    /// An announcement to its attendees, begun in the Announcements form.
+    Notice(SessionRow),
 }
 
 impl SessionsDesk {
@@ -165,7 +185,8 @@ impl SessionsDesk {
             | Action::SetCompleted
             | Action::SetCancelled
             | Action::Capacity
-            | Action::OpenWaitlist => {
+            | Action::OpenWaitlist
+            | Action::Notice => {
                 let Some(row) = self.selected_row().cloned() else {
                     return Intent::Nothing;
                 };
@@ -183,6 +204,7 @@ impl SessionsDesk {
                         status: SessionStatus::Cancelled,
                     },
                     Action::Capacity => Intent::AskCapacity(row),
+                    Action::Notice => Intent::Notice(row),
                     _ => Intent::OpenWaitlist(row),
                 }
             }
@@ -236,6 +258,8 @@ mod tests {
             present: 5,
             status,
             waiting: 0,
+            registrations_recent: 0,
+            entries_recent: 0,
         }
     }
 

@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use super::forecast;
 use super::model::{SessionRow, SessionStatus};
 use crate::desks::words::ColumnWords;
 use crate::desks::{clean, clean_opt};
@@ -20,14 +21,19 @@ pub async fn sessions(
             "SELECT s.id, s.title, v.name, s.session_type, s.start_time, s.end_time,
                     s.current_registrations, s.max_attendees, s.present_count, s.status::text,
                     (SELECT count(*) FROM event_waitlists w
-                      WHERE w.session_id = s.id AND w.status IN ('waiting', 'offered'))
+                      WHERE w.session_id = s.id AND w.status IN ('waiting', 'offered')),
+                    (SELECT count(*) FROM session_registrations r
+                      WHERE r.session_id = s.id AND r.status = 'registered'
+                        AND r.registered_at > now() - make_interval(mins => $3)),
+                    (SELECT count(*) FROM event_checkins c
+                      WHERE c.session_id = s.id AND c.check_in_time > now() - make_interval(mins => $3))
                FROM sessions s
                JOIN events e ON e.id = s.event_id
                LEFT JOIN venues v ON v.id = s.venue_id
               WHERE s.event_id = $1
                 AND (s.start_time AT TIME ZONE e.time_zone)::date = (now() AT TIME ZONE e.time_zone)::date
                 AND ($2::uuid[] IS NULL OR s.id = ANY ($2::uuid[]))",
-            &[&event, &ids],
+            &[&event, &ids, &forecast::WINDOW_MINUTES],
         )
         .await
         .context("cannot read sessions")?;
@@ -45,6 +51,8 @@ pub async fn sessions(
                 present: row.get(8),
                 status: SessionStatus::get(row, 9)?,
                 waiting: row.get(10),
+                registrations_recent: row.get(11),
+                entries_recent: row.get(12),
             })
         })
         .collect::<Result<_>>()

@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
+use super::forecast;
 use super::model::{SessionRow, SessionStatus};
 use crate::desks::Context;
 use crate::desks::{fit, fit_column};
@@ -144,6 +145,10 @@ pub fn render(
             Some(max) => format!("capacity {max}"),
             None => "no capacity limit".to_owned(),
         });
+        // The forecast first after the title: the line is cut at the screen's edge.
+        if let Some(said) = forecast::said(&selected.forecast()) {
+            parts.insert(1, said);
+        }
         frame.render_widget(
             Paragraph::new(Line::styled(
                 parts.join(&format!(" {} ", theme.dot())),
@@ -203,7 +208,11 @@ fn session_row<'a>(
         Cell::from(format!("{:>4}/{:<4}", s.registered, max)),
         Cell::from(format!("{:>4}", s.present)),
         Cell::from(gauge).style(gauge_style),
-        Cell::from(s.status.as_str()).style(status_style),
+        match forecast::short(&s.forecast()) {
+            // Heading for capacity: when, instead of the status (the detail line says how sure).
+            Some(when) => Cell::from(when).style(theme.warn()),
+            None => Cell::from(s.status.as_str()).style(status_style),
+        },
     ]);
     let row = Row::new(cells);
     if s.status.over() {

@@ -42,13 +42,14 @@ impl Desk for WaitlistDesk {
         dialogs::intent(WaitlistDesk::act(self, action))
     }
 
-    fn focus(&mut self, focus: &Focus) -> bool {
+    fn focus(&mut self, focus: &Focus) -> Option<Outcome<Self>> {
         match focus {
             Focus::SessionWaitlist { session, title } => {
                 self.only_session = Some((*session, title.clone()));
                 self.nav.selected = 0;
-                true
+                Some(Outcome::nothing())
             }
+            _ => None,
         }
     }
 
