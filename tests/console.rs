@@ -891,3 +891,64 @@ async fn a_silent_gate_is_shown_acknowledged_with_one_key_and_listed_with_the_ga
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+/// The Incidents desk in the real console, as an organizer: the timeline shows what happened (a check-in
+/// by hand), `n` writes a note that appears in it at once, `k` shows one kind at a time.
+#[tokio::test]
+async fn the_incident_desk_shows_the_timeline_and_takes_a_note() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let olga = db
+        .member(f.event, "olga", "Olga Organizer", "organizer")
+        .await;
+    olga.client
+        .query_one(
+            "SELECT * FROM check_in_attendee($1, 'Help desk')",
+            &[&f.other_attendee],
+        )
+        .await
+        .expect("a check-in by hand");
+    admin
+        .query_one("SELECT worker_heartbeat()", &[])
+        .await
+        .expect("chained");
+    let mut console = Console::start(
+        &db.url_as(&olga.role),
+        &["--event", "fixture-conf"],
+        100,
+        30,
+    );
+    console
+        .wait_for(&["LIVE", "6 Incidents"], async || {})
+        .await;
+    console.send("6");
+    console
+        .wait_for(
+            &[
+                "Timeline: every kind",
+                "Alan Turing checked in by hand at Help desk",
+            ],
+            async || {},
+        )
+        .await;
+    console.send("n");
+    console.wait_for(&["Incident note"], async || {}).await;
+    console.send("Side door alarm tested, all fine.\r");
+    console
+        .wait_for(
+            &[
+                "the note is in the timeline",
+                "note: Side door alarm tested, all fine.",
+            ],
+            async || {
+                let _ = admin.query_one("SELECT worker_heartbeat()", &[]).await;
+            },
+        )
+        .await;
+    console.send("k");
+    let screen = console.wait_for(&["Timeline: alerts"], async || {}).await;
+    assert!(!screen.contains("checked in by hand"), "{screen}");
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

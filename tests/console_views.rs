@@ -15,6 +15,8 @@ use eventos::desks::checkins::gates::{AlertKind, GateAlert, GateRow};
 use eventos::desks::checkins::model::{AttendeeStatus, Refusal};
 use eventos::desks::checkins::model::{CheckinRow, GateStat, Problem, ScanOutcome, Summary};
 use eventos::desks::expenses::model::{ExpenseRow, ExpenseStatus};
+use eventos::desks::incidents::commands::{Answer as IncidentAnswer, Cmd as IncidentCmd};
+use eventos::desks::incidents::model::{Entry as IncidentEntry, Kind as IncidentKind};
 use eventos::desks::registry::{AnyAnswer, AnyCmd, Loaded};
 use eventos::desks::sessions::model::{SessionRow, SessionStatus};
 use eventos::desks::waitlist::model::{WaitRow, WaitStatus};
@@ -519,6 +521,123 @@ fn draw(state: &State, width: u16, height: u16) -> String {
 fn both_sizes(name: &str, state: &State) {
     insta::assert_snapshot!(format!("{name}_80x24"), draw(state, 80, 24));
     insta::assert_snapshot!(format!("{name}_160x48"), draw(state, 160, 48));
+}
+
+fn timeline() -> Vec<IncidentEntry> {
+    let row = |m: i64, kind: IncidentKind, who: &str, what: &str| IncidentEntry {
+        at: ago(m, 0),
+        kind,
+        who: who.to_owned(),
+        what: what.to_owned(),
+    };
+    vec![
+        row(
+            1,
+            IncidentKind::Notes,
+            "Olivia Organizer",
+            "note: East Gate scanner swapped; queue cleared by 10:41.",
+        ),
+        row(
+            2,
+            IncidentKind::Alerts,
+            "Dora Door",
+            "acknowledged the silent alert at East Gate",
+        ),
+        row(
+            3,
+            IncidentKind::Alerts,
+            "gate watch",
+            "East Gate has let nobody in since 10:37 (41 in the 10 minutes before; the other gates 105 in the last 3 minutes)",
+        ),
+        row(
+            7,
+            IncidentKind::Doors,
+            "Dora Door",
+            "Grace Hopper checked in by hand at Help desk",
+        ),
+        row(
+            9,
+            IncidentKind::Outages,
+            "Val Volunteer",
+            "a console without the database from 10:31:02 to 10:31:40 (38 s): the link dropped",
+        ),
+        row(
+            12,
+            IncidentKind::Sessions,
+            "Olivia Organizer",
+            "\"Rust in Production\" capacity 150 -> 180",
+        ),
+        row(
+            15,
+            IncidentKind::Messages,
+            "Olivia Organizer",
+            "announcement \"Room change\" sent to 812 people",
+        ),
+        row(
+            21,
+            IncidentKind::Money,
+            "Frank Finance",
+            "expense \"Stage lighting rental\" (12500.00 CAD) approved",
+        ),
+    ]
+}
+
+#[test]
+fn the_incident_timeline_newest_first_with_the_selected_row_in_full() {
+    let mut s = state(Permissions::all(), "organizer");
+    update(
+        &mut s,
+        Msg::Desk(AnyAnswer::Incidents(IncidentAnswer::Read {
+            generation: 1,
+            result: Ok(timeline()),
+        })),
+    );
+    press(&mut s, KeyCode::Char('6'));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    both_sizes("incidents", &s);
+    // k: one kind at a time, read again at once.
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE)),
+    );
+    assert!(
+        cmds.is_empty(),
+        "the read goes out with the frame's fetches"
+    );
+    let fetched = eventos::app::state::fetches(&mut s);
+    assert!(
+        fetched.iter().any(|c| matches!(
+            c,
+            Cmd::Desk(AnyCmd::Incidents(IncidentCmd::Read {
+                kind: Some(IncidentKind::Alerts),
+                ..
+            }))
+        )),
+        "{fetched:?}"
+    );
+    // n: a note, written in one step from its prompt.
+    press(&mut s, KeyCode::Char('n'));
+    type_text(&mut s, "Fire door B propped open; closed.");
+    let cmds = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(
+        cmds,
+        vec![Cmd::Desk(AnyCmd::Incidents(IncidentCmd::Note {
+            text: "Fire door B propped open; closed.".into()
+        }))]
+    );
+}
+
+#[test]
+fn a_volunteer_has_no_incident_desk() {
+    let s = state(
+        Permissions::member_with(&[Permission::CheckIn]),
+        "volunteer",
+    );
+    assert!(!draw(&s, 160, 48).contains("Incidents"));
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod checkins;
 pub mod desk;
 pub mod expenses;
+pub mod incidents;
 pub mod list;
 pub mod registry;
 pub mod sessions;

@@ -13,7 +13,7 @@ use super::desk::{
     Answer, Confirm, Desk, Dialog, Env, Focus, KeyInfo, Nav, Outcome, PromptText, Tick,
 };
 use super::{Context, Permission, Permissions};
-use super::{announcements, checkins, expenses, sessions, waitlist};
+use super::{announcements, checkins, expenses, incidents, sessions, waitlist};
 use crate::db::Failure;
 use crate::db::listen::Hint;
 use crate::ui::{Theme, Tone};
@@ -288,6 +288,7 @@ registry! {
     Waitlist => waitlist::WaitlistDesk,
     Announcements => announcements::AnnouncementsDesk,
     Expenses => expenses::ExpensesDesk,
+    Incidents => incidents::IncidentsDesk,
 }
 
 /// Runs `$body` with `$d` the desk `$id` names and `$ctx` its context. Every desk but the sessions desk
@@ -300,6 +301,7 @@ macro_rules! with_desk {
             waitlist,
             announcements,
             expenses,
+            incidents,
         } = $desks;
         let base: &Context = $ctx_in;
         match $id {
@@ -326,6 +328,11 @@ macro_rules! with_desk {
             DeskId::Expenses => {
                 let $ctx = base.with_today(&sessions.today);
                 let $d = expenses;
+                $body
+            }
+            DeskId::Incidents => {
+                let $ctx = base.with_today(&sessions.today);
+                let $d = incidents;
                 $body
             }
         }
