@@ -95,7 +95,7 @@ async fn a_killed_listener_shows_reconnecting_then_live_with_the_right_counts() 
     let admin = db.client().await;
     let f = fixture(&admin).await;
     let server = common::server_client().await;
-    let console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
+    let mut console = Console::start(&db.url, &["--event", "fixture-conf"], 80, 24);
     console
         .wait_for(&["LIVE", "Checked in 1 / 2"], async || {})
         .await;
@@ -135,6 +135,25 @@ async fn a_killed_listener_shows_reconnecting_then_live_with_the_right_counts() 
         .wait_for(&["LIVE", "Checked in 2 / 2", "Alan Turing"], async || {})
         .await;
     assert!(!screen.contains("RECONNECTING"), "{screen}");
+
+    // Back, the console has put its time without the database on the event's incident timeline.
+    console.send("6");
+    console
+        .wait_for(
+            &["outages", "a console without the database from"],
+            async || {},
+        )
+        .await;
+    let reported: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM connection_outages
+              WHERE event_id = $1 AND who = 'console' AND back_at - lost_at >= interval '0'",
+            &[&f.event],
+        )
+        .await
+        .expect("outages")
+        .get(0);
+    assert_eq!(reported, 1, "reported once");
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ pub const CHANGE_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(1
 /// is simply read again later).
 fn change_in_words(cmd: &Cmd) -> Option<String> {
     match cmd {
-        Cmd::Snapshot { .. } | Cmd::Permissions => None,
+        Cmd::Snapshot { .. } | Cmd::Permissions | Cmd::ReportOutage { .. } => None,
         Cmd::Desk(cmd) => registry::change_in_words(cmd),
     }
 }
@@ -37,6 +37,7 @@ pub fn failed(cmd: Cmd, why: Failure) -> Msg {
             result: Err(why),
         },
         Cmd::Permissions => Msg::Permissions(Err(why)),
+        Cmd::ReportOutage { .. } => Msg::OutageReported(Err(why)),
         Cmd::Desk(cmd) => Msg::Desk(registry::failed(cmd, why)),
     }
 }
@@ -113,8 +114,23 @@ impl Effects {
                 })
                 .await,
             ),
+            Cmd::ReportOutage {
+                lost_for_seconds,
+                reason,
+            } => Msg::OutageReported(attempt(self.report_outage(lost_for_seconds, &reason)).await),
             Cmd::Desk(cmd) => Msg::Desk(registry::run(&self.env, cmd).await),
         }
+    }
+
+    async fn report_outage(&self, lost_for_seconds: f64, reason: &str) -> Result<()> {
+        let db = self.env.client().await?;
+        db.query_one(
+            "SELECT id FROM report_console_outage($1, make_interval(secs => $2), $3)",
+            &[&self.env.event, &lost_for_seconds, &reason],
+        )
+        .await
+        .context("cannot record this console's time without the database")?;
+        Ok(())
     }
 
     async fn snapshot(&self, permissions: &Permissions) -> Result<Loaded> {

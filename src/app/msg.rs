@@ -35,6 +35,8 @@ pub enum Msg {
     StillWaiting {
         what: String,
     },
+    /// This console's time without the database, recorded in the event's incident timeline (or why not).
+    OutageReported(Result<(), Failure>),
     /// SIGTERM, SIGHUP, Ctrl-C from outside.
     Quit,
 }
@@ -49,6 +51,12 @@ pub enum Cmd {
         permissions: Permissions,
     },
     Permissions,
+    /// Back on the database after RECONNECTING: how long this console was without it, on its own clock
+    /// (the server places it on its own), and why it lost it.
+    ReportOutage {
+        lost_for_seconds: f64,
+        reason: String,
+    },
     /// A desk's own command.
     Desk(AnyCmd),
 }

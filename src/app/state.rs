@@ -127,6 +127,9 @@ pub struct State {
     pub listening: bool,
     /// A failed load is retried on the next tick.
     pub resync_due: bool,
+    /// Since when, and why, this console has been without the database: reported to the event's
+    /// incident timeline once it is back.
+    pub outage: Option<(DateTime<Utc>, String)>,
     pub quit: bool,
     /// Ring the terminal bell with the next frame (a refusal).
     pub bell: bool,
@@ -165,6 +168,7 @@ impl State {
             loading: false,
             permissions_due: false,
             resync_due: false,
+            outage: None,
             listening: false,
             quit: false,
             bell: false,
@@ -308,6 +312,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     if matches!(state.link, Link::Connecting | Link::Reconnecting { .. }) {
                         state.link = Link::Live;
                     }
+                    if let Some((since, reason)) = state.outage.take() {
+                        let lost_for = (state.now - since).num_milliseconds().max(0);
+                        cmds.push(Cmd::ReportOutage {
+                            lost_for_seconds: lost_for as f64 / 1000.0,
+                            reason,
+                        });
+                    }
                 }
                 Err(failure) => {
                     state.resync_due = true;
@@ -334,6 +345,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.dirty = true;
             let outcome = with_desks(state, |d, ctx| d.scanned(code, ctx));
             apply(state, outcome, &mut cmds);
+        }
+        Msg::OutageReported(result) => {
+            if let Err(failure) = result {
+                state.dirty = true;
+                state.say(
+                    format!(
+                        "this console's time without the database is not in the incident log: {failure}"
+                    ),
+                    Tone::Bad,
+                );
+            }
         }
         Msg::StillWaiting { what } => {
             state.dirty = true;
@@ -447,6 +469,10 @@ fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
                 let since = state.fresh_at.unwrap_or(state.now);
                 state.link = Link::Reconnecting { since };
                 state.dirty = true;
+            }
+            // The first loss is the outage's start and cause; a failed reconnect is the same outage.
+            if let Link::Reconnecting { since } = state.link {
+                state.outage.get_or_insert((since, reason));
             }
         }
         ListenerEvent::Hint(hint) => route(state, &hint),
@@ -1349,6 +1375,45 @@ mod tests {
             })),
         );
         assert!(s.notice.is_none());
+        // Back and loaded: LIVE, and how long it was without the database goes to the incident log,
+        // once, from the last moment the screen was known to be true.
+        s.now += Duration::seconds(40);
+        let cmds = update(
+            &mut s,
+            Msg::Snapshot {
+                generation: 3,
+                result: Ok(Box::default()),
+            },
+        );
+        assert_eq!(s.link, Link::Live);
+        assert!(
+            cmds.contains(&Cmd::ReportOutage {
+                lost_for_seconds: 40.0,
+                reason: "gone".into()
+            }),
+            "{cmds:?}"
+        );
+        update(&mut s, Msg::Listener(ListenerEvent::Connected));
+        let cmds = update(
+            &mut s,
+            Msg::Snapshot {
+                generation: 4,
+                result: Ok(Box::default()),
+            },
+        );
+        assert!(
+            !cmds.iter().any(|c| matches!(c, Cmd::ReportOutage { .. })),
+            "reported once: {cmds:?}"
+        );
+        // A report the database could not take is said, not lost silently.
+        update(&mut s, Msg::OutageReported(Err("refused".into())));
+        assert!(
+            s.notice
+                .as_ref()
+                .is_some_and(|n| n.text.contains("not in the incident log")),
+            "{:?}",
+            s.notice
+        );
     }
 
     #[test]
