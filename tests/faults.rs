@@ -266,7 +266,7 @@ fn named(url: &str, name: &str) -> String {
 /// again enters the person once; the worker resumes and sends the announcement exactly once; once the
 /// doors are quiet the screen equals a recount.
 #[tokio::test]
-async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plainly() {
+async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_is_answered_truly() {
     let Some(venue) = Venue::open("faults-restart").await else {
         return;
     };
@@ -397,14 +397,16 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_fails_plai
         // The door scans again: in, once.
         console.send(&format!("{code}\r"));
         console.wait_for(&[&accepted], async || {}).await;
-    } else {
-        // Sent only after the restart: accepted, which it must not be if it was inside the server.
-        assert!(
-            !inside,
-            "a scan killed inside the server was reported accepted:\n{screen}"
-        );
     }
-    assert_eq!(venue.entries(&code).await, 1, "entered exactly once");
+    // Accepted: sent after the restart, or (when it was inside) it went through as the server stopped:
+    // a fast shutdown signals every backend at once, and the held entry's backend can end, freeing
+    // the scan, before the scan's own backend stops. Either way the answer must be true: in, once.
+    assert_eq!(
+        venue.entries(&code).await,
+        1,
+        "entered exactly once (the scan was {} the server when it stopped):\n{screen}",
+        if inside { "inside" } else { "not yet in" }
+    );
 
     let gates = simulator.0.wait().expect("the simulator ends");
     assert!(gates.success(), "{gates:?}");
