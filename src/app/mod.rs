@@ -44,6 +44,7 @@ pub trait Screen {
 impl Screen for terminal::TerminalGuard {
     fn show(&mut self, state: &State, theme: &Theme) -> Result<()> {
         self.draw(|frame| crate::app::frame::render(frame, state, theme))
+            .map(|_| ())
     }
 
     fn bell(&mut self) {

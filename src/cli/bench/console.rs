@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use crossterm::{execute, queue};
 use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio_postgres::Client;
@@ -22,6 +21,7 @@ use super::ingest::{current_xid, free_attendees, undo_since};
 use super::latency::{paced_scanners, scanned};
 use crate::app::Screen;
 use crate::app::state::{Link, State};
+use crate::app::terminal::draw_frame;
 use crate::config::{DatabaseSettings, Settings};
 use crate::demo::seed;
 use crate::ui::Theme;
@@ -88,8 +88,10 @@ impl Watch {
     }
 
     /// After a frame: LIVE is what the header says when the link is `Live` (whatever it adds after).
-    fn framed(&self, state: &State) -> Result<()> {
-        self.frames.fetch_add(1, Ordering::Relaxed);
+    fn framed(&self, state: &State, drawn: bool) -> Result<()> {
+        if drawn {
+            self.frames.fetch_add(1, Ordering::Relaxed);
+        }
         self.live
             .store(matches!(state.link, Link::Live), Ordering::Relaxed);
         *self
@@ -127,29 +129,18 @@ impl Write for Counter {
 /// into a counter.
 struct CountingScreen {
     terminal: Terminal<CrosstermBackend<Counter>>,
+    shown: Option<Buffer>,
     watch: Arc<Watch>,
 }
 
 impl CountingScreen {
     fn new(watch: Arc<Watch>) -> Result<CountingScreen> {
         let terminal = counting_terminal(watch.bytes.clone())?;
-        Ok(CountingScreen { terminal, watch })
-    }
-
-    /// As TerminalGuard::draw, so the bytes are the ones a terminal gets.
-    fn draw(
-        terminal: &mut Terminal<CrosstermBackend<Counter>>,
-        state: &State,
-        theme: &Theme,
-    ) -> Result<()> {
-        queue!(terminal.backend_mut(), BeginSynchronizedUpdate)
-            .context("cannot write to the counting terminal")?;
-        terminal
-            .draw(|frame| crate::app::frame::render(frame, state, theme))
-            .context("cannot draw into the counting terminal")?;
-        execute!(terminal.backend_mut(), EndSynchronizedUpdate)
-            .context("cannot write to the counting terminal")?;
-        Ok(())
+        Ok(CountingScreen {
+            terminal,
+            shown: None,
+            watch,
+        })
     }
 }
 
@@ -166,16 +157,23 @@ fn counting_terminal(bytes: Arc<AtomicU64>) -> Result<Terminal<CrosstermBackend<
 
 impl Screen for CountingScreen {
     fn show(&mut self, state: &State, theme: &Theme) -> Result<()> {
-        CountingScreen::draw(&mut self.terminal, state, theme)?;
+        // As TerminalGuard::draw, so the bytes are the ones a terminal gets.
+        let drawn = draw_frame(&mut self.terminal, &mut self.shown, |frame| {
+            crate::app::frame::render(frame, state, theme)
+        })?;
         if !self.watch.live() && matches!(state.link, Link::Live) {
             // The first LIVE screen once more on a terminal of its own: what a full repaint costs.
             let painted = Arc::new(AtomicU64::new(0));
-            CountingScreen::draw(&mut counting_terminal(painted.clone())?, state, theme)?;
+            draw_frame(
+                &mut counting_terminal(painted.clone())?,
+                &mut None,
+                |frame| crate::app::frame::render(frame, state, theme),
+            )?;
             self.watch
                 .full_paint
                 .store(painted.load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        self.watch.framed(state)
+        self.watch.framed(state, drawn)
     }
 
     fn bell(&mut self) {
@@ -197,7 +195,7 @@ impl Screen for TestScreen {
         self.terminal
             .draw(|frame| crate::app::frame::render(frame, state, theme))
             .context("cannot draw into the test backend")?;
-        self.watch.framed(state)
+        self.watch.framed(state, true)
     }
 
     fn bell(&mut self) {}
