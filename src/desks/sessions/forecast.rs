@@ -127,7 +127,7 @@ fn poisson_range(k: i64) -> (f64, f64) {
     (low.max(0.0), high)
 }
 
-/// "full in about 25 min (15-45)" for the detail line; None when there is nothing to say.
+/// "full in about 25 min (15-45) at 12 registrations in 15 min" for the detail line; None when there is nothing to say.
 pub fn said(forecast: &Forecast) -> Option<String> {
     match forecast {
         Forecast::None | Forecast::NotSoon => None,
@@ -142,7 +142,7 @@ pub fn said(forecast: &Forecast) -> Option<String> {
             by,
             seen,
         } => Some(format!(
-            "full in about {} min ({}-{}) at the rate of {} ({seen} in {WINDOW_MINUTES} min)",
+            "full in about {} min ({}-{}) at {seen} {} in {WINDOW_MINUTES} min",
             round(*minutes),
             round(*early),
             late.map_or_else(|| "?".to_owned(), |l| round(l).to_string()),
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(short(&f).as_deref(), Some("full ~5m"));
         assert_eq!(
             said(&f).as_deref(),
-            Some("full in about 5 min (4-7) at the rate of people at the door (30 in 15 min)")
+            Some("full in about 5 min (4-7) at 30 people at the door in 15 min")
         );
         assert_eq!(
             said(&Forecast::TooFew { seen: 3 }).as_deref(),

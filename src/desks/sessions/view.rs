@@ -131,8 +131,16 @@ pub fn render(
     }
 
     if let Some(selected) = desk.selected_row() {
+        let said = forecast::said(&selected.forecast());
+        // The title gives way to the forecast, which must fit whole on the line (cut at its edge).
+        let title_width = match &said {
+            Some(said) => (detail_row.width as usize)
+                .saturating_sub(said.chars().count() + 4)
+                .clamp(16, 40),
+            None => 40,
+        };
         let mut parts = vec![
-            format!(" {}", fit(&selected.title, 40)),
+            format!(" {}", fit(&selected.title, title_width)),
             selected
                 .session_type
                 .clone()
@@ -146,7 +154,7 @@ pub fn render(
             None => "no capacity limit".to_owned(),
         });
         // The forecast first after the title: the line is cut at the screen's edge.
-        if let Some(said) = forecast::said(&selected.forecast()) {
+        if let Some(said) = said {
             parts.insert(1, said);
         }
         frame.render_widget(
