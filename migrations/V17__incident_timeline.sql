@@ -172,7 +172,8 @@ CREATE INDEX audit_log_event_at_idx ON audit_log (event_id, at);
 
 -- The event's timeline since `p_since`, newest first, at most 500 rows, of the kinds asked (NULL: all):
 --   alerts    gate alerts raised, cleared and acknowledged (silent gates, refusal spikes)
---   doors     check-ins by hand (overriding the scanners) and check-outs
+--   doors     check-ins by hand (overriding the scanners)
+--   exits     check-outs (as many as entries at a venue that scans people out: asked for on their own)
 --   sessions  capacity changes and a session set live, done or cancelled
 --   messages  announcements scheduled, sent or cancelled
 --   money     expenses submitted, approved, rejected, paid
@@ -197,6 +198,7 @@ BEGIN
       FROM public.audit_log a
      CROSS JOIN LATERAL (SELECT CASE
              WHEN a.action LIKE 'gate_alerts.%' THEN 'alerts'
+             WHEN a.action = 'event_checkins.check_out' THEN 'exits'
              WHEN a.action LIKE 'event_checkins.%' THEN 'doors'
              WHEN a.action LIKE 'sessions.%' THEN 'sessions'
              WHEN a.action LIKE 'event_announcements.%' THEN 'messages'

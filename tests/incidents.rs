@@ -53,7 +53,7 @@ async fn every_kind_is_read_from_where_it_is_kept_newest_first_and_filtered() {
     let olga = db
         .member(f.event, "olga", "Olga Organizer", "organizer")
         .await;
-    // doors: a check-in by hand, a check-out
+    // doors: a check-in by hand; exits: a check-out
     olga.client
         .query_one(
             "SELECT * FROM check_in_attendee($1, 'Help desk')",
@@ -149,7 +149,7 @@ async fn every_kind_is_read_from_where_it_is_kept_newest_first_and_filtered() {
     );
     assert!(
         has(
-            "doors",
+            "exits",
             "Olga Organizer",
             "Ada Lovelace checked out (entered "
         ),

@@ -13,7 +13,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding {
         keys: &[(KeyCode::Char('k'), NONE)],
         label: "k",
-        help: "one kind at a time (alerts, doors, sessions, messages, money, people, outages, notes), then all",
+        help: "one kind at a time (alerts, doors, exits, sessions, messages, money, people, outages, notes), then all but exits",
         hint: Some("kind"),
         action: Action::NextKind,
         needs: None,

@@ -18,6 +18,7 @@ pub const READ_SHOWN_EVERY: Duration = Duration::seconds(5);
 pub enum Kind {
     Alerts,
     Doors,
+    Exits,
     Sessions,
     Messages,
     Money,
@@ -30,6 +31,7 @@ impl Kind {
     pub const ALL: &'static [Kind] = &[
         Kind::Alerts,
         Kind::Doors,
+        Kind::Exits,
         Kind::Sessions,
         Kind::Messages,
         Kind::Money,
@@ -43,6 +45,7 @@ impl Kind {
         match self {
             Kind::Alerts => "alerts",
             Kind::Doors => "doors",
+            Kind::Exits => "exits",
             Kind::Sessions => "sessions",
             Kind::Messages => "messages",
             Kind::Money => "money",
@@ -54,6 +57,12 @@ impl Kind {
 
     pub fn read(word: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.word() == word)
+    }
+
+    /// The kinds shown when none is chosen: all but check-outs, which at a venue that scans people
+    /// out are as many as the entries and would bury the rest.
+    pub fn unchosen() -> impl Iterator<Item = Kind> {
+        Kind::ALL.iter().copied().filter(|k| *k != Kind::Exits)
     }
 }
 
@@ -111,7 +120,7 @@ pub struct Entry {
 pub struct IncidentsDesk {
     /// Newest first, as read.
     pub rows: Vec<Entry>,
-    /// One kind only (None: every kind).
+    /// One kind only (None: every kind but exits, `Kind::unchosen`).
     pub kind: Option<Kind>,
     pub span: Span,
     pub nav: ListNav,
@@ -243,6 +252,11 @@ mod tests {
             assert_eq!(Kind::read(kind.word()), Some(*kind));
         }
         assert_eq!(Kind::read("gremlins"), None);
+        assert!(
+            Kind::unchosen().all(|k| k != Kind::Exits),
+            "check-outs only when asked for"
+        );
+        assert_eq!(Kind::unchosen().count(), Kind::ALL.len() - 1);
     }
 
     #[test]

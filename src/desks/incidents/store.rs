@@ -1,4 +1,4 @@
-//! The Incidents desk's SQL: the timeline (`incident_timeline()`, V16) and notes.
+//! The Incidents desk's SQL: the timeline (`incident_timeline()`, V17) and notes.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -8,14 +8,18 @@ use uuid::Uuid;
 use super::model::{Entry, Kind};
 use crate::desks::{clean, storable};
 
-/// The event's timeline since `since` (None: all of it), of one kind or all, newest first.
+/// The event's timeline since `since` (None: all of it), of one kind or those shown unchosen, newest
+/// first.
 pub async fn timeline(
     client: &Client,
     event: Uuid,
     since: Option<DateTime<Utc>>,
     kind: Option<Kind>,
 ) -> Result<Vec<Entry>> {
-    let kinds: Option<Vec<&str>> = kind.map(|k| vec![k.word()]);
+    let kinds: Vec<&str> = match kind {
+        Some(k) => vec![k.word()],
+        None => Kind::unchosen().map(Kind::word).collect(),
+    };
     let rows = client
         .query(
             "SELECT at, kind, who, what

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, desk: &IncidentsDesk, cx: &Context,
         return;
     }
     let visible = desk.visible();
-    let kind = desk.kind.map_or("every kind", Kind::word);
+    let kind = desk.kind.map_or("every kind but exits", Kind::word);
     let mut spans = vec![
         Span::raw(" Timeline: "),
         Span::styled(kind, theme.header()),
@@ -53,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, desk: &IncidentsDesk, cx: &Context,
 
     let wide = table_area.width >= 120;
     let widths = [
-        Constraint::Length(if wide { 14 } else { 8 }),
+        Constraint::Length(if wide { 15 } else { 8 }),
         Constraint::Length(8),
         Constraint::Length(if wide { 22 } else { 14 }),
         Constraint::Fill(1),
