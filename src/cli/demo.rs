@@ -214,8 +214,8 @@ async fn run_event(
             gate_login: cluster.map(|_| operator_login(SLUG, "volunteer")),
             floor_login: cluster.map(|_| operator_login(SLUG, "finance")),
             seed: None,
-            // The last gate's scanner stops for five minutes, from minute 4 of every half hour: gate
-            // watch raises its alert after three minutes of silence while the others scan.
+            // The last gate's scanner stops for five minutes, from minute 4 of every half hour of the
+            // run: gate watch raises its alert after three minutes of silence while the others scan.
             stall: Some(Stall {
                 gate: 3,
                 every: Duration::from_secs(30 * 60),
