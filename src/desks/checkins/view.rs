@@ -366,30 +366,40 @@ fn render_problems(
     cx: &Context,
     theme: &Theme,
 ) {
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(12),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    let area = indent(area);
+    // Cut to their columns with a mark; a repeated problem keeps its count whatever is cut.
+    let columns = column_widths(&widths, area.width);
+    let gate_width = columns.get(2).copied().unwrap_or(0);
+    let detail_width = columns.get(3).copied().unwrap_or(0);
     let rows = desk.problem_groups().into_iter().map(|(p, times)| {
-        let detail = match times {
-            1 => problem_detail(p, cx),
-            n => format!("{} ({n} times)", problem_detail(p, cx)),
+        let count = match times {
+            1 => String::new(),
+            n => format!(" ({n} times)"),
         };
+        let detail = format!(
+            "{}{count}",
+            fit(
+                &problem_detail(p, cx),
+                detail_width.saturating_sub(count.chars().count())
+            )
+        );
         Row::new(vec![
             Cell::from(cx.local(p.at, "%H:%M:%S")),
             Cell::from(p.reason_code.label()).style(theme.warn()),
-            Cell::from(p.gate.clone().unwrap_or_else(|| "-".to_owned())),
+            Cell::from(fit(p.gate.as_deref().unwrap_or("-"), gate_width)),
             Cell::from(detail),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(12),
-            Constraint::Length(12),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(Row::new(["Time", "Problem", "Gate", "Detail"]).style(theme.header()))
-    .column_spacing(1);
-    frame.render_widget(table, indent(area));
+    let table = Table::new(rows, widths)
+        .header(Row::new(["Time", "Problem", "Gate", "Detail"]).style(theme.header()))
+        .column_spacing(1);
+    frame.render_widget(table, area);
 }
 
 fn problem_detail(p: &Problem, cx: &Context) -> String {
