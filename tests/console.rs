@@ -971,3 +971,79 @@ async fn the_incident_desk_shows_the_timeline_and_takes_a_note() {
     console.send("q");
     assert!(console.wait_exit().await.success());
 }
+
+/// A session heading for capacity in the real console, as an organizer: the Sessions desk says when it
+/// fills and how sure, and `n` opens a notice to its attendees written for the operator to finish.
+#[tokio::test]
+async fn a_session_filling_up_says_when_and_n_drafts_a_notice_about_it() {
+    let db = TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = fixture(&admin).await;
+    let olga = db
+        .member(f.event, "olga", "Olga Organizer", "organizer")
+        .await;
+    admin
+        .execute(
+            "UPDATE sessions SET max_attendees = 30, start_time = now() + interval '30 minutes',
+                    end_time = now() + interval '2 hours'
+              WHERE id = $1",
+            &[&f.session],
+        )
+        .await
+        .expect("a workshop later today");
+    // 16 seats taken in the last minutes (the fixture's one and 15 more): 14 left at about one a minute.
+    let people: Vec<uuid::Uuid> = admin
+        .query(
+            "INSERT INTO attendees (event_id, first_name, last_name, email)
+             SELECT $1, 'Seat', 'Taker ' || k, 'seat' || k || '@example.org' FROM generate_series(1, 15) k
+             RETURNING id",
+            &[&f.event],
+        )
+        .await
+        .expect("people")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for person in &people {
+        olga.client
+            .query_one(
+                "SELECT id FROM register_session_seat($1, $2)",
+                &[&f.session, person],
+            )
+            .await
+            .expect("a seat");
+    }
+    let mut console = Console::start(&db.url_as(&olga.role), &["--event", "fixture-conf"], 80, 24);
+    console.wait_for(&["LIVE"], async || {}).await;
+    console.send("2");
+    console
+        .wait_for(
+            &[
+                "16/30",
+                "full ~",
+                "full in about",
+                "registrations in 15 min",
+            ],
+            async || {},
+        )
+        .await;
+    console.send("n");
+    let screen = console
+        .wait_for(&["is expected to be full in about"], async || {})
+        .await;
+    assert!(screen.contains("high"), "a notice goes out high: {screen}");
+    // Left unsaved: Esc closes the form and nothing is written.
+    console.send("\x1b");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let drafts: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM event_announcements WHERE event_id = $1 AND content LIKE '%expected to be full%'",
+            &[&f.event],
+        )
+        .await
+        .expect("announcements")
+        .get(0);
+    assert_eq!(drafts, 0, "nothing is sent or saved without the operator");
+    console.send("q");
+    assert!(console.wait_exit().await.success());
+}

@@ -92,7 +92,8 @@ fn notice(session: &SessionRow, ctx: &Context) -> Focus {
     };
     Focus::SessionNotice {
         title,
-        content: format!("{} ({place}) {state}. Overflow room: ", session.title),
+        // Each sentence on its own line: the form's lines are not wrapped on a narrow terminal.
+        content: format!("{} ({place})\n{state}.\nOverflow room: ", session.title),
         session_label: TodaySession {
             id: session.id,
             title: session.title.clone(),
