@@ -672,7 +672,7 @@ async fn backend_cpu(
     let mut cpu = HashMap::new();
     for row in rows {
         let pid: i32 = row.get(0);
-        match process_ticks(pid) {
+        match process_ticks(pid, "postgres") {
             Ok(ticks) => {
                 cpu.insert(
                     pid,
@@ -688,9 +688,9 @@ async fn backend_cpu(
     Ok(Ok(cpu))
 }
 
-/// utime+stime of a local server process, checked to be a postgres process (not some other process
-/// with the number a remote server's backend happens to have).
-fn process_ticks(pid: i32) -> std::result::Result<u64, String> {
+/// utime+stime of a local process, checked to be the program `comm` (a server's backend: not some other
+/// process with the number a remote server's backend happens to have).
+pub(super) fn process_ticks(pid: i32, comm_wanted: &str) -> std::result::Result<u64, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map_err(|e| format!("the server's /proc is not readable here: /proc/{pid}/stat: {e}"))?;
     // The command name is in parentheses and may hold spaces: fields are counted after the last ')'.
@@ -698,9 +698,9 @@ fn process_ticks(pid: i32) -> std::result::Result<u64, String> {
         .rsplit_once(')')
         .ok_or_else(|| format!("/proc/{pid}/stat has no command name"))?;
     let comm = head.split_once('(').map_or("", |(_, c)| c);
-    if comm != "postgres" {
+    if comm != comm_wanted {
         return Err(format!(
-            "process {pid} here is {comm:?}, not the server's backend (a remote server)"
+            "process {pid} here is {comm:?}, not {comm_wanted:?} (a remote server)"
         ));
     }
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -715,7 +715,7 @@ fn process_ticks(pid: i32) -> std::result::Result<u64, String> {
 }
 
 /// USER_HZ, the unit of /proc's CPU times: 100 on Linux unless getconf says otherwise.
-fn clock_ticks_per_second() -> u64 {
+pub(super) fn clock_ticks_per_second() -> u64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()

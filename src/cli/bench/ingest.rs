@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use super::console::{clock_ticks_per_second, process_ticks};
 use crate::config::DatabaseSettings;
 use crate::db;
 
@@ -302,12 +303,18 @@ pub(super) async fn pgbench_rate(
 /// A worker in a process of its own, as on a venue server: `eventos worker` from this very binary.
 pub(super) struct WorkerProcess(tokio::process::Child);
 
+/// The bench's worker's connections, by name, to find its backends.
+const WORKER_APPLICATION: &str = "eventos-bench-worker";
+
 impl WorkerProcess {
     pub(super) fn start(settings: &DatabaseSettings) -> Result<WorkerProcess> {
         let exe = std::env::current_exe().context("cannot find this program to start a worker")?;
         let child = tokio::process::Command::new(exe)
             .args(["worker", "--database-url"])
-            .arg(conninfo(settings))
+            .arg(format!(
+                "{} application_name={WORKER_APPLICATION}",
+                conninfo(settings)
+            ))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -315,6 +322,35 @@ impl WorkerProcess {
             .spawn()
             .context("cannot start a worker")?;
         Ok(WorkerProcess(child))
+    }
+
+    /// The CPU ticks the worker has used: its process and its server backends (a local server's /proc),
+    /// or why they cannot be read.
+    pub(super) async fn cpu_ticks(
+        &self,
+        admin: &Client,
+    ) -> Result<std::result::Result<u64, String>> {
+        let Some(pid) = self.0.id() else {
+            return Ok(Err("the worker has exited".to_owned()));
+        };
+        let mut ticks = match process_ticks(pid as i32, "eventos") {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
+        };
+        let backends = admin
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+                &[&WORKER_APPLICATION],
+            )
+            .await
+            .context("cannot list the worker's backends")?;
+        for row in backends {
+            match process_ticks(row.get(0), "postgres") {
+                Ok(t) => ticks += t,
+                Err(why) => return Ok(Err(why)),
+            }
+        }
+        Ok(Ok(ticks))
     }
 
     /// SIGTERM, as systemd stops it; killed if it has not stopped within 5 s.
@@ -403,7 +439,9 @@ pub(super) async fn ingest_section(
     }
     out.push_str(
         "\nWhat the worker (`eventos worker`, a process of its own) costs 8 scanners through the API, \
-         runs alternating without and with it:\n\n| without | with | change |\n|---:|---:|---:|\n",
+         runs alternating without and with it, and the CPU the worker used meanwhile (its process and its \
+         server backends, utime+stime from /proc, as a share of one core):\n\n\
+         | without | with | change | worker's CPU |\n|---:|---:|---:|---:|\n",
     );
     let mut changes = Vec::new();
     for _ in 0..pairs {
@@ -411,13 +449,29 @@ pub(super) async fn ingest_section(
         let worker = WorkerProcess::start(settings)?;
         // Connected and past its first look before the run starts.
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = worker.cpu_ticks(admin).await?;
+        let started = Instant::now();
         let with = rate(Load::Api, 8).await;
+        let after = worker.cpu_ticks(admin).await?;
+        let elapsed = started.elapsed().as_secs_f64();
         worker.stop().await;
         let with = with?;
         let change = 100.0 * (with - alone) / alone.max(1.0);
         changes.push(change);
+        let cpu = match (before, after) {
+            (Ok(b), Ok(a)) => format!(
+                "{:.1}%",
+                100.0 * a.saturating_sub(b) as f64
+                    / clock_ticks_per_second() as f64
+                    / elapsed.max(0.001)
+            ),
+            (Err(why), _) | (_, Err(why)) => {
+                tracing::info!(%why, "the worker's CPU is not measured");
+                "-".to_owned()
+            }
+        };
         out.push_str(&format!(
-            "| {alone:.0} /s | {with:.0} /s | {change:+.1}% |\n"
+            "| {alone:.0} /s | {with:.0} /s | {change:+.1}% | {cpu} |\n"
         ));
     }
     if !changes.is_empty() {
