@@ -482,8 +482,21 @@ fn listener(state: &mut State, event: ListenerEvent, cmds: &mut Vec<Cmd>) {
     }
 }
 
-const NO_WORKER: &str =
-    "No worker: offers do not expire, scheduled announcements wait (eventos worker)";
+const NO_WORKER: &str = "No worker: ";
+
+/// The warning while no worker runs: what stops at the desks this operator sees (each desk says).
+fn no_worker(permissions: &Permissions) -> String {
+    let stopped: Vec<&str> = DeskId::ALL
+        .iter()
+        .filter(|d| registry::visible(**d, permissions))
+        .filter_map(|d| d.without_worker())
+        .collect();
+    if stopped.is_empty() {
+        format!("{NO_WORKER}start one (eventos worker)")
+    } else {
+        format!("{NO_WORKER}{} (eventos worker)", stopped.join(", "))
+    }
+}
 
 fn healthy(state: &mut State, health: Health) {
     if let Some(offset) = FixedOffset::east_opt(health.utc_offset_secs)
@@ -514,8 +527,12 @@ fn healthy(state: &mut State, health: Health) {
         if missing {
             // One line at 80 columns; the header already says NO WORKER, and this console announces
             // check-ins itself meanwhile.
-            state.say(NO_WORKER, Tone::Bad);
-        } else if state.notice.as_ref().is_some_and(|n| n.text == NO_WORKER) {
+            state.say(no_worker(&state.permissions), Tone::Bad);
+        } else if state
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with(NO_WORKER))
+        {
             // A worker came (or came back): the warning goes with the cause.
             state.notice = None;
         }
@@ -1505,10 +1522,22 @@ mod tests {
         };
         update(&mut s, health(None));
         assert!(s.worker_missing);
-        assert_eq!(s.notice.as_ref().map(|n| n.text.as_str()), Some(NO_WORKER));
+        assert_eq!(
+            s.notice.as_ref().map(|n| n.text.as_str()),
+            Some("No worker: offers do not expire, scheduled announcements wait (eventos worker)"),
+            "each desk says what stops there"
+        );
         update(&mut s, health(Some(now())));
         assert!(!s.worker_missing);
         assert_eq!(s.notice, None);
+    }
+
+    #[test]
+    fn the_no_worker_warning_names_only_what_the_operator_sees() {
+        assert_eq!(
+            no_worker(&Permissions::default()),
+            "No worker: start one (eventos worker)"
+        );
     }
 
     #[test]

@@ -425,6 +425,9 @@ pub trait Desk: Default + Debug + Clone + Sized + 'static {
     /// The tab's title when the terminal is narrow.
     const SHORT_TITLE: &'static str = Self::TITLE;
     const BINDINGS: &'static [Binding<Self::Action>];
+    /// What stops at this desk while no worker runs, in a few words for the console's warning ("offers
+    /// do not expire"), if anything.
+    const WITHOUT_WORKER: Option<&'static str> = None;
 
     /// Whether the desk is shown at all: a desk whose rows the operator cannot read is hidden.
     fn shown_to(permissions: &Permissions) -> bool {

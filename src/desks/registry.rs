@@ -45,6 +45,13 @@ macro_rules! registry {
                 }
             }
 
+            /// What stops at the desk while no worker runs, if anything.
+            pub fn without_worker(self) -> Option<&'static str> {
+                match self {
+                    $(DeskId::$id => <$module::$desk as Desk>::WITHOUT_WORKER),*
+                }
+            }
+
             /// The digit that opens the desk (its place in the tabs, from 1).
             pub fn number(self) -> usize {
                 DeskId::ALL.iter().position(|d| *d == self).map_or(0, |i| i + 1)

@@ -30,6 +30,7 @@ impl Desk for AnnouncementsDesk {
 
     const TITLE: &'static str = "Announcements";
     const SHORT_TITLE: &'static str = "Announce";
+    const WITHOUT_WORKER: Option<&'static str> = Some("scheduled announcements wait");
     const BINDINGS: &'static [Binding<keys::Action>] = keys::BINDINGS;
 
     fn typing(&self) -> bool {

@@ -28,6 +28,7 @@ impl Desk for WaitlistDesk {
     type Loaded = Vec<model::WaitRow>;
 
     const TITLE: &'static str = "Waitlist";
+    const WITHOUT_WORKER: Option<&'static str> = Some("offers do not expire");
     const BINDINGS: &'static [Binding<keys::Action>] = keys::BINDINGS;
 
     fn typing(&self) -> bool {
