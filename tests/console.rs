@@ -982,28 +982,8 @@ async fn a_session_filling_up_says_when_and_n_drafts_a_notice_about_it() {
     let olga = db
         .member(f.event, "olga", "Olga Organizer", "organizer")
         .await;
-    admin
-        .execute(
-            "UPDATE sessions SET max_attendees = 30, start_time = now() + interval '30 minutes',
-                    end_time = now() + interval '2 hours'
-              WHERE id = $1",
-            &[&f.session],
-        )
-        .await
-        .expect("a workshop later today");
     // 16 seats taken in the last minutes (the fixture's one and 15 more): 14 left at about one a minute.
-    let people: Vec<uuid::Uuid> = admin
-        .query(
-            "INSERT INTO attendees (event_id, first_name, last_name, email)
-             SELECT $1, 'Seat', 'Taker ' || k, 'seat' || k || '@example.org' FROM generate_series(1, 15) k
-             RETURNING id",
-            &[&f.event],
-        )
-        .await
-        .expect("people")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let people = common::workshop_later_today(&admin, &f, 30, 15).await;
     for person in &people {
         olga.client
             .query_one(

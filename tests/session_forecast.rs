@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, fixture};
+use common::{TestDb, fixture, workshop_later_today};
 use eventos::desks::sessions::forecast::{Counter, Forecast, WINDOW_MINUTES};
 
 #[tokio::test]
@@ -14,28 +14,8 @@ async fn a_sessions_recent_registrations_and_entries_are_read_and_forecast() {
     let olga = db
         .member(f.event, "olga", "Olga Organizer", "organizer")
         .await;
-    admin
-        .execute(
-            "UPDATE sessions SET max_attendees = 40, start_time = now() + interval '30 minutes',
-                    end_time = now() + interval '2 hours'
-              WHERE id = $1",
-            &[&f.session],
-        )
-        .await
-        .expect("a workshop-sized session later today");
     // The fixture's one registration, made now, and 20 more people: 12 register now, 4 an hour ago.
-    let people: Vec<uuid::Uuid> = admin
-        .query(
-            "INSERT INTO attendees (event_id, first_name, last_name, email)
-             SELECT $1, 'Seat', 'Taker ' || k, 'seat' || k || '@example.org' FROM generate_series(1, 20) k
-             RETURNING id",
-            &[&f.event],
-        )
-        .await
-        .expect("people")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let people = workshop_later_today(&admin, &f, 40, 20).await;
     for person in &people[..12] {
         olga.client
             .query_one(

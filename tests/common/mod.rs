@@ -750,3 +750,34 @@ pub async fn gate_one_goes_quiet(admin: &Client, f: &Fixture) {
     gate_entries(admin, f, "Gate 1", &spread(14.0, 4.0, 30)).await;
     gate_entries(admin, f, "Gate 2", &spread(2.5, 0.2, 6)).await;
 }
+
+/// The fixture's session made a workshop of `max` places starting in 30 minutes, and `count` new
+/// attendees of the event (not registered): the fill forecast tests' setup.
+pub async fn workshop_later_today(
+    admin: &Client,
+    f: &Fixture,
+    max: i32,
+    count: i32,
+) -> Vec<uuid::Uuid> {
+    admin
+        .execute(
+            "UPDATE sessions SET max_attendees = $2, start_time = now() + interval '30 minutes',
+                    end_time = now() + interval '2 hours'
+              WHERE id = $1",
+            &[&f.session, &max],
+        )
+        .await
+        .expect("a workshop-sized session later today");
+    admin
+        .query(
+            "INSERT INTO attendees (event_id, first_name, last_name, email)
+             SELECT $1, 'Seat', 'Taker ' || k, 'seat' || k || '@example.org' FROM generate_series(1, $2) k
+             RETURNING id",
+            &[&f.event, &count],
+        )
+        .await
+        .expect("people")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}

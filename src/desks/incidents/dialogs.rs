@@ -2,7 +2,7 @@
 
 use super::commands::Cmd;
 use super::model::{IncidentsDesk, Intent};
-use crate::desks::desk::{Answer, Outcome, PromptText};
+use crate::desks::desk::{Answer, Outcome, PromptText, required_reason};
 
 #[derive(Debug, Clone)]
 pub enum Prompt {
@@ -34,14 +34,8 @@ pub fn describe(prompt: &Prompt) -> PromptText {
 /// Enter writes the note (the prompt was the question; how long it may be is the database's rule).
 pub fn answer(prompt: &Prompt, text: &str) -> Result<Answer<IncidentsDesk>, String> {
     match prompt {
-        Prompt::Note => {
-            let note = text.trim();
-            if note.is_empty() {
-                return Err("type what happened, or Esc".to_owned());
-            }
-            Ok(Answer::Run(Cmd::Note {
-                text: note.to_owned(),
-            }))
-        }
+        Prompt::Note => Ok(Answer::Run(Cmd::Note {
+            text: required_reason(text, "type what happened, or Esc")?.to_owned(),
+        })),
     }
 }
