@@ -376,11 +376,12 @@ async fn an_outage_is_held_to_a_day_and_timed_by_the_servers_clock() {
         .expect("a long reason")
         .get(0);
     assert_eq!(kept, 300);
+    // Many reports: the clock read twice would make some a few microseconds longer than reported.
     let back_is_the_servers: bool = door
         .client
         .query_one(
-            "SELECT back_at - lost_at = interval '5 seconds' AND back_at <= clock_timestamp()
-               FROM report_console_outage($1, interval '5 seconds')",
+            "SELECT bool_and(o.back_at - o.lost_at = interval '5 seconds' AND o.back_at <= clock_timestamp())
+               FROM generate_series(1, 200), LATERAL report_console_outage($1, interval '5 seconds') o",
             &[&f.event],
         )
         .await
