@@ -214,54 +214,7 @@ async fn run_loop(
             if !terminal {
                 return;
             }
-            let mut events = EventStream::new();
-            // Keys pass through the scanner detector: a scanner's burst becomes one scan.
-            let mut burst = scanner::Burst::default();
-            let pass_on = |inputs: Vec<scanner::Input>| {
-                inputs.into_iter().all(|input| {
-                    let msg = match input {
-                        scanner::Input::Key(key) => Msg::Key(key),
-                        scanner::Input::Scan(code) => Msg::ScannerInput(code),
-                    };
-                    tx.send(msg).is_ok()
-                })
-            };
-            loop {
-                let event = if burst.holding() {
-                    match tokio::time::timeout(scanner::GAP, events.next()).await {
-                        Ok(event) => event,
-                        Err(_) => {
-                            if !pass_on(burst.pause()) {
-                                return;
-                            }
-                            continue;
-                        }
-                    }
-                } else {
-                    events.next().await
-                };
-                let Some(event) = event else { break };
-                let msg = match event {
-                    Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
-                        if !pass_on(burst.key(key, std::time::Instant::now())) {
-                            return;
-                        }
-                        continue;
-                    }
-                    // Text for the box that has the keyboard, never the desk's keys (a pasted "?q"
-                    // must not open help and quit); the state refuses it where no box is open.
-                    Ok(Event::Paste(text)) => Msg::Paste(text),
-                    Ok(Event::Resize(..)) => Msg::Resize,
-                    Ok(_) => continue,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "terminal input failed");
-                        Msg::Quit
-                    }
-                };
-                if !pass_on(burst.pause()) || tx.send(msg).is_err() {
-                    return;
-                }
-            }
+            scanner::forward(EventStream::new(), &tx, std::time::Instant::now).await;
             let _ = tx.send(Msg::Quit);
         })
     };

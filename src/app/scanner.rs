@@ -7,7 +7,13 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::task::Poll;
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::msg::Msg;
 
 /// The longest pause between two characters of one scan. Scanners type a character every few
 /// milliseconds; people, even fast typists, rarely press five keys this close together.
@@ -102,6 +108,77 @@ impl Burst {
     }
 }
 
+/// Passes the terminal's events on as messages until the terminal ends or nobody listens, keys through
+/// the burst detector. A key is timed when it arrived, as far as this task can tell: one already
+/// waiting when the task looks came with the key before it, however late a busy machine runs this
+/// task (a scanner's burst read in one piece and handled with a stall between two of its keys was
+/// once split into keys that opened a dialog). `now` is the clock (a test's own).
+pub async fn forward<S>(mut events: S, tx: &UnboundedSender<Msg>, mut now: impl FnMut() -> Instant)
+where
+    S: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let pass_on = |inputs: Vec<Input>| {
+        inputs.into_iter().all(|input| {
+            let msg = match input {
+                Input::Key(key) => Msg::Key(key),
+                Input::Scan(code) => Msg::ScannerInput(code),
+            };
+            tx.send(msg).is_ok()
+        })
+    };
+    let mut burst = Burst::default();
+    // When the last key was stamped; None after anything that is not a key.
+    let mut last_key: Option<Instant> = None;
+    loop {
+        // One look with this task's own waker (crossterm's stream keeps the first waker it is given,
+        // so a look with a throwaway one would never wake this task again).
+        let ready = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await;
+        let (event, waiting) = match ready {
+            Poll::Ready(event) => (event, true),
+            Poll::Pending if burst.holding() => {
+                match tokio::time::timeout(GAP, events.next()).await {
+                    Ok(event) => (event, false),
+                    Err(_) => {
+                        last_key = None;
+                        if !pass_on(burst.pause()) {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            }
+            Poll::Pending => (events.next().await, false),
+        };
+        let Some(event) = event else { return };
+        let msg = match event {
+            Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
+                let at = match last_key {
+                    Some(before) if waiting => before,
+                    _ => now(),
+                };
+                last_key = Some(at);
+                if !pass_on(burst.key(key, at)) {
+                    return;
+                }
+                continue;
+            }
+            // Text for the box that has the keyboard, never the desk's keys (a pasted "?q"
+            // must not open help and quit); the state refuses it where no box is open.
+            Ok(Event::Paste(text)) => Msg::Paste(text),
+            Ok(Event::Resize(..)) => Msg::Resize,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "terminal input failed");
+                Msg::Quit
+            }
+        };
+        last_key = None;
+        if !pass_on(burst.pause()) || tx.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +257,62 @@ mod tests {
         assert_eq!(
             typed("CODE-1\nCODE-2\n", Duration::from_millis(2)),
             vec![Input::Scan("CODE-1".into()), Input::Scan("CODE-2".into())]
+        );
+    }
+
+    /// The keys `text` types, as the terminal's events, all waiting at once (read in one piece).
+    fn waiting_events(text: &str) -> impl Stream<Item = std::io::Result<Event>> + Unpin {
+        let events: Vec<_> = text
+            .chars()
+            .map(|c| Ok(Event::Key(if c == '\n' { enter() } else { key(c) })))
+            .collect();
+        futures_util::stream::iter(events)
+    }
+
+    fn received(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|msg| match msg {
+                Msg::Key(k) => format!("key {:?}", k.code),
+                Msg::ScannerInput(code) => format!("scan {code}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_burst_read_in_one_piece_is_a_scan_however_late_its_keys_are_handled() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // A busy machine: a tenth of a second passes between any two looks at the clock.
+        let mut clock = Instant::now();
+        forward(waiting_events("ARPAF2J5\n"), &tx, move || {
+            clock += Duration::from_millis(100);
+            clock
+        })
+        .await;
+        assert_eq!(received(&mut rx), vec!["scan ARPAF2J5"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_that_come_apart_stay_keys() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // One key every 100 ms, each arriving only after the task has gone back to waiting.
+        let events = futures_util::stream::iter("ab12\n".chars()).then(|c| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(Event::Key(if c == '\n' { enter() } else { key(c) }))
+        });
+        forward(Box::pin(events), &tx, || {
+            tokio::time::Instant::now().into_std()
+        })
+        .await;
+        assert_eq!(
+            received(&mut rx),
+            vec![
+                "key Char('a')",
+                "key Char('b')",
+                "key Char('1')",
+                "key Char('2')",
+                "key Enter"
+            ]
         );
     }
 
