@@ -105,7 +105,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             attendees: 200_000,
             run: Duration::from_secs(5),
             rates: vec![100, 1000],
-            pairs: 2,
+            pairs: 1,
             read_sizes: vec![10_000, 100_000],
             streamed: 100_000,
             plans: args.plans.clone(),
