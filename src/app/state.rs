@@ -594,10 +594,15 @@ fn pasted(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         None => state.typing().then_some(false),
     };
     let Some(multi_line) = takes else {
-        state.say(
-            "a paste goes into a text box (s scans, / searches or filters): nothing was typed",
-            Tone::Info,
-        );
+        // The desk in front says which key opens its box (the app knows no desk's keys).
+        let sentence = match state.desks.keys(state.desk).iter().find(|k| k.filters) {
+            Some(k) => format!(
+                "a paste needs a text box: press {} first; nothing was typed",
+                k.label
+            ),
+            None => "a paste needs a text box; nothing was typed".to_owned(),
+        };
+        state.say(sentence, Tone::Info);
         return;
     };
     let text = if multi_line {
@@ -1537,6 +1542,17 @@ mod tests {
         assert_eq!(
             no_worker(&Permissions::default()),
             "No worker: start one (eventos worker)"
+        );
+    }
+
+    #[test]
+    fn a_paste_with_no_text_box_open_names_the_desks_own_key_and_types_nothing() {
+        let mut s = live(volunteer());
+        let cmds = update(&mut s, Msg::Paste("x y".into()));
+        assert!(cmds.is_empty());
+        assert_eq!(
+            s.notice.as_ref().map(|n| n.text.as_str()),
+            Some("a paste needs a text box: press / first; nothing was typed")
         );
     }
 

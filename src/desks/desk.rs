@@ -124,6 +124,8 @@ pub struct KeyInfo {
     pub needs: Option<Permission>,
     /// The desk offers it in what it shows now (an approved-to-pay list offers no approve key).
     pub offered: bool,
+    /// It opens the desk's search or filter box (every desk has one).
+    pub filters: bool,
 }
 
 impl<A> Binding<A> {
@@ -135,6 +137,7 @@ impl<A> Binding<A> {
             hint: self.hint,
             needs: self.needs,
             offered,
+            filters: false,
         }
     }
 }

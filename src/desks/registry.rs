@@ -442,9 +442,13 @@ fn nav_key<D: Registered>(desk: &mut D, nav: Nav, ctx: &Context) -> AnyOutcome {
 }
 
 fn keys<D: Registered>(desk: &D) -> Vec<KeyInfo> {
+    let filter = D::Action::from(Nav::Filter);
     D::BINDINGS
         .iter()
-        .map(|b| b.info(desk.offers(b.action)))
+        .map(|b| KeyInfo {
+            filters: b.action == filter,
+            ..b.info(desk.offers(b.action))
+        })
         .collect()
 }
 
