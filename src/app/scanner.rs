@@ -5,11 +5,10 @@
 //! before, is a scan, whatever desk or dialog is open; anything else is given back as the keys it was,
 //! in order, at most `GAP` late.
 
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use std::task::Poll;
-
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -133,7 +132,7 @@ where
         // One look with this task's own waker (crossterm's stream keeps the first waker it is given,
         // so a look with a throwaway one would never wake this task again).
         let ready = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await;
-        let (event, waiting) = match ready {
+        let (event, already_waiting) = match ready {
             Poll::Ready(event) => (event, true),
             Poll::Pending if burst.holding() => {
                 match tokio::time::timeout(GAP, events.next()).await {
@@ -153,7 +152,7 @@ where
         let msg = match event {
             Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
                 let at = match last_key {
-                    Some(before) if waiting => before,
+                    Some(before) if already_waiting => before,
                     _ => now(),
                 };
                 last_key = Some(at);
