@@ -15,7 +15,7 @@ use crate::db;
 
 #[derive(Clone, Copy)]
 pub(super) enum Way {
-    /// The row itself, as the administrator.
+    /// The row itself from the scanned code (a gate has nothing else), as the administrator.
     Bare,
     /// check_in_by_code, as an operator.
     Api,
@@ -176,7 +176,7 @@ pub(super) fn conninfo(settings: &DatabaseSettings) -> String {
 pub(super) enum Load {
     /// One row into a plain table with a serial key: what the server commits at this concurrency.
     SingleRowInsert,
-    /// The check-in row itself, as the administrator.
+    /// The check-in row itself from the scanned code (a gate has nothing else), as the administrator.
     Bare,
     /// check_in_by_code, as a volunteer.
     Api,
@@ -190,8 +190,7 @@ pub(super) async fn prepare_pgbench(admin: &Client, event: Uuid, gate_login: &st
             "DROP TABLE IF EXISTS bench_outside, bench_ceiling;
              DROP SEQUENCE IF EXISTS bench_next;
              CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), gate text);
-             CREATE TABLE bench_outside (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL,
-                                         ticket_id uuid);
+             CREATE TABLE bench_outside (n bigint PRIMARY KEY, attendee_id uuid NOT NULL, event_id uuid NOT NULL, code text NOT NULL);
              CREATE SEQUENCE bench_next;
              GRANT SELECT ON bench_outside TO \"{gate_login}\";
              GRANT USAGE ON SEQUENCE bench_next TO \"{gate_login}\";"
@@ -203,7 +202,7 @@ pub(super) async fn prepare_pgbench(admin: &Client, event: Uuid, gate_login: &st
     admin
         .execute(
             "INSERT INTO bench_outside
-             SELECT p.n, p.id, $1, p.code, (SELECT t.id FROM tickets t WHERE t.code = p.code)
+             SELECT p.n, p.id, $1, p.code
                FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS p(id, code, n)",
             &[&event, &ids, &codes],
         )
@@ -232,9 +231,9 @@ pub(super) async fn pgbench_rate(
         Load::Bare => {
             "WITH k AS (SELECT nextval('bench_next') AS n)
              INSERT INTO event_checkins (event_id, attendee_id, ticket_id, gate, check_in_method, qr_code_scanned, location)
-             SELECT b.event_id, b.attendee_id, b.ticket_id, 'Bench gate ' || (b.n % 8), 'qr_code', b.code,
+             SELECT b.event_id, t.attendee_id, t.id, 'Bench gate ' || (b.n % 8), 'qr_code', b.code,
                     'Bench gate ' || (b.n % 8)
-               FROM bench_outside b JOIN k USING (n);"
+               FROM bench_outside b JOIN k USING (n) JOIN tickets t ON t.code = b.code;"
         }
         Load::Api => {
             "WITH k AS (SELECT nextval('bench_next') AS n)
@@ -431,8 +430,9 @@ pub(super) async fn ingest_section(
                 "Driven by `{}` (`-M prepared`, {} s a run): each transaction one scan of a new ticket; \
                  rates are rows written, counted in the database. The single-row INSERT is the server's own \
                  ceiling at that concurrency (one row into a plain table with a serial key); the bare INSERT \
-                 is the row the API writes (event, attendee, ticket, gate, method, code, location) as the \
-                 administrator (its rules' trigger and foreign keys still run); \
+                 is the row the API writes (event, attendee, ticket, gate, method, code, location), its \
+                 ticket and attendee found by the scanned code, as the administrator (its rules' trigger and \
+                 foreign keys still run); \
                  `check_in_by_code` is the API as a volunteer, as a gate runs it.\n\n\
                  | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
                  |---:|---:|---:|---:|---:|\n",
@@ -442,7 +442,7 @@ pub(super) async fn ingest_section(
         }
         None => out.push_str(&format!(
             "pgbench is not installed here, so this process drives the gates ({} s a run); the bare INSERT \
-             is the row the API writes, as the administrator.\n\n\
+             is the row the API writes, found by the scanned code, as the administrator.\n\n\
              | scanners | single-row INSERT | bare INSERT | check_in_by_code | API / bare INSERT |\n\
              |---:|---:|---:|---:|---:|\n",
             run.as_secs()
@@ -463,8 +463,12 @@ pub(super) async fn ingest_section(
     // Runs on a small shared machine vary by 15-20% from one to the next: the API's share of the bare
     // INSERT and the worker's cost are each measured in alternating pairs (ABBA order, so drift over the
     // section falls on both sides) and the median pair is the figure.
+    let runs = match pairs {
+        1 => "1 pair".to_owned(),
+        n => format!("{n} pairs"),
+    };
     out.push_str(&format!(
-        "\nThe API against the bare INSERT at 8 scanners, {pairs} pairs of runs (each pair in alternating order; the median pair is the figure):\n\n\
+        "\nThe API against the bare INSERT at 8 scanners, {runs} of runs (each pair in alternating order; the median pair is the figure):\n\n\
          | pair | bare INSERT | check_in_by_code | API / bare INSERT |\n|---:|---:|---:|---:|\n",
     ));
     let mut shares = Vec::new();
@@ -490,7 +494,7 @@ pub(super) async fn ingest_section(
     }
 
     out.push_str(&format!(
-        "\nWhat the worker (`eventos worker`, a process of its own, started {} s before its run so that its start-up work is done) costs 8 scanners through the API, {pairs} pairs of runs without and with it (alternating order), and the CPU the worker used meanwhile (its process and its server backends, utime+stime from /proc, as a share of one core):\n\n\
+        "\nWhat the worker (`eventos worker`, a process of its own, started {} s before its run so that its start-up work is done) costs 8 scanners through the API, {runs} of runs without and with it (alternating order), and the CPU the worker used meanwhile (its process and its server backends, utime+stime from /proc, as a share of one core):\n\n\
          | pair | without | with | change | worker's CPU |\n|---:|---:|---:|---:|---:|\n",
         WORKER_SETTLE.as_secs()
     ));
