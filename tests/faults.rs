@@ -496,3 +496,40 @@ async fn a_restart_under_load_is_recovered_alone_and_a_scan_in_flight_is_answere
     drop(worker);
     venue.close().await;
 }
+
+/// The door has connections of its own: with every desk connection taken (a slow read, a held
+/// transaction), a scan still gets one and is answered, and the desks' pool is still all taken after it.
+#[tokio::test]
+async fn a_scan_is_answered_while_every_desk_connection_is_taken() {
+    let db = common::TestDb::migrated().await;
+    let admin = db.client().await;
+    let f = common::fixture(&admin).await;
+    let door = db.member(f.event, "door", "Door Keeper", "volunteer").await;
+    let mut settings = db.settings_as(&door.role);
+    settings.pool_size = 1;
+    let env = eventos::desks::desk::Env {
+        pool: eventos::db::pool(&settings).expect("the desks' pool"),
+        doors: eventos::db::door_pool(&settings).expect("the door's pool"),
+        event: f.event,
+        gate: "East Gate".to_owned(),
+    };
+    let taken = env.client().await.expect("the desks' only connection");
+
+    let scanned = tokio::time::timeout(Duration::from_secs(5), async {
+        let client = env.door_client().await.expect("a door connection");
+        eventos::desks::checkins::store::scan(&client, f.event, "FIX-0002", &env.gate).await
+    })
+    .await
+    .expect("the scan waited for a desk's connection")
+    .expect("the scan");
+    assert!(scanned.accepted, "{scanned:?}");
+    // The desks' pool is still all taken: a read waits its 10 s and is told so in the console's words.
+    let Err(busy) = env.client().await else {
+        panic!("the scan's connection came from the desks' pool");
+    };
+    assert_eq!(
+        eventos::db::sentence(&busy),
+        "no database connection: none of this console's 1 came free within 10 s"
+    );
+    drop(taken);
+}

@@ -131,6 +131,7 @@ async fn begin(
     let effects = Arc::new(Effects {
         env: crate::desks::desk::Env {
             pool,
+            doors: crate::db::door_pool(&settings.database)?,
             event: start.event.id,
             gate,
         },

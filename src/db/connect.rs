@@ -144,8 +144,24 @@ async fn drive<S, T>(
     }
 }
 
+/// How long a desk waits for a free connection before it is told that every one is busy.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
 /// The desks' connection pool. Connections open lazily; the first failure surfaces on first use.
 pub fn pool(settings: &DatabaseSettings) -> Result<Pool> {
+    sized_pool(settings, settings.pool_size)
+}
+
+/// Connections kept for the door (scans, check-ins and check-outs), apart from the desks' reads: a scan
+/// never waits behind a slow read for a connection.
+pub const DOOR_CONNECTIONS: usize = 2;
+
+/// The door's own pool, of `DOOR_CONNECTIONS`.
+pub fn door_pool(settings: &DatabaseSettings) -> Result<Pool> {
+    sized_pool(settings, DOOR_CONNECTIONS)
+}
+
+fn sized_pool(settings: &DatabaseSettings, size: usize) -> Result<Pool> {
     let pg = plain_config(settings);
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
@@ -157,12 +173,36 @@ pub fn pool(settings: &DatabaseSettings) -> Result<Pool> {
         Manager::from_config(pg, NoTls, manager_config)
     };
     Pool::builder(manager)
-        .max_size(settings.pool_size)
-        .wait_timeout(Some(Duration::from_secs(10)))
+        .max_size(size)
+        .wait_timeout(Some(POOL_WAIT))
         .create_timeout(settings.pg.get_connect_timeout().copied())
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
         .context("cannot build the database connection pool")
+}
+
+/// A connection from `pool`, or why there is none in the console's own words (deadpool's say "Timeout
+/// occurred while creating a new object").
+pub async fn pooled(pool: &Pool) -> Result<deadpool_postgres::Object> {
+    use deadpool_postgres::{PoolError, TimeoutType};
+    const NONE: &str = "no database connection";
+    match pool.get().await {
+        Ok(client) => Ok(client),
+        Err(PoolError::Backend(error)) => Err(anyhow::Error::new(error).context(NONE)),
+        Err(PoolError::Timeout(TimeoutType::Wait)) => Err(anyhow::anyhow!(
+            "{NONE}: none of this console's {} came free within {} s",
+            pool.status().max_size,
+            POOL_WAIT.as_secs()
+        )),
+        Err(PoolError::Timeout(TimeoutType::Create)) => Err(anyhow::anyhow!(
+            "{NONE}: the server did not accept a new one in time"
+        )),
+        Err(PoolError::Timeout(TimeoutType::Recycle)) => Err(anyhow::anyhow!(
+            "{NONE}: an open one did not answer its check in time"
+        )),
+        Err(PoolError::Closed) => Err(anyhow::anyhow!("{NONE}: the console is closing")),
+        Err(other) => Err(anyhow::anyhow!("{NONE}: {other}")),
+    }
 }
 
 /// One sentence for a failed connection attempt.

@@ -5,5 +5,7 @@ pub mod failure;
 pub mod listen;
 pub mod migrate;
 
-pub use connect::{ConnectError, Notifications, connect, connect_listening, pool};
+pub use connect::{
+    ConnectError, Notifications, connect, connect_listening, door_pool, pool, pooled,
+};
 pub use failure::{Failure, sentence};

@@ -6,7 +6,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deadpool_postgres::{ClientWrapper, Pool};
@@ -319,16 +319,24 @@ impl<D: Desk> Outcome<D> {
     }
 }
 
-/// Where commands run: the pool, the event and the gate this console's scans come from.
+/// Where commands run: the desks' pool, the door's own, the event and the gate this console's scans
+/// come from.
 pub struct Env {
     pub pool: Pool,
+    /// Scans, check-ins and check-outs only, so that the door never waits behind a desk's read.
+    pub doors: Pool,
     pub event: Uuid,
     pub gate: String,
 }
 
 impl Env {
     pub async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool.get().await.context("no database connection")
+        crate::db::pooled(&self.pool).await
+    }
+
+    /// A connection for the door's writes.
+    pub async fn door_client(&self) -> Result<deadpool_postgres::Object> {
+        crate::db::pooled(&self.doors).await
     }
 }
 

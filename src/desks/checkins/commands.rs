@@ -112,7 +112,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
         },
         Cmd::Scan { code } => Answer::Scanned {
             result: attempt(async {
-                store::scan(&*env.client().await?, env.event, &code, &env.gate).await
+                store::scan(&*env.door_client().await?, env.event, &code, &env.gate).await
             })
             .await,
             code,
@@ -126,7 +126,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
         },
         Cmd::CheckIn { attendee, name } => {
             let outcome = attempt(async {
-                store::check_in(&*env.client().await?, attendee, &env.gate).await
+                store::check_in(&*env.door_client().await?, attendee, &env.gate).await
             })
             .await;
             Answer::CheckedIn {
@@ -146,7 +146,7 @@ pub async fn run(env: &Env, cmd: Cmd) -> Answer {
             }
         }
         Cmd::CheckOut { attendee, name } => Answer::CheckedOut {
-            result: attempt(async { store::check_out(&*env.client().await?, attendee).await })
+            result: attempt(async { store::check_out(&*env.door_client().await?, attendee).await })
                 .await,
             attendee,
             name,
