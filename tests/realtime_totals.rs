@@ -319,6 +319,12 @@ async fn a_flush_reads_its_batch_not_the_table_whatever_its_plans_were_made_on()
     // Midday: thousands inside, all announced.
     admit_new(&admin, &f, 5_000, "midday-").await;
     flush_until_quiet(&admin).await;
+    // A console of the team is watching, so the flush also makes the batch's view (its rows and totals).
+    let door = db.member(f.event, "door", "Door Keeper", "volunteer").await;
+    door.client
+        .query_one("SELECT realtime_feed_channel($1)", &[&f.event])
+        .await
+        .expect("a feed channel");
     // The next batch of twenty.
     admit_new(&admin, &f, 20, "next-").await;
     // Inside one transaction, so that the backend's pending table statistics (which also hold earlier
@@ -346,6 +352,15 @@ async fn a_flush_reads_its_batch_not_the_table_whatever_its_plans_were_made_on()
         read < 1_000,
         "one flush of 20 check-ins read {read} rows of event_checkins (5,029 in the table)"
     );
+    let views: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM realtime_batch_views WHERE event_id = $1",
+            &[&f.event],
+        )
+        .await
+        .expect("views")
+        .get(0);
+    assert!(views > 0, "the watched event's batch had no view made");
     let (kept, counted) = kept_and_counted(&admin, f.event).await;
     assert_eq!(kept, counted);
 }
