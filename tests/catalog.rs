@@ -250,6 +250,7 @@ const FUNCTIONS: &[&str] = &[
     "realtime_announce(text,uuid,xid8,xid8,xid8[],bigint,bigint) | invoker | -",
     "realtime_announced(xid8,xid8,xid8[]) | invoker | -",
     "realtime_push(uuid[],bigint[]) | invoker | -",
+    "realtime_make_views(uuid[],bigint[],uuid[],xid8,xid8,xid8[],xid8,xid8,xid8[]) | invoker | -",
     "attendee_name(jsonb) | invoker | -",
     "profile_name_or_null(uuid) | invoker | -",
     "audit_append(text,uuid,uuid,text,jsonb,jsonb) | definer | -",

@@ -153,11 +153,17 @@ impl IncidentsDesk {
         }
     }
 
-    /// The rows the `/` filter lets through (who or what, case-insensitive).
+    /// The rows of the chosen kind that the `/` filter lets through (who or what, case-insensitive).
+    /// The kind is applied here too, so that rows read for the previous kind never stand under the new
+    /// one's title while its own are being read.
     pub fn visible(&self) -> Vec<&Entry> {
         let needle = self.nav.needle();
         self.rows
             .iter()
+            .filter(|r| match self.kind {
+                Some(kind) => r.kind == kind,
+                None => Kind::unchosen().any(|k| k == r.kind),
+            })
             .filter(|r| {
                 needle.is_empty()
                     || r.what.to_lowercase().contains(&needle)
@@ -276,6 +282,41 @@ mod tests {
             desk.act(Action::NextSpan);
             assert_eq!(desk.span, span);
         }
+    }
+
+    #[test]
+    fn another_kind_shows_only_its_rows_before_they_are_read_again() {
+        let entry = |kind, what: &str| Entry {
+            at: at(9, 0),
+            kind,
+            who: "Olga Organizer".to_owned(),
+            what: what.to_owned(),
+        };
+        let mut desk = IncidentsDesk::default();
+        desk.replace(vec![
+            entry(Kind::Notes, "note: side door alarm tested"),
+            entry(Kind::Doors, "Alan Turing checked in by hand at Help desk"),
+            entry(Kind::Exits, "Alan Turing checked out"),
+        ]);
+        let whats = |desk: &IncidentsDesk| -> Vec<String> {
+            desk.visible().iter().map(|r| r.what.clone()).collect()
+        };
+        assert_eq!(
+            whats(&desk),
+            [
+                "note: side door alarm tested",
+                "Alan Turing checked in by hand at Help desk"
+            ],
+            "every kind but exits"
+        );
+        desk.act(Action::NextKind);
+        assert_eq!(desk.kind, Some(Kind::Alerts));
+        assert!(whats(&desk).is_empty(), "the doors' rows under alerts");
+        desk.act(Action::NextKind);
+        assert_eq!(
+            whats(&desk),
+            ["Alan Turing checked in by hand at Help desk"]
+        );
     }
 
     #[test]

@@ -96,10 +96,12 @@ pub fn render(frame: &mut Frame, area: Rect, desk: &IncidentsDesk, cx: &Context,
     });
     frame.render_stateful_widget(table, inner, &mut state);
     if visible.is_empty() {
-        let message = if desk.rows.is_empty() {
-            " Nothing happened here in that time (t looks further back)."
-        } else {
+        let message = if !desk.nav.filter.value().is_empty() {
             " Nothing matches the filter (Esc clears it)."
+        } else if desk.wanted || desk.in_flight {
+            " Reading the timeline..."
+        } else {
+            " Nothing happened here in that time (t looks further back)."
         };
         frame.render_widget(
             Paragraph::new(Line::styled(message, theme.dim())),
