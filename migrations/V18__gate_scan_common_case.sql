@@ -1,8 +1,8 @@
 -- The gate's scan, faster in its common case. check_in_by_code() writes the entry itself when every
 -- rule passes (a valid ticket of this event, a registered attendee, the gate's permission, the doors
 -- rather than a session, a known method) instead of handing the ticket to checkin_admit_ticket(),
--- whose call and checks one by one cost about a twentieth of the scan: 1.279 to 1.221 million
--- instructions a scan under callgrind (a single-user backend, 600 scans less 100). Everything else
+-- whose call and checks one by one cost about a twentieth of the scan: 1.276 to 1.208 million
+-- instructions a scan (benches/scan_instructions.sh). Everything else
 -- still goes the whole way, so every refusal and its sentence are unchanged; the tests of each
 -- refusal go through this function. The rules stay in checkin_admit_ticket(): a stricter rule there
 -- must also be added to the condition below, or the door's common case would not see it.

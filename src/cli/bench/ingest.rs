@@ -313,6 +313,22 @@ pub(super) struct WorkerProcess(tokio::process::Child);
 /// hours ago; with 1 s they overlapped the run.
 const WORKER_SETTLE: Duration = Duration::from_secs(3);
 
+/// `first` and `second`, run in the order pair number `pair` calls for (ABBA: first-second, then
+/// second-first, so drift over a section falls on both sides); their results in the written order.
+async fn alternating<A, B>(
+    pair: usize,
+    first: impl AsyncFnOnce() -> Result<A>,
+    second: impl AsyncFnOnce() -> Result<B>,
+) -> Result<(A, B)> {
+    if pair.is_multiple_of(2) {
+        let a = first().await?;
+        Ok((a, second().await?))
+    } else {
+        let b = second().await?;
+        Ok((first().await?, b))
+    }
+}
+
 /// The middle of `values` (the mean of the two middle ones for an even count).
 fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
@@ -473,13 +489,12 @@ pub(super) async fn ingest_section(
     ));
     let mut shares = Vec::new();
     for pair in 0..pairs {
-        let (bare, api) = if pair % 2 == 0 {
-            let bare = rate(Load::Bare, 8).await?;
-            (bare, rate(Load::Api, 8).await?)
-        } else {
-            let api = rate(Load::Api, 8).await?;
-            (rate(Load::Bare, 8).await?, api)
-        };
+        let (bare, api) = alternating(
+            pair,
+            async || rate(Load::Bare, 8).await,
+            async || rate(Load::Api, 8).await,
+        )
+        .await?;
         let share = 100.0 * api / bare.max(1.0);
         shares.push(share);
         out.push_str(&format!(
@@ -523,13 +538,12 @@ pub(super) async fn ingest_section(
     };
     let mut changes = Vec::new();
     for pair in 0..pairs {
-        let (alone, (with, cpu)) = if pair % 2 == 0 {
-            let alone = rate(Load::Api, 8).await?;
-            (alone, with_worker().await?)
-        } else {
-            let with = with_worker().await?;
-            (rate(Load::Api, 8).await?, with)
-        };
+        let (alone, (with, cpu)) = alternating(
+            pair,
+            async || rate(Load::Api, 8).await,
+            async || with_worker().await,
+        )
+        .await?;
         let change = 100.0 * (with - alone) / alone.max(1.0);
         changes.push(change);
         out.push_str(&format!(
@@ -545,7 +559,30 @@ pub(super) async fn ingest_section(
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{alternating, median};
+    use std::cell::RefCell;
+
+    #[tokio::test]
+    async fn pairs_alternate_their_order_and_keep_their_results_apart() {
+        let ran = RefCell::new(Vec::new());
+        for pair in 0..4 {
+            let (a, b) = alternating(
+                pair,
+                async || {
+                    ran.borrow_mut().push('A');
+                    Ok(1)
+                },
+                async || {
+                    ran.borrow_mut().push('B');
+                    Ok("two")
+                },
+            )
+            .await
+            .expect("both run");
+            assert_eq!((a, b), (1, "two"));
+        }
+        assert_eq!(ran.into_inner().iter().collect::<String>(), "ABBAABBA");
+    }
 
     #[test]
     fn the_median_is_the_middle_value_or_the_mean_of_the_middle_two() {

@@ -96,7 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, desk: &IncidentsDesk, cx: &Context,
     });
     frame.render_stateful_widget(table, inner, &mut state);
     if visible.is_empty() {
-        let message = if !desk.nav.filter.value().is_empty() {
+        let message = if !desk.nav.needle().is_empty() {
             " Nothing matches the filter (Esc clears it)."
         } else if desk.wanted || desk.in_flight {
             " Reading the timeline..."
